@@ -1,0 +1,186 @@
+"""The ``interviewer`` command line.
+
+The parser imports nothing heavy; each command imports what it needs when it runs, so
+``interviewer --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from interviewer import __version__
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+
+
+class CommandError(Exception):
+    """A failure to report as one line on stderr, with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR):
+        super().__init__(message)
+        self.code = code
+
+
+def _positive_minutes(value: str) -> float:
+    try:
+        minutes = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < minutes <= 600:
+        raise argparse.ArgumentTypeError("minutes must be more than 0 and at most 600")
+    return minutes
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _interview_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"an interview id is a number, not {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("an interview id is at least 1")
+    return number
+
+
+def _add_interview_options(parser: argparse.ArgumentParser, *, problem_required: bool) -> None:
+    parser.add_argument("--problem", required=problem_required, metavar="ID", help="problem id (see: interviewer problems list)")
+    parser.add_argument("--persona", metavar="ID", help="interviewer persona id (default: mentor)")
+    parser.add_argument("--rubric", metavar="ID", help="rubric id (default: ml-design)")
+    parser.add_argument("--minutes", type=_positive_minutes, default=45.0, metavar="N", help="time budget (default: 45)")
+    parser.add_argument("--max-turns", type=_positive_int, metavar="N", help="end after this many candidate messages")
+    parser.add_argument("--backend", choices=["auto", "offline"], default="auto", help="LLM backend (default: auto)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interviewer",
+        description="Practise ML system design interviews against an LLM interviewer, then get graded.",
+        epilog="Run without a command to start an interview in the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"interviewer {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="hold an interview line by line in the terminal")
+    _add_interview_options(chat, problem_required=False)
+    chat.set_defaults(handler="interviews:chat")
+
+    run = commands.add_parser("run", help="run a scripted interview headless, grade it, store both")
+    _add_interview_options(run, problem_required=True)
+    run.add_argument("--candidate", required=True, metavar="FILE", help="candidate messages, one per line ('-' for stdin)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(handler="interviews:run")
+
+    listing = commands.add_parser("list", help="list stored interviews, newest first")
+    listing.add_argument("--limit", type=_positive_int, default=50, metavar="N")
+    listing.add_argument("--status", choices=["active", "ended"])
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler="interviews:list_")
+
+    show = commands.add_parser("show", help="show an interview's transcript and latest scorecard")
+    show.add_argument("id", type=_interview_id)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler="interviews:show")
+
+    grade = commands.add_parser("grade", help="grade (or re-grade) a stored interview")
+    grade.add_argument("id", type=_interview_id)
+    grade.add_argument("--rubric", metavar="ID", help="grade against another rubric")
+    grade.add_argument("--backend", choices=["auto", "offline"], default="auto")
+    grade.add_argument("--json", action="store_true")
+    grade.set_defaults(handler="interviews:grade")
+
+    export = commands.add_parser("export", help="export an interview as Markdown or JSON")
+    export.add_argument("id", type=_interview_id)
+    export.add_argument("--format", choices=["md", "json"], default="md")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    export.set_defaults(handler="interviews:export")
+
+    resume = commands.add_parser("resume", help="continue an unfinished interview in the terminal")
+    resume.add_argument("id", type=_interview_id)
+    resume.add_argument("--candidate", metavar="FILE", help="continue headless with the messages in FILE")
+    resume.add_argument("--json", action="store_true", help="with --candidate: print one JSON object")
+    resume.add_argument("--backend", choices=["auto", "offline"], default="auto")
+    resume.set_defaults(handler="interviews:resume")
+
+    for kind in ("personas", "problems", "rubrics"):
+        group = commands.add_parser(kind, help=f"list, show and validate {kind}")
+        actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+        item_list = actions.add_parser("list", help=f"list available {kind}")
+        item_list.add_argument("--json", action="store_true")
+        item_list.set_defaults(handler="content:list_", kind=kind)
+        item_show = actions.add_parser("show", help="show one, hidden parts included (the author's view)")
+        item_show.add_argument("id")
+        item_show.add_argument("--json", action="store_true")
+        item_show.set_defaults(handler="content:show", kind=kind)
+        item_validate = actions.add_parser("validate", help="check files; exit code 2 if any is invalid")
+        item_validate.add_argument("files", nargs="+", metavar="FILE")
+        item_validate.set_defaults(handler="content:validate", kind=kind)
+        if kind == "personas":
+            new = actions.add_parser("new", help="write a commented persona template into your folder")
+            new.add_argument("id")
+            new.add_argument("--force", action="store_true", help="overwrite an existing file")
+            new.set_defaults(handler="content:new_persona", kind=kind)
+    return parser
+
+
+def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, function = handler.partition(":")
+    if module_name == "interviews":
+        from interviewer.cli import interviews as module
+    else:
+        from interviewer.cli import content as module  # type: ignore[no-redef]
+    return getattr(module, function)
+
+
+def _user_error(exc: Exception) -> tuple[str, int] | None:
+    """Errors that are the user's input or environment: one line, no traceback."""
+    # Imported here: by the time one of these is raised its module is loaded anyway.
+    from interviewer.content.loader import ContentError, ContentNotFound
+    from interviewer.engine.session import SessionError
+    from interviewer.script import ScriptError
+    from storage import NotFound, StorageError
+
+    if isinstance(exc, (ContentError, ScriptError)):
+        return str(exc), EXIT_INVALID
+    if isinstance(exc, (ContentNotFound, NotFound, StorageError, SessionError)):
+        return str(exc), EXIT_ERROR
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["chat", *(argv or [])])
+    try:
+        return _resolve(args.handler)(args)
+    except CommandError as exc:
+        print(f"interviewer: {exc}", file=sys.stderr)
+        return exc.code
+    except Exception as exc:
+        known = _user_error(exc)
+        if known is None:
+            raise
+        print(f"interviewer: {known[0]}", file=sys.stderr)
+        return known[1]
+    except KeyboardInterrupt:
+        print("\ninterviewer: interrupted; everything you sent is saved", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``interviewer personas|problems|rubrics list|show|validate`` and ``personas new``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from interviewer import paths
+from interviewer.cli import EXIT_INVALID, EXIT_OK, CommandError
+from interviewer.content.loader import ContentError, ContentLibrary, load_file
+from interviewer.content.models import KINDS, Persona, Problem, Rubric
+
+
+def _report_errors(library: ContentLibrary, kind: str) -> None:
+    for error in library.catalog(kind).errors:
+        print(f"warning: skipped {error}", file=sys.stderr)
+
+
+def _summary(kind: str, item: object) -> dict:
+    if isinstance(item, Persona):
+        return {"id": item.id, "name": item.name, "description": item.description, "strictness": item.strictness}
+    if isinstance(item, Problem):
+        return {"id": item.id, "title": item.title, "difficulty": item.difficulty, "tags": item.tags}
+    assert isinstance(item, Rubric)
+    return {"id": item.id, "name": item.name, "level": item.level, "dimensions": [d.id for d in item.dimensions]}
+
+
+def list_(args: argparse.Namespace) -> int:
+    library = ContentLibrary()
+    catalog = library.catalog(args.kind)
+    _report_errors(library, args.kind)
+    if args.json:
+        items = []
+        for item_id in catalog.ids():
+            loaded = catalog.items[item_id]
+            data = loaded.model.model_dump(mode="json")
+            data["_source"] = {"path": str(loaded.path), "origin": loaded.origin}
+            items.append(data)
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not catalog.items:
+        print(f"No {args.kind} found. Built-ins: {library.builtin_dir(args.kind)}; yours: {library.user_dir(args.kind)}")
+        return EXIT_OK
+    for item_id in catalog.ids():
+        loaded = catalog.items[item_id]
+        summary = _summary(args.kind, loaded.model)
+        origin = "" if loaded.builtin else "  [user]"
+        if args.kind == "personas":
+            line = f"{item_id:<22} {summary['name']:<10} {summary['description']}"
+        elif args.kind == "problems":
+            tags = ", ".join(summary["tags"])
+            line = f"{item_id:<28} {summary['difficulty']:<7} {summary['title']}  ({tags})"
+        else:
+            line = f"{item_id:<22} {summary['level']:<12} {summary['name']}"
+        print(line + origin)
+    return EXIT_OK
+
+
+def show(args: argparse.Namespace) -> int:
+    library = ContentLibrary()
+    catalog = library.catalog(args.kind)
+    item = catalog.get(args.id)
+    loaded = catalog.items[args.id]
+    if args.json:
+        print(json.dumps(item.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"# {args.kind[:-1]} '{args.id}' ({loaded.origin}: {loaded.path})")
+    print("# The author's view: hidden parts included.\n")
+    print(loaded.path.read_text(encoding="utf-8").rstrip())
+    return EXIT_OK
+
+
+def validate(args: argparse.Namespace) -> int:
+    model = KINDS[args.kind]
+    failed = 0
+    for name in args.files:
+        try:
+            item = load_file(Path(name), model)
+        except ContentError as exc:
+            print(f"invalid: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"ok: {name} ({args.kind[:-1]} '{item.id}')")  # type: ignore[attr-defined]
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def new_persona(args: argparse.Namespace) -> int:
+    from interviewer.content.templates import persona_template
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", args.id):
+        raise CommandError(
+            f"'{args.id}' is not a valid id: use lower-case letters, digits, - and _ (at most 64)", EXIT_INVALID
+        )
+    folder = paths.user_content_dir("personas")
+    target = folder / f"{args.id}.toml"
+    if target.exists() and not args.force:
+        raise CommandError(f"{target} already exists; use --force to overwrite it")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(persona_template(args.id, str(target)), encoding="utf-8")
+    load_file(target, Persona)  # the template must validate as written
+    print(f"Wrote {target}")
+    print(f"Edit it, check it with `interviewer personas validate {target}`, and use it with --persona {args.id}.")
+    return EXIT_OK

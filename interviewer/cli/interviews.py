@@ -1,0 +1,330 @@
+"""Interview commands: ``run``, ``chat``, ``resume``, ``list``, ``show``, ``grade``, ``export``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from interviewer.backends import Backend, get_backend
+from interviewer.cli import EXIT_OK, CommandError
+from interviewer.content.loader import ContentLibrary
+from interviewer.engine.clock import ScriptedClock, WallClock
+from interviewer.engine.events import EngineError, EngineEvent, ReplyDelta, ReplyDone
+from interviewer.engine.session import InterviewSession, SessionError
+from interviewer.export import interview_json, interview_markdown, scorecard_markdown
+from interviewer.grading import grade_interview
+from interviewer.services import open_repository
+from interviewer.stages import STAGES
+
+DEFAULT_PERSONA = "mentor"
+DEFAULT_RUBRIC = "ml-design"
+
+
+def _content(args: argparse.Namespace, *, surprise: bool = False):
+    library = ContentLibrary()
+    for kind in ("problems", "personas", "rubrics"):
+        for error in library.catalog(kind).errors:
+            print(f"warning: skipped {error}", file=sys.stderr)
+    problem_id = args.problem
+    if problem_id is None:
+        if not surprise or not library.problems.items:
+            raise CommandError("no problem given (use --problem ID; see `interviewer problems list`)")
+        problem_id = random.choice(library.problems.ids())
+    problem = library.problems.get(problem_id)
+    persona = library.personas.get(args.persona or DEFAULT_PERSONA)
+    rubric = library.rubrics.get(args.rubric or DEFAULT_RUBRIC)
+    return problem, persona, rubric
+
+
+# ----------------------------------------------------------------------------- driving a session
+
+
+class Printer:
+    """Shows the event stream on a terminal: replies streamed as they come, or whole turns."""
+
+    def __init__(self, out: TextIO, *, stream: bool, name: str):
+        self.out = out
+        self.stream = stream
+        self.name = name
+        self._open = False
+
+    def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, ReplyDelta) and self.stream:
+            if not self._open:
+                self.out.write(f"\n{self.name}: ")
+                self._open = True
+            self.out.write(event.text)
+            self.out.flush()
+        elif isinstance(event, ReplyDone):
+            if self.stream:
+                self.out.write("\n" if self._open else f"\n{self.name}: {event.text}\n")
+            else:
+                self.out.write(f"\n{self.name} [{event.kind}]: {event.text}\n")
+            self._open = False
+            self.out.flush()
+        elif isinstance(event, EngineError):
+            self.out.write(f"\n[error] {event.message}\n")
+            self.out.flush()
+
+
+async def _consume(events, show) -> None:
+    async for event in events:
+        show(event)
+
+
+async def _play_script(session: InterviewSession, messages: list[str], show) -> int:
+    """Send the scripted messages until the interview ends; returns how many were not used."""
+    await _consume(session.open(), show)
+    await _consume(session.respond(), show)
+    used = 0
+    for text in messages:
+        if session.finished:
+            break
+        used += 1
+        if text.strip():
+            await _consume(session.submit(text), show)
+    if not session.finished:
+        await _consume(session.end("candidate script ended"), show)
+    return len(messages) - used
+
+
+def _grade(repo, interview_id: int, backend: Backend, rubric=None):
+    return asyncio.run(grade_interview(repo, interview_id, backend.grader(), rubric))
+
+
+def _print_scorecard(card: dict, out: TextIO = sys.stdout) -> None:
+    out.write("\n" + "\n".join(scorecard_markdown(card)) + "\n")
+
+
+def _headless(args: argparse.Namespace, session: InterviewSession, backend: Backend, messages: list[str]) -> int:
+    repo = session.repo
+    show = Printer(sys.stdout, stream=False, name=session.persona.name) if not args.json else (lambda event: None)
+    unused = asyncio.run(_play_script(session, messages, show))
+    card = _grade(repo, session.interview_id, backend)
+    if args.json:
+        data = interview_json(repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False)
+        data["unused_candidate_messages"] = unused
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        if unused:
+            print(f"\n({unused} scripted message(s) unused: the interview ended first)")
+        _print_scorecard(card.model_dump(mode="json"))
+        print(f"\nStored as interview {session.interview_id}.")
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    from interviewer.script import read_candidate_script
+
+    problem, persona, rubric = _content(args)
+    messages = read_candidate_script(args.candidate)
+    backend = get_backend(args.backend)
+    repo = open_repository()
+    session = InterviewSession.start(
+        repo,
+        problem=problem,
+        persona=persona,
+        rubric=rubric,
+        backend=backend,
+        minutes=args.minutes,
+        max_turns=args.max_turns,
+        clock=ScriptedClock(),
+    )
+    return _headless(args, session, backend, messages)
+
+
+# ----------------------------------------------------------------------------- interactive
+
+HELP = """Commands: /end finishes and grades the interview, /quit leaves it to resume later,
+/time shows the clock, /agenda the stages, /help this text. End a line with \\ to continue it."""
+
+
+def _read_message(prompt: str) -> str | None:
+    """One message from stdin; a line ending in a backslash continues on the next. None at end of input."""
+    interactive = sys.stdin.isatty()
+    lines: list[str] = []
+    while True:
+        try:
+            line = input(prompt if interactive else "") if interactive else sys.stdin.readline()
+        except EOFError:
+            return "\n".join(lines) if lines else None
+        if not interactive:
+            if line == "":
+                return "\n".join(lines) if lines else None
+            line = line.rstrip("\n")
+        if line.endswith("\\"):
+            lines.append(line[:-1])
+            prompt = "... "
+            continue
+        lines.append(line)
+        return "\n".join(lines)
+
+
+def _agenda(session: InterviewSession) -> str:
+    coverage = session.state.coverage()
+    marks = {0: "  ", 1: "· ", 2: "✓ ", 3: "★ "}
+    return "\n".join(f"  {marks[coverage[s.id]]}{s.name}: {s.summary}" for s in STAGES)
+
+
+def _interactive(session: InterviewSession, backend: Backend) -> int:
+    show = Printer(sys.stdout, stream=True, name=session.persona.name)
+    print(f"Interview {session.interview_id}: {session.problem.title}")
+    print(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
+    print(HELP)
+    asyncio.run(_consume(session.open(), show))
+    if session.pending:
+        asyncio.run(_consume(session.respond(), show))
+    while not session.finished:
+        face = session.clockface()
+        text = _read_message(f"\nyou ({face.minutes_left:.0f} min left)> ")
+        if text is None or text.strip() == "/quit":
+            print(f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`.")
+            return EXIT_OK
+        command = text.strip()
+        if command == "/help":
+            print(HELP)
+            continue
+        if command == "/time":
+            print(f"{face.minutes_left:.1f} of {session.budget_minutes:g} minutes left")
+            continue
+        if command == "/agenda":
+            print(_agenda(session))
+            continue
+        if not command:
+            continue
+        try:
+            if command == "/end":
+                asyncio.run(_consume(session.end(), show))
+            elif session.pending:
+                asyncio.run(_consume(session.respond(), show))
+            else:
+                asyncio.run(_consume(session.submit(text), show))
+        except SessionError as exc:
+            print(f"[{exc}]")
+    print("\nGrading...")
+    card = _grade(session.repo, session.interview_id, backend)
+    _print_scorecard(card.model_dump(mode="json"))
+    print(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
+    return EXIT_OK
+
+
+def chat(args: argparse.Namespace) -> int:
+    problem, persona, rubric = _content(args, surprise=True)
+    backend = get_backend(args.backend)
+    repo = open_repository()
+    session = InterviewSession.start(
+        repo,
+        problem=problem,
+        persona=persona,
+        rubric=rubric,
+        backend=backend,
+        minutes=args.minutes,
+        max_turns=args.max_turns,
+        clock=WallClock(),
+    )
+    return _interactive(session, backend)
+
+
+def resume(args: argparse.Namespace) -> int:
+    repo = open_repository()
+    backend = get_backend(args.backend)
+    headless = args.candidate is not None
+    session = InterviewSession.load(repo, args.id, backend, clock=ScriptedClock() if headless else WallClock())
+    if session.finished:
+        raise CommandError(
+            f"interview {args.id} has ended; see it with `interviewer show {args.id}` "
+            f"or grade it again with `interviewer grade {args.id}`"
+        )
+    if headless:
+        from interviewer.script import read_candidate_script
+
+        return _headless(args, session, backend, read_candidate_script(args.candidate))
+    return _interactive(session, backend)
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def list_(args: argparse.Namespace) -> int:
+    repo = open_repository()
+    rows = repo.list_interviews(limit=args.limit, status=args.status)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "created_at": r.created_at.isoformat(timespec="seconds") + "Z",
+                        "status": r.status,
+                        "problem": r.problem_id,
+                        "persona": r.persona_id,
+                        "title": r.title,
+                        "backend": r.backend,
+                        "turns": r.turn_count,
+                        "elapsed_minutes": round(r.elapsed_seconds / 60.0, 1),
+                        "budget_minutes": r.budget_minutes,
+                        "overall": r.overall,
+                        "recommendation": r.recommendation,
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    if not rows:
+        print("No interviews yet. Start one with `interviewer chat` (or `interviewer run` for a scripted one).")
+        return EXIT_OK
+    print(f"{'ID':>5}  {'DATE':16}  {'PROBLEM':28} {'PERSONA':12} {'TURNS':>5} {'MIN':>5}  {'SCORE':>5}  STATUS")
+    for r in rows:
+        score = f"{r.overall:.2f}" if r.overall is not None else "-"
+        print(
+            f"{r.id:>5}  {r.created_at:%Y-%m-%d %H:%M}  {r.problem_id[:28]:28} {r.persona_id[:12]:12} "
+            f"{r.turn_count:>5} {r.elapsed_seconds / 60:>5.1f}  {score:>5}  {r.status}"
+        )
+    return EXIT_OK
+
+
+def show(args: argparse.Namespace) -> int:
+    repo = open_repository()
+    if args.json:
+        print(json.dumps(interview_json(repo, args.id), ensure_ascii=False, indent=2))
+    else:
+        print(interview_markdown(repo, args.id), end="")
+    return EXIT_OK
+
+
+def grade(args: argparse.Namespace) -> int:
+    repo = open_repository()
+    repo.get_interview(args.id)
+    rubric = ContentLibrary().rubrics.get(args.rubric) if args.rubric else None
+    card = _grade(repo, args.id, get_backend(args.backend), rubric)
+    data = card.model_dump(mode="json")
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        _print_scorecard(data)
+    return EXIT_OK
+
+
+def export(args: argparse.Namespace) -> int:
+    repo = open_repository()
+    if args.format == "json":
+        text = json.dumps(interview_json(repo, args.id), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = interview_markdown(repo, args.id)
+    if args.output:
+        path = Path(args.output)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+        print(f"Wrote {path}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK

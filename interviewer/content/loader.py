@@ -1,0 +1,260 @@
+"""Loading content files: built-ins from the package, the user's from the config folder.
+
+A bad file becomes one :class:`ContentError` naming the file, the field and, where the
+TOML source tells it, the line. It never stops the other files from loading.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from interviewer import paths
+from interviewer.content.models import KINDS, Persona, Problem, Rubric
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILE_BYTES = 2_000_000
+"""Content files are hand-written; anything larger is a mistake, not a spec."""
+
+
+class ContentError(Exception):
+    """A content file that cannot be used, described in one line."""
+
+    def __init__(self, path: Path | str, message: str, *, field: str | None = None, line: int | None = None):
+        self.path = Path(path)
+        self.field = field
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        what = f"field '{self.field}': " if self.field else ""
+        return f"{where}: {what}{self.message}"
+
+
+class ContentNotFound(LookupError):
+    def __init__(self, kind: str, content_id: str, known: list[str]):
+        self.kind = kind
+        self.content_id = content_id
+        singular = kind.rstrip("s")
+        hint = f"; known: {', '.join(sorted(known))}" if known else f"; no {kind} are available"
+        super().__init__(f"no {singular} with id '{content_id}'{hint}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+# ----------------------------------------------------------------------------- one file
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*(\]\]?)\s*(#.*)?$")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _line_of(source: str, loc: tuple[int | str, ...]) -> int | None:
+    """Best-effort line number of the TOML key that ``loc`` points to."""
+    lines = source.splitlines()
+    headers: list[tuple[int, str, bool]] = []  # (index, dotted name, is array of tables)
+    for index, text in enumerate(lines):
+        match = _HEADER.match(text)
+        if match:
+            name = match.group(2).replace('"', "").replace("'", "").replace(" ", "")
+            headers.append((index, name, match.group(1) == "[["))
+
+    def section(start: int) -> range:
+        later = [i for i, _, _ in headers if i > start]
+        return range(start + 1, later[0] if later else len(lines))
+
+    def find_key(key: str, where: range) -> int | None:
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for index in where:
+            if pattern.match(lines[index]):
+                return index
+        return None
+
+    keys = [part for part in loc if isinstance(part, str)]
+    if not keys:
+        return None
+    top = keys[0]
+    # An array of tables: [[facts]] ... pick the n-th one.
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        occurrences = [i for i, name, is_array in headers if name == top and is_array]
+        if loc[1] < len(occurrences):
+            start = occurrences[loc[1]]
+            if len(loc) >= 3 and isinstance(loc[2], str):
+                found = find_key(loc[2], section(start))
+                return (found if found is not None else start) + 1
+            return start + 1
+    # A table: [lines] ... key = ...
+    tables = [i for i, name, is_array in headers if name == top and not is_array]
+    if tables:
+        if len(keys) >= 2:
+            found = find_key(keys[1], section(tables[0]))
+            if found is not None:
+                return found + 1
+        return tables[0] + 1
+    # A dotted key (lines.opening = ...) or a top-level key.
+    first_header = headers[0][0] if headers else len(lines)
+    found = find_key(".".join(keys[:2]) if len(keys) >= 2 else top, range(0, first_header))
+    if found is None:
+        found = find_key(top, range(0, first_header))
+    return found + 1 if found is not None else None
+
+
+def parse_model(model: type[M], data: object, path: Path, source: str = "") -> M:
+    """Validate parsed data into ``model``; raise one :class:`ContentError` for the first problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        loc = tuple(first["loc"])
+        message = first["msg"]
+        if first["type"] == "missing":
+            message = "is required"
+        elif first["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        return_field = _field_path(loc) or None
+        raise ContentError(path, message, field=return_field, line=_line_of(source, loc) if source else None) from None
+
+
+def load_file(path: Path | str, model: type[M]) -> M:
+    """Read one TOML content file into ``model``."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(path, f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ContentError(path, f"file is {len(raw):,} bytes; content files are limited to {MAX_FILE_BYTES:,}")
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError(path, f"not valid UTF-8 (byte {exc.start})", line=line) from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        match = _TOML_LINE.search(text)
+        message = _TOML_LINE.sub("", text).replace("(, column", "(column").strip()
+        message = re.sub(r"\s*\(column \d+\)$", "", message) or "invalid TOML"
+        raise ContentError(path, f"invalid TOML: {message}", line=int(match.group(1)) if match else None) from None
+    except RecursionError:
+        raise ContentError(path, "invalid TOML: nested too deeply") from None
+    return parse_model(model, data, path, source)
+
+
+# ----------------------------------------------------------------------------- the library
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Generic[M]):
+    model: M
+    path: Path
+    builtin: bool
+
+    @property
+    def origin(self) -> str:
+        return "built-in" if self.builtin else "user"
+
+
+@dataclass
+class Catalog(Generic[M]):
+    """Every usable item of one kind by id, plus the errors of the files that were not usable."""
+
+    kind: str
+    items: dict[str, Loaded[M]] = field(default_factory=dict)
+    errors: list[ContentError] = field(default_factory=list)
+    overridden: dict[str, Path] = field(default_factory=dict)
+    """Built-in files that a user file replaced, by id."""
+
+    def get(self, content_id: str) -> M:
+        try:
+            return self.items[content_id].model
+        except KeyError:
+            raise ContentNotFound(self.kind, content_id, list(self.items)) from None
+
+    def ids(self) -> list[str]:
+        return sorted(self.items)
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.toml") if p.is_file() and not p.name.startswith("."))
+
+
+class ContentLibrary:
+    """Built-in content plus the user's folder, where a user file overrides a built-in by id."""
+
+    def __init__(self, builtin_root: Path | None = None, user_root: Path | None = None):
+        self._builtin_root = builtin_root
+        self._user_root = user_root
+        self._catalogs: dict[str, Catalog] = {}
+
+    def builtin_dir(self, kind: str) -> Path:
+        return self._builtin_root / kind if self._builtin_root else paths.builtin_content_dir(kind)
+
+    def user_dir(self, kind: str) -> Path:
+        return self._user_root / kind if self._user_root else paths.user_content_dir(kind)
+
+    def catalog(self, kind: str) -> Catalog:
+        if kind not in self._catalogs:
+            self._catalogs[kind] = self._load(kind)
+        return self._catalogs[kind]
+
+    def _load(self, kind: str) -> Catalog:
+        model = KINDS[kind]
+        catalog: Catalog = Catalog(kind)
+        for builtin, folder in ((True, self.builtin_dir(kind)), (False, self.user_dir(kind))):
+            seen_here: dict[str, Path] = {}
+            for path in _files(folder):
+                try:
+                    item = load_file(path, model)
+                except ContentError as exc:
+                    catalog.errors.append(exc)
+                    continue
+                item_id = item.id  # type: ignore[attr-defined]
+                if item_id in seen_here:
+                    catalog.errors.append(
+                        ContentError(path, f"id '{item_id}' is already used by {seen_here[item_id]}", field="id")
+                    )
+                    continue
+                seen_here[item_id] = path
+                if not builtin and item_id in catalog.items:
+                    catalog.overridden[item_id] = catalog.items[item_id].path
+                catalog.items[item_id] = Loaded(item, path, builtin)
+        return catalog
+
+    @property
+    def personas(self) -> Catalog[Persona]:
+        return self.catalog("personas")
+
+    @property
+    def problems(self) -> Catalog[Problem]:
+        return self.catalog("problems")
+
+    @property
+    def rubrics(self) -> Catalog[Rubric]:
+        return self.catalog("rubrics")

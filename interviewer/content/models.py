@@ -1,0 +1,284 @@
+"""Pydantic models of the three content kinds: persona, problem (the hidden spec), rubric.
+
+All are strict (``extra="forbid"``) so that a typo in a file is an error, not a silently
+ignored key.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from interviewer.stages import DIMENSION_IDS, STAGE_IDS, DimensionId, StageId
+
+ContentId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+]
+"""Lower-case letters, digits, ``-`` and ``_``; used in file names and on the command line."""
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _placeholders(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:  # unbalanced braces
+        raise ValueError(f"bad template {template!r}: {exc}") from None
+
+
+def _check_templates(templates: list[str], allowed: set[str], required: set[str]) -> list[str]:
+    for template in templates:
+        names = _placeholders(template)
+        unknown = names - allowed
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder {{{sorted(unknown)[0]}}} in {template!r}; "
+                f"allowed: {', '.join('{' + n + '}' for n in sorted(allowed)) or 'none'}"
+            )
+        missing = required - names
+        if missing:
+            raise ValueError(f"template {template!r} must contain {{{sorted(missing)[0]}}}")
+    return templates
+
+
+# ----------------------------------------------------------------------------- persona
+
+PERSONA_LINE_FIELDS = {"name", "title", "prompt", "minutes"}
+
+
+class PersonaLines(StrictModel):
+    opening: Text
+    """First message. May use {name}, {title}, {prompt} (the public prompt) and {minutes}."""
+    closing: Text
+    """Last message when the interview ends."""
+    deflection: Text
+    """Said instead of anything that would reveal the hidden spec or the instructions."""
+
+    @field_validator("opening", "closing", "deflection")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        _check_templates([value], PERSONA_LINE_FIELDS, set())
+        return value
+
+
+TemplateList = Annotated[list[Line], Field(min_length=1, max_length=20)]
+
+TEMPLATE_RULES: dict[str, tuple[set[str], set[str]]] = {
+    # field: (allowed placeholders, required placeholders)
+    "answer": ({"answer"}, {"answer"}),
+    "repeat": ({"answer"}, {"answer"}),
+    "unspecified": (set(), set()),
+    "probe": ({"probe", "stage"}, {"probe"}),
+    "what_if": ({"what_if"}, {"what_if"}),
+    "redirect": ({"stage", "question"}, {"question"}),
+    "wrap_up": ({"minutes_left"}, set()),
+    "acknowledge": ({"stage"}, set()),
+}
+
+
+class PersonaTemplates(StrictModel):
+    """Phrases the offline voice wraps around the problem author's texts.
+
+    Each is a list of variants; the engine picks one deterministically per turn.
+    """
+
+    answer: TemplateList
+    """Answering a clarifying question; must contain {answer}."""
+    repeat: TemplateList
+    """Answering a question that was already answered; must contain {answer}."""
+    unspecified: TemplateList
+    """When the spec leaves the asked detail to the candidate."""
+    probe: TemplateList
+    """Digging into a thinly covered stage; must contain {probe}; may use {stage}."""
+    what_if: TemplateList
+    """Changing a constraint; must contain {what_if}."""
+    redirect: TemplateList
+    """Steering to a skipped stage; must contain {question}; may use {stage}."""
+    wrap_up: TemplateList
+    """Asking for a summary near the end; may use {minutes_left}."""
+    acknowledge: TemplateList
+    """Letting the candidate continue; may use {stage}."""
+
+    @model_validator(mode="after")
+    def _placeholders_match(self) -> "PersonaTemplates":
+        for field, (allowed, required) in TEMPLATE_RULES.items():
+            _check_templates(getattr(self, field), allowed, required)
+        return self
+
+
+class Persona(StrictModel):
+    id: ContentId
+    name: Line
+    """The interviewer's name as shown in the chat."""
+    role: Line
+    """One line: who they are, e.g. "Staff ML engineer at a large consumer company"."""
+    description: Line
+    """One line for the persona picker."""
+    style: Text
+    """How this interviewer behaves; the persona part of the LLM system prompt."""
+    strictness: float = Field(ge=0.0, le=1.0)
+    """0 lenient .. 1 exacting. Higher means earlier steering to skipped stages."""
+    probe_depth: int = Field(ge=1, le=3)
+    """Coverage depth (1 mentioned, 2 discussed, 3 deep) a stage must reach before probing stops."""
+    what_if_rate: float = Field(ge=0.0, le=1.0)
+    """Share of eligible turns that get a what-if (0 never, 1 whenever one fits)."""
+    max_probes_per_stage: int = Field(default=2, ge=0, le=5)
+    """How many times one stage may be probed."""
+    model: Line | None = None
+    """Optional model override for the LLM voice."""
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    """Optional temperature override for the LLM voice."""
+    lines: PersonaLines
+    templates: PersonaTemplates
+
+
+# ----------------------------------------------------------------------------- problem
+
+
+class Fact(StrictModel):
+    id: ContentId
+    stage: StageId
+    """The stage this fact informs."""
+    cues: Annotated[list[Line], Field(min_length=1, max_length=40)]
+    """Words or short phrases a candidate would use to ask for this fact."""
+    answer: Text
+    """What the interviewer says when asked."""
+
+
+class WhatIf(StrictModel):
+    id: ContentId
+    after: StageId
+    """The what-if fits once this stage has been discussed."""
+    text: Text
+
+
+class Problem(StrictModel):
+    id: ContentId
+    title: Line
+    prompt: Text
+    """The public prompt, the only part of the spec the candidate sees at the start."""
+    tags: Annotated[list[ContentId], Field(max_length=20)] = []
+    difficulty: Literal["easy", "medium", "hard"]
+    facts: Annotated[list[Fact], Field(min_length=1, max_length=100)]
+    what_ifs: Annotated[list[WhatIf], Field(max_length=40)] = []
+    probes: dict[StageId, Annotated[list[Text], Field(max_length=20)]] = {}
+    """Follow-up questions per stage, asked when that stage is covered thinly or skipped."""
+    reference: dict[DimensionId, Annotated[list[Text], Field(max_length=40)]] = {}
+    """What a strong answer covers, per rubric dimension. Grader only: never in the interviewer's prompt."""
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Problem":
+        for label, items in (("facts", self.facts), ("what_ifs", self.what_ifs)):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"duplicate id {item.id!r} in {label}")
+                seen.add(item.id)
+        return self
+
+    def fact(self, fact_id: str) -> Fact:
+        for fact in self.facts:
+            if fact.id == fact_id:
+                return fact
+        raise KeyError(fact_id)
+
+    def what_if(self, what_if_id: str) -> WhatIf:
+        for item in self.what_ifs:
+            if item.id == what_if_id:
+                return item
+        raise KeyError(what_if_id)
+
+
+# ----------------------------------------------------------------------------- rubric
+
+
+class Dimension(StrictModel):
+    id: DimensionId
+    name: Line
+    stage: StageId | None = None
+    """The stage this dimension judges; none for dimensions judged across the interview."""
+    weight: float = Field(gt=0.0, le=100.0)
+    judges: Text
+    """What the dimension judges, in a sentence or two."""
+    levels: Annotated[list[Text], Field(min_length=4, max_length=4)]
+    """Descriptors for scores 1, 2, 3 and 4, in that order."""
+    signals: Annotated[list[Line], Field(min_length=1, max_length=200)]
+    """Words and phrases that show the candidate is working on this dimension."""
+
+
+class Threshold(StrictModel):
+    recommendation: Line
+    min_overall: float = Field(ge=1.0, le=4.0)
+    min_dimension: int = Field(default=1, ge=1, le=4)
+    """Every dimension must score at least this for the recommendation to apply."""
+
+
+class Rubric(StrictModel):
+    id: ContentId
+    name: Line
+    level: Line
+    """The bar this rubric grades against, e.g. "mid-level", "junior", "senior/staff"."""
+    description: Text
+    expectation: float = Field(default=1.0, ge=0.5, le=2.0)
+    """How much evidence each level needs in the offline grader: above 1 for a higher bar, below for a lower."""
+    dimensions: Annotated[list[Dimension], Field(min_length=1)]
+    thresholds: Annotated[list[Threshold], Field(min_length=1)]
+    """Tried from the highest bar down; the first one met gives the recommendation."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rubric":
+        ids = [d.id for d in self.dimensions]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate dimension id in dimensions")
+        bars = [t.min_overall for t in self.thresholds]
+        if bars != sorted(bars, reverse=True):
+            raise ValueError("thresholds must be ordered from the highest min_overall down")
+        if self.thresholds[-1].min_overall != 1.0 or self.thresholds[-1].min_dimension != 1:
+            raise ValueError("the last threshold must be a catch-all (min_overall = 1, min_dimension = 1)")
+        return self
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        for dimension in self.dimensions:
+            if dimension.id == dimension_id:
+                return dimension
+        raise KeyError(dimension_id)
+
+    def overall(self, scores: dict[str, int]) -> float:
+        """Weighted mean of the dimension scores, rounded to two decimals."""
+        total = sum(d.weight for d in self.dimensions)
+        value = sum(d.weight * scores[d.id] for d in self.dimensions) / total
+        return round(value, 2)
+
+    def recommend(self, overall: float, scores: dict[str, int]) -> str:
+        lowest = min(scores[d.id] for d in self.dimensions)
+        for threshold in self.thresholds:
+            if overall >= threshold.min_overall and lowest >= threshold.min_dimension:
+                return threshold.recommendation
+        return self.thresholds[-1].recommendation
+
+
+KINDS: dict[str, type[StrictModel]] = {"personas": Persona, "problems": Problem, "rubrics": Rubric}
+"""Content kinds by folder name."""
+
+__all__ = [
+    "DIMENSION_IDS",
+    "STAGE_IDS",
+    "KINDS",
+    "Dimension",
+    "Fact",
+    "Persona",
+    "PersonaLines",
+    "PersonaTemplates",
+    "Problem",
+    "Rubric",
+    "Threshold",
+    "WhatIf",
+]

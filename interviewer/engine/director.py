@@ -1,0 +1,226 @@
+"""The director: plain, deterministic Python that picks the interviewer's next moves.
+
+It is the same for every backend. Given the state (already updated with the analyst's
+reading of the candidate's turn), the analysis, the persona's settings, the problem and the
+clock, it returns a :class:`Decision`. :func:`apply` then records the decision in the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interviewer.content.models import Persona, Problem
+from interviewer.engine.analyst import Analysis
+from interviewer.engine.moves import Decision, Move, MoveKind, probe_key
+from interviewer.engine.state import InterviewState
+from interviewer.stages import STAGE_IDS
+
+WRAP_UP_AT = 0.88
+"""Share of the time budget after which the interviewer asks for the closing summary."""
+
+WHAT_IF_SPACING = 2
+"""Candidate turns between two what-ifs, at least."""
+
+DISCUSSION_STAGES = STAGE_IDS[1:]
+"""Stages that are steered to and probed; clarification is judged, not forced."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clockface:
+    """How far the interview is, as the director sees it."""
+
+    fraction: float
+    """Elapsed share of the time budget (1.0 = time is up)."""
+    minutes_left: float
+    candidate_turns: int
+    max_turns: int | None = None
+
+    @property
+    def out_of_time(self) -> bool:
+        return self.fraction >= 1.0 or (self.max_turns is not None and self.candidate_turns >= self.max_turns)
+
+    @property
+    def near_end(self) -> bool:
+        return self.fraction >= WRAP_UP_AT or (
+            self.max_turns is not None and self.candidate_turns >= self.max_turns - 1
+        )
+
+
+def steer_at(persona: Persona) -> float:
+    """When skipped stages start being steered to: earlier for stricter interviewers."""
+    return round(0.65 - 0.35 * persona.strictness, 3)
+
+
+def merge_analysis(state: InterviewState, analysis: Analysis) -> dict[str, tuple[int, int]]:
+    """Fold one candidate turn's analysis into the state. Returns stages whose depth changed."""
+    before = state.coverage()
+    state.candidate_turns += 1
+    for stage, found in analysis.signals.items():
+        bucket = state.signals.setdefault(stage, [])
+        bucket.extend(s for s in found if s not in bucket)
+    for stage, count in analysis.reasoned.items():
+        state.reasoned[stage] = state.reasoned.get(stage, 0) + count
+    clarification = state.signals.setdefault("clarification", [])
+    for question in analysis.questions:
+        if analysis.injection:
+            break
+        if question.facts:
+            for fact in question.facts:
+                if fact not in state.facts_asked:
+                    state.facts_asked.append(fact)
+                if f"asked:{fact}" not in clarification:
+                    clarification.append(f"asked:{fact}")
+        else:
+            clarification.append(f"question:{len(clarification)}")
+    if analysis.assumptions:
+        state.reasoned["clarification"] = state.reasoned.get("clarification", 0) + analysis.assumptions
+    after = state.coverage()
+    return {stage: (before[stage], after[stage]) for stage in STAGE_IDS if after[stage] != before[stage]}
+
+
+def _answers(analysis: Analysis, state: InterviewState) -> list[Move]:
+    moves: list[Move] = []
+    given: set[str] = set()
+    for question in analysis.questions:
+        if question.facts:
+            new = tuple(f for f in question.facts if f not in given)
+            if not new:
+                continue
+            given.update(new)
+            repeat = all(f in state.facts_revealed for f in new)
+            moves.append(Move(MoveKind.ANSWER, facts=new, repeat=repeat, question=question.text))
+        elif not any(m.kind is MoveKind.UNSPECIFIED for m in moves):
+            moves.append(Move(MoveKind.UNSPECIFIED, question=question.text))
+    return moves
+
+
+def _next_probe(problem: Problem, state: InterviewState, stage: str) -> str | None:
+    for index, _ in enumerate(problem.probes.get(stage, ())):
+        key = probe_key(stage, index)
+        if key not in state.probes_used:
+            return key
+    return None
+
+
+def _uncovered(state: InterviewState, time: Clockface) -> list[str]:
+    stages = [s for s in DISCUSSION_STAGES if state.depth(s) == 0]
+    if time.fraction < 0.3 and state.depth("clarification") == 0:
+        stages.insert(0, "clarification")
+    return stages
+
+
+def _redirect(problem: Problem, state: InterviewState, stage: str) -> Move:
+    return Move(MoveKind.REDIRECT, stage=stage, probe=_next_probe(problem, state, stage))
+
+
+def _what_if(persona: Persona, problem: Problem, state: InterviewState) -> Move | None:
+    if state.what_if_credit + persona.what_if_rate < 1.0 - 1e-9:
+        return None
+    if state.candidate_turns - state.last_what_if_turn < WHAT_IF_SPACING:
+        return None
+    for item in problem.what_ifs:
+        if item.id not in state.what_ifs_used and state.depth(item.after) >= 2:
+            return Move(MoveKind.WHAT_IF, what_if=item.id, stage=item.after)
+    return None
+
+
+def _probe(persona: Persona, problem: Problem, state: InterviewState, focus: str | None) -> Move | None:
+    """Probe a stage the candidate has moved past while it is still thin."""
+    limit = DISCUSSION_STAGES.index(focus) if focus in DISCUSSION_STAGES else len(DISCUSSION_STAGES)
+    for stage in DISCUSSION_STAGES[:limit]:
+        depth = state.depth(stage)
+        if not 1 <= depth < persona.probe_depth:
+            continue
+        if state.probes_per_stage.get(stage, 0) >= persona.max_probes_per_stage:
+            continue
+        key = _next_probe(problem, state, stage)
+        if key is not None:
+            return Move(MoveKind.PROBE, stage=stage, probe=key)
+    return None
+
+
+def _thinnest_probe(persona: Persona, problem: Problem, state: InterviewState) -> Move | None:
+    ranked = sorted(DISCUSSION_STAGES, key=lambda s: (state.depth(s), DISCUSSION_STAGES.index(s)))
+    for stage in ranked:
+        if state.depth(stage) >= 3 or state.probes_per_stage.get(stage, 0) >= persona.max_probes_per_stage:
+            continue
+        key = _next_probe(problem, state, stage)
+        if key is not None:
+            return Move(MoveKind.PROBE, stage=stage, probe=key)
+    return None
+
+
+def opening() -> Decision:
+    return Decision((Move(MoveKind.OPENING),), "discussion", ("opening",))
+
+
+def closing(reason: str) -> Decision:
+    return Decision((Move(MoveKind.CLOSE),), "ended", (reason,))
+
+
+def decide(
+    state: InterviewState, analysis: Analysis, persona: Persona, problem: Problem, time: Clockface
+) -> Decision:
+    if state.phase == "ended":
+        return Decision((), "ended", ("already ended",))
+    if time.out_of_time:
+        return closing("time is up" if time.fraction >= 1.0 else "turn limit reached")
+    if analysis.injection:
+        return Decision((Move(MoveKind.DEFLECT),), state.phase, ("injection attempt",))
+    if state.phase == "wrap_up":
+        return closing("closing summary given")
+    if analysis.end_requested:
+        return closing("candidate asked to end")
+
+    moves = _answers(analysis, state)
+    if time.near_end:
+        return Decision(tuple(moves) + (Move(MoveKind.WRAP_UP),), "wrap_up", ("near the end",))
+
+    focus = analysis.focus
+    uncovered = _uncovered(state, time)
+    steer: Move | None = None
+    note = ""
+    if time.fraction >= steer_at(persona) and [s for s in uncovered if s != "clarification"]:
+        steer, note = _redirect(problem, state, [s for s in uncovered if s != "clarification"][0]), "steer to skipped"
+    elif analysis.questions and not analysis.substantive:
+        note = "answering questions"
+    elif (move := _what_if(persona, problem, state)) is not None:
+        steer, note = move, "what-if fits"
+    elif (move := _probe(persona, problem, state, focus)) is not None:
+        steer, note = move, "thin stage left behind"
+    elif not analysis.substantive and not analysis.questions:
+        if uncovered:
+            steer, note = _redirect(problem, state, uncovered[0]), "no substance: next stage"
+        elif (move := _thinnest_probe(persona, problem, state)) is not None:
+            steer, note = move, "no substance: thinnest stage"
+    if steer is not None:
+        moves.append(steer)
+    if not moves:
+        moves.append(Move(MoveKind.ACKNOWLEDGE, stage=focus or state.last_focus))
+        note = note or "let the candidate lead"
+    return Decision(tuple(moves), "discussion", (note,) if note else ())
+
+
+def apply(state: InterviewState, decision: Decision, persona: Persona, analysis: Analysis | None = None) -> None:
+    """Record a decision in the state: revealed facts, used probes and what-ifs, the new phase."""
+    if analysis is not None and state.phase == "discussion":
+        state.what_if_credit = min(1.0 + persona.what_if_rate, state.what_if_credit + persona.what_if_rate)
+    for move in decision.moves:
+        if move.kind is MoveKind.ANSWER:
+            state.facts_revealed.extend(f for f in move.facts if f not in state.facts_revealed)
+        elif move.kind in (MoveKind.PROBE, MoveKind.REDIRECT):
+            if move.probe is not None and move.probe not in state.probes_used:
+                state.probes_used.append(move.probe)
+            if move.kind is MoveKind.PROBE and move.stage:
+                state.probes_per_stage[move.stage] = state.probes_per_stage.get(move.stage, 0) + 1
+            if move.kind is MoveKind.REDIRECT and move.stage:
+                state.redirects.append(move.stage)
+        elif move.kind is MoveKind.WHAT_IF and move.what_if:
+            state.what_ifs_used.append(move.what_if)
+            state.last_what_if_turn = state.candidate_turns
+            state.what_if_credit = max(0.0, state.what_if_credit - 1.0)
+        elif move.kind is MoveKind.DEFLECT:
+            state.deflections += 1
+    if analysis is not None and analysis.focus:
+        state.last_focus = analysis.focus
+    state.phase = decision.phase  # type: ignore[assignment]

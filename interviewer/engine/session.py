@@ -1,0 +1,452 @@
+"""The dialog loop: one interview, as an async stream of events.
+
+One turn, as data flows::
+
+    candidate text -> storage (committed) -> analyst -> director -> voice -> guard -> storage
+
+The candidate's message is committed before anything else happens; the reply, the events it
+caused and the new state are committed together in one transaction when the reply is done.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from interviewer.backends.base import Backend
+from interviewer.content.models import Persona, Problem, Rubric
+from interviewer.engine import director
+from interviewer.engine.analyst import Analysis, Lexicon
+from interviewer.engine.clock import Clock, WallClock
+from interviewer.engine.events import (
+    CandidateTurnStored,
+    EngineError,
+    EngineEvent,
+    FactRevealed,
+    GuardTripped,
+    InjectionDeflected,
+    InterviewEnded,
+    PhaseChanged,
+    ProbeAsked,
+    Redirected,
+    ReplyDelta,
+    ReplyDone,
+    ReplyStarted,
+    StageCovered,
+    Usage,
+    WhatIfInjected,
+)
+from interviewer.engine.guard import Guard
+from interviewer.engine.moves import Decision, Move, MoveKind
+from interviewer.engine.state import InterviewState
+from interviewer.engine.voice import VoiceRequest, probe_text, render_move
+
+if TYPE_CHECKING:
+    from storage import NewEvent, Repository
+
+DEFAULT_MINUTES = 45.0
+
+# Text is released to the reader a sentence at a time so the guard can stop a leak before it shows.
+_RELEASE_POINT = re.compile(r"[.!?:;]['\")\]]*\s+|\n")
+
+
+class SessionError(Exception):
+    """A request the interview cannot take in its current state (the message says why)."""
+
+
+class InterviewFinished(SessionError):
+    pass
+
+
+class EmptyMessage(SessionError):
+    pass
+
+
+class ReplyPending(SessionError):
+    pass
+
+
+class VoiceFailure(Exception):
+    """Raised by a voice when the reply cannot be produced; ``partial`` is what streamed before."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class InterviewSession:
+    def __init__(
+        self,
+        repo: "Repository",
+        interview_id: int,
+        *,
+        problem: Problem,
+        persona: Persona,
+        rubric: Rubric,
+        backend: Backend,
+        state: InterviewState,
+        budget_minutes: float,
+        max_turns: int | None,
+        history: list[tuple[str, str]],
+        last_turn: tuple[str, bool] | None,
+        clock: Clock | None = None,
+    ):
+        self.repo = repo
+        self.interview_id = interview_id
+        self.problem = problem
+        self.persona = persona
+        self.rubric = rubric
+        self.backend = backend
+        self.state = state
+        self.budget_minutes = budget_minutes
+        self.max_turns = max_turns
+        self.history = history
+        self._last_turn = last_turn  # (role, complete) of the newest stored turn
+        self.clock = clock or WallClock()
+        self.lexicon = Lexicon(problem, rubric)
+        self.analyst = backend.analyst(self.lexicon)
+        self.voice = backend.voice()
+        self.guard = Guard(problem, persona, rubric)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def start(
+        cls,
+        repo: "Repository",
+        *,
+        problem: Problem,
+        persona: Persona,
+        rubric: Rubric,
+        backend: Backend,
+        minutes: float = DEFAULT_MINUTES,
+        max_turns: int | None = None,
+        clock: Clock | None = None,
+    ) -> "InterviewSession":
+        """Create and store a new interview (with snapshots of its content). Call :meth:`open` next."""
+        if minutes <= 0:
+            raise SessionError("the time budget must be more than 0 minutes")
+        if max_turns is not None and max_turns < 1:
+            raise SessionError("max turns must be at least 1")
+        state = InterviewState()
+        row = repo.create_interview(
+            problem=problem.model_dump(mode="json"),
+            persona=persona.model_dump(mode="json"),
+            rubric=rubric.model_dump(mode="json"),
+            backend=backend.name,
+            model=backend.model,
+            budget_minutes=minutes,
+            max_turns=max_turns,
+            state=state.to_json(),
+        )
+        return cls(
+            repo,
+            row.id,
+            problem=problem,
+            persona=persona,
+            rubric=rubric,
+            backend=backend,
+            state=state,
+            budget_minutes=minutes,
+            max_turns=max_turns,
+            history=[],
+            last_turn=None,
+            clock=clock,
+        )
+
+    @classmethod
+    def load(cls, repo: "Repository", interview_id: int, backend: Backend, clock: Clock | None = None) -> "InterviewSession":
+        """Rebuild a stored interview to continue it, from its snapshots and its last state."""
+        row = repo.get_interview(interview_id)
+        turns = repo.get_turns(interview_id)
+        last = (turns[-1].role, turns[-1].complete) if turns else None
+        return cls(
+            repo,
+            interview_id,
+            problem=Problem.model_validate(row.problem),
+            persona=Persona.model_validate(row.persona),
+            rubric=Rubric.model_validate(row.rubric),
+            backend=backend,
+            state=InterviewState.from_json(row.state),
+            budget_minutes=row.budget_minutes,
+            max_turns=row.max_turns,
+            history=[(t.role, t.text) for t in turns if t.complete],
+            last_turn=last,
+            clock=clock,
+        )
+
+    # ------------------------------------------------------------------ status
+
+    @property
+    def finished(self) -> bool:
+        return self.state.phase == "ended"
+
+    @property
+    def opened(self) -> bool:
+        return self._last_turn is not None
+
+    @property
+    def pending(self) -> bool:
+        """The newest candidate message has no (complete) reply yet: :meth:`respond` produces it."""
+        if self._last_turn is None:
+            return False
+        role, complete = self._last_turn
+        return role == "candidate" or not complete
+
+    def clockface(self, state: InterviewState | None = None) -> director.Clockface:
+        state = state or self.state
+        budget = self.budget_minutes * 60.0
+        return director.Clockface(
+            fraction=state.elapsed_seconds / budget,
+            minutes_left=max(0.0, (budget - state.elapsed_seconds) / 60.0),
+            candidate_turns=state.candidate_turns,
+            max_turns=self.max_turns,
+        )
+
+    def last_candidate_text(self) -> str | None:
+        for role, text in reversed(self.history):
+            if role == "candidate":
+                return text
+        return None
+
+    # ------------------------------------------------------------------ the loop
+
+    async def open(self) -> AsyncIterator[EngineEvent]:
+        """The interviewer's opening: the public prompt only."""
+        if self.opened:
+            return
+        async for event in self._reply(director.opening(), self.state.model_copy(deep=True), None, {}):
+            yield event
+
+    async def submit(self, text: str) -> AsyncIterator[EngineEvent]:
+        """Store the candidate's message (committed first), then stream the interviewer's reply."""
+        if self.finished:
+            raise InterviewFinished("this interview has ended")
+        if self.pending:
+            raise ReplyPending("the previous message has no reply yet; retry it first")
+        if not text.strip():
+            raise EmptyMessage("empty message")
+        if not self.opened:
+            async for event in self.open():
+                yield event
+        self.state.elapsed_seconds += self.clock.lap(text, "candidate")
+        turn = self.repo.add_turn(
+            self.interview_id,
+            "candidate",
+            text,
+            elapsed_seconds=self.state.elapsed_seconds,
+            state=self.state.to_json(),
+        )
+        self.history.append(("candidate", text))
+        self._last_turn = ("candidate", True)
+        yield CandidateTurnStored(turn.seq, text)
+        async for event in self.respond():
+            yield event
+
+    async def respond(self) -> AsyncIterator[EngineEvent]:
+        """Reply to the newest candidate message: after :meth:`submit`, a failed reply, or a resume."""
+        if self.finished or not self.pending:
+            return
+        text = self.last_candidate_text() or ""
+        candidate_seq = self._candidate_seq()
+        state = self.state.model_copy(deep=True)
+        analysis = await self.analyst.analyze(text, state)
+        changes = director.merge_analysis(state, analysis)
+        decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
+        async for event in self._reply(decision, state, analysis, changes, candidate_seq=candidate_seq):
+            yield event
+
+    async def end(self, reason: str = "candidate ended the interview") -> AsyncIterator[EngineEvent]:
+        """Close the interview now (the candidate ended it, or the time ran out)."""
+        if self.finished:
+            return
+        if not self.opened:
+            async for event in self.open():
+                yield event
+        async for event in self._reply(director.closing(reason), self.state.model_copy(deep=True), None, {}):
+            yield event
+
+    # ------------------------------------------------------------------ internals
+
+    def _candidate_seq(self) -> int | None:
+        last = self.repo.last_turn(self.interview_id)
+        if last is None:
+            return None
+        if last.role == "candidate":
+            return last.seq
+        return last.seq - 1 if not last.complete else None
+
+    def _sanctioned_text(self, moves: tuple[Move, ...]) -> str:
+        """Text this reply may legitimately draw figures from: the conversation and its own material."""
+        parts = [self.problem.prompt, *(text for _, text in self.history)]
+        for move in moves:
+            if move.kind in (MoveKind.PROBE, MoveKind.REDIRECT):
+                parts.append(probe_text(self.problem, move.probe, move.stage))
+            elif move.kind is MoveKind.WHAT_IF and move.what_if:
+                parts.append(self.problem.what_if(move.what_if).text)
+        return "\n".join(parts)
+
+    async def _reply(
+        self,
+        decision: Decision,
+        state: InterviewState,
+        analysis: Analysis | None,
+        changes: dict[str, tuple[int, int]],
+        *,
+        candidate_seq: int | None = None,
+    ) -> AsyncIterator[EngineEvent]:
+        from storage import NewEvent
+
+        previous_phase = state.phase
+        previously_revealed = set(state.facts_revealed)
+        director.apply(state, decision, self.persona, analysis)
+        kind = decision.kind.value
+        moves_json = [m.to_json() for m in decision.moves]
+        yield ReplyStarted(kind, moves_json)
+
+        clockface = self.clockface(state)
+        request = VoiceRequest(
+            persona=self.persona,
+            problem=self.problem,
+            moves=decision.moves,
+            state=state,
+            seq=len(self.history) + 1,
+            minutes_left=_minutes_left(clockface),
+            budget_minutes=self.budget_minutes,
+            history=list(self.history),
+        )
+        allowed = frozenset(state.facts_revealed)
+        sanctioned = self._sanctioned_text(decision.moves)
+        released = ""
+        held = ""
+        tripped = None
+        failure: VoiceFailure | None = None
+        usage: Usage | None = None
+        stream = self.voice.stream(request)
+        try:
+            async for chunk in stream:
+                if isinstance(chunk, Usage):
+                    usage = chunk
+                    continue
+                held += chunk
+                cut = _last_release_point(held)
+                if cut:
+                    piece, held = held[:cut], held[cut:]
+                    verdict = self.guard.check(released + piece, allowed, sanctioned)
+                    if not verdict.ok:
+                        tripped = verdict
+                        break
+                    released += piece
+                    yield ReplyDelta(piece)
+            if tripped is None and held:
+                verdict = self.guard.check(released + held, allowed, sanctioned)
+                if verdict.ok:
+                    released += held
+                    yield ReplyDelta(held)
+                else:
+                    tripped = verdict
+        except VoiceFailure as exc:
+            failure = exc
+        finally:
+            await _aclose(stream)
+
+        domain: list[EngineEvent] = []
+        if tripped is not None:
+            deflection = render_move(request, Move(MoveKind.DEFLECT))
+            addition = ("\n\n" if released else "") + deflection
+            released += addition
+            yield ReplyDelta(addition)
+            domain.append(GuardTripped(tripped.reason, tripped.fact))
+
+        if failure is not None:
+            # Keep what streamed, marked incomplete; the state does not advance, so a retry redoes the turn.
+            domain.append(EngineError(str(failure), failure.retryable))
+            turn = self.repo.add_turn(
+                self.interview_id,
+                "interviewer",
+                released,
+                kind=kind,
+                complete=False,
+                moves=moves_json,
+                elapsed_seconds=self.state.elapsed_seconds,
+                events=[NewEvent(e.type, e.payload()) for e in domain],
+            )
+            self._last_turn = ("interviewer", False)
+            for event in domain:
+                yield event
+            yield ReplyDone(turn.seq, released, kind, complete=False)
+            return
+
+        state.elapsed_seconds += self.clock.lap(released, "interviewer")
+        for move in decision.moves:
+            if move.kind is MoveKind.ANSWER:
+                domain += [FactRevealed(f, asked=True) for f in move.facts if f not in previously_revealed]
+            elif move.kind is MoveKind.PROBE and move.stage:
+                domain.append(ProbeAsked(move.stage, move.probe))
+            elif move.kind is MoveKind.REDIRECT and move.stage:
+                domain.append(Redirected(move.stage))
+            elif move.kind is MoveKind.WHAT_IF and move.what_if:
+                domain.append(WhatIfInjected(move.what_if))
+            elif move.kind is MoveKind.DEFLECT and analysis is not None and analysis.injection:
+                domain.append(InjectionDeflected((self.last_candidate_text() or "")[:200]))
+        domain += [StageCovered(stage, after, before) for stage, (before, after) in changes.items()]
+        if state.phase != previous_phase:
+            domain.append(PhaseChanged(state.phase, previous_phase))
+        if state.phase == "ended":
+            domain.append(InterviewEnded(decision.notes[0] if decision.notes else "ended"))
+        events = [NewEvent(e.type, e.payload()) for e in domain if e.stored]
+
+        usage_json = None
+        if usage is not None:
+            usage_json = {k: v for k, v in usage.payload().items() if v is not None}
+            usage_json["model"] = self.backend.model
+        meta: dict = {"notes": list(decision.notes)}
+        if tripped is not None:
+            meta["guarded"] = tripped.reason
+        turn = self.repo.add_turn(
+            self.interview_id,
+            "interviewer",
+            released,
+            kind=kind,
+            moves=moves_json,
+            meta=meta,
+            usage=usage_json,
+            elapsed_seconds=state.elapsed_seconds,
+            state=state.to_json(),
+            status="ended" if state.phase == "ended" else None,
+            events=events,
+            update_meta={candidate_seq: {"analysis": analysis.to_json()}} if candidate_seq and analysis else None,
+        )
+        self.state = state
+        self.history.append(("interviewer", released))
+        self._last_turn = ("interviewer", True)
+        for event in domain:
+            yield event
+        if usage is not None:
+            yield usage
+        yield ReplyDone(turn.seq, released, kind)
+
+
+MINUTES_PER_EXCHANGE = 2.5
+"""Rough length of one exchange, to speak of a turn limit in minutes."""
+
+
+def _minutes_left(clockface: director.Clockface) -> float:
+    if clockface.max_turns is None:
+        return clockface.minutes_left
+    turns_left = max(1, clockface.max_turns - clockface.candidate_turns)
+    return min(clockface.minutes_left, MINUTES_PER_EXCHANGE * turns_left)
+
+
+def _last_release_point(text: str) -> int:
+    last = 0
+    for match in _RELEASE_POINT.finditer(text):
+        last = match.end()
+    return last
+
+
+async def _aclose(stream: object) -> None:
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        await close()

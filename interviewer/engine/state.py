@@ -1,0 +1,65 @@
+"""The interview's state: what has been covered, revealed and used, and how much time is gone.
+
+It is stored with every interviewer turn, so a resumed interview continues exactly where
+it stopped.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interviewer.stages import STAGE_IDS
+
+Phase = Literal["opening", "discussion", "wrap_up", "ended"]
+
+DEPTH_NAMES = ("none", "mentioned", "discussed", "deep")
+
+
+def depth_for(signals: int, reasoned: int) -> int:
+    """Coverage depth from the distinct signals and the reasoned sentences seen for a stage."""
+    if signals >= 5 and reasoned >= 2:
+        return 3
+    if signals >= 3 or (signals >= 2 and reasoned >= 1):
+        return 2
+    if signals >= 1:
+        return 1
+    return 0
+
+
+class InterviewState(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+    phase: Phase = "opening"
+    elapsed_seconds: float = 0.0
+    candidate_turns: int = 0
+    signals: dict[str, list[str]] = Field(default_factory=lambda: {s: [] for s in STAGE_IDS})
+    """Distinct signals seen per stage, in the order they appeared."""
+    reasoned: dict[str, int] = Field(default_factory=lambda: {s: 0 for s in STAGE_IDS})
+    """Substantive sentences per stage that gave a reason or a figure."""
+    facts_revealed: list[str] = Field(default_factory=list)
+    facts_asked: list[str] = Field(default_factory=list)
+    """Facts the candidate uncovered by asking (the clarification evidence)."""
+    probes_used: list[str] = Field(default_factory=list)
+    probes_per_stage: dict[str, int] = Field(default_factory=dict)
+    what_ifs_used: list[str] = Field(default_factory=list)
+    what_if_credit: float = 0.0
+    last_what_if_turn: int = -100
+    last_focus: str | None = None
+    redirects: list[str] = Field(default_factory=list)
+    """Stages the interviewer had to steer the candidate to."""
+    deflections: int = 0
+
+    def depth(self, stage: str) -> int:
+        return depth_for(len(self.signals.get(stage, ())), self.reasoned.get(stage, 0))
+
+    def coverage(self) -> dict[str, int]:
+        return {stage: self.depth(stage) for stage in STAGE_IDS}
+
+    def to_json(self) -> dict:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "InterviewState":
+        return cls.model_validate(data or {})

@@ -1,0 +1,137 @@
+"""An interview as data (JSON) and as a document (Markdown), for the CLI, exports and the TUI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from interviewer.stages import STAGE_BY_ID
+
+if TYPE_CHECKING:
+    from storage import Repository
+    from storage.models import Interview, Turn
+
+
+def turn_json(turn: "Turn") -> dict[str, Any]:
+    data: dict[str, Any] = {"seq": turn.seq, "role": turn.role, "text": turn.text}
+    if turn.role == "interviewer":
+        data["kind"] = turn.kind
+        if turn.moves:
+            data["moves"] = turn.moves
+    if not turn.complete:
+        data["complete"] = False
+    data["elapsed_seconds"] = round(turn.elapsed_seconds, 1)
+    return data
+
+
+def interview_json(
+    repo: "Repository",
+    interview_id: int,
+    *,
+    scorecard: dict | None = None,
+    include_history: bool = True,
+) -> dict[str, Any]:
+    """The interview in the CLI's JSON contract: ``interview_id``, ``turns``, ``scorecard`` and context."""
+    interview = repo.get_interview(interview_id)
+    turns = repo.get_turns(interview_id)
+    cards = repo.get_scorecards(interview_id)
+    data: dict[str, Any] = {
+        "interview_id": interview.id,
+        "created_at": interview.created_at.isoformat(timespec="seconds") + "Z",
+        "status": interview.status,
+        "problem": {"id": interview.problem_id, "title": interview.title},
+        "persona": {"id": interview.persona_id, "name": interview.persona.get("name")},
+        "rubric": interview.rubric_id,
+        "backend": interview.backend,
+        "model": interview.model,
+        "budget_minutes": interview.budget_minutes,
+        "max_turns": interview.max_turns,
+        "elapsed_minutes": round(interview.state.get("elapsed_seconds", 0.0) / 60.0, 1),
+        "turns": [turn_json(t) for t in turns],
+        "scorecard": scorecard if scorecard is not None else (cards[-1].data if cards else None),
+    }
+    if include_history:
+        data["scorecards"] = [
+            {"id": c.id, "created_at": c.created_at.isoformat(timespec="seconds") + "Z", **c.data} for c in cards
+        ]
+        data["annotations"] = [
+            {"id": a.id, "turn": a.turn_seq, "text": a.text, "tag": a.tag} for a in repo.get_annotations(interview_id)
+        ]
+        data["events"] = [
+            {"turn": e.turn_seq, "type": e.type, **e.payload} for e in repo.get_events(interview_id)
+        ]
+    return data
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+def scorecard_markdown(card: dict[str, Any]) -> list[str]:
+    lines = [
+        f"**Overall {card['overall']:.2f} / 4: {card['recommendation']}** "
+        f"(rubric `{card['rubric_id']}`, grader `{card['grader']}`)",
+        "",
+        "| Dimension | Score | Rationale |",
+        "|---|---|---|",
+    ]
+    for dim in card["dimensions"]:
+        rationale = dim["rationale"].replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {dim['name'] or dim['id']} | {dim['score']} | {rationale} |")
+    lines.append("")
+    for dim in card["dimensions"]:
+        for item in dim["evidence"]:
+            lines.append(f"- {dim['name'] or dim['id']}, turn {item['turn']}: > {item['quote']}")
+    if card.get("strengths"):
+        lines += ["", "**Strengths**", ""] + [f"- {s}" for s in card["strengths"]]
+    if card.get("improvements"):
+        lines += ["", "**To improve**", ""] + [f"- {s}" for s in card["improvements"]]
+    if card.get("dropped_quotes"):
+        lines += ["", f"_{card['dropped_quotes']} evidence quote(s) were dropped: not verbatim in the cited turn._"]
+    return lines
+
+
+def interview_markdown(repo: "Repository", interview_id: int) -> str:
+    interview: Interview = repo.get_interview(interview_id)
+    turns = repo.get_turns(interview_id)
+    notes: dict[int, list[str]] = {}
+    for note in repo.get_annotations(interview_id):
+        notes.setdefault(note.turn_seq, []).append(f"[{note.tag}] {note.text}" if note.tag else note.text)
+    lines = [
+        f"# Interview {interview.id}: {interview.title}",
+        "",
+        f"- Date: {interview.created_at:%Y-%m-%d %H:%M} UTC",
+        f"- Interviewer: {interview.persona.get('name')} ({interview.persona_id})",
+        f"- Backend: {interview.backend}" + (f" ({interview.model})" if interview.model else ""),
+        f"- Length: {_minutes(interview.state.get('elapsed_seconds', 0.0))} of {interview.budget_minutes:g} min, "
+        f"{len(turns)} turns, {interview.status}",
+        "",
+        "## Transcript",
+        "",
+    ]
+    for turn in turns:
+        who = interview.persona.get("name", "Interviewer") if turn.role == "interviewer" else "Candidate"
+        tags = []
+        if turn.role == "interviewer" and turn.kind:
+            tags.append(turn.kind.replace("_", "-"))
+        stages = ((turn.meta or {}).get("analysis") or {}).get("signals") or {}
+        tags += [STAGE_BY_ID[s].name for s in stages if s in STAGE_BY_ID]
+        if not turn.complete:
+            tags.append("incomplete")
+        suffix = f" _({', '.join(tags)})_" if tags else ""
+        lines.append(f"**{turn.seq}. {who}** [{_minutes(turn.elapsed_seconds)}]{suffix}")
+        lines.append("")
+        lines += [f"> {line}" if line else ">" for line in turn.text.splitlines() or [""]]
+        for note in notes.get(turn.seq, []):
+            lines += ["", f"📝 {note}"]
+        lines.append("")
+    cards = repo.get_scorecards(interview_id)
+    if cards:
+        lines += ["## Scorecard", ""] + scorecard_markdown(cards[-1].data)
+        if len(cards) > 1:
+            lines += ["", "Earlier gradings:", ""]
+            lines += [
+                f"- {c.created_at:%Y-%m-%d %H:%M}: {c.overall:.2f} ({c.recommendation}), rubric `{c.rubric_id}`, "
+                f"grader `{c.grader}`"
+                for c in cards[:-1]
+            ]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,56 @@
+"""The grader interface, and grading an interview stored in the database."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from interviewer.content.models import Problem, Rubric
+from interviewer.grading.scorecard import Scorecard, Transcript, TranscriptTurn
+
+if TYPE_CHECKING:
+    from storage import Repository
+
+
+class Grader(ABC):
+    name: str = "grader"
+
+    @abstractmethod
+    async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
+        """Score the transcript against the rubric. Implementations end with :func:`finalize`."""
+
+
+def load_transcript(repo: "Repository", interview_id: int) -> Transcript:
+    """Read an interview back from the database, as graders see it."""
+    interview = repo.get_interview(interview_id)
+    problem = Problem.model_validate(interview.problem)
+    turns = [
+        TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)
+    ]
+    facts_asked: list[str] = []
+    redirects: list[str] = []
+    for event in repo.get_events(interview_id):
+        if event.type == "fact_revealed" and event.payload.get("asked") and event.payload["fact"] not in facts_asked:
+            facts_asked.append(event.payload["fact"])
+        elif event.type == "redirect":
+            redirects.append(event.payload.get("stage", ""))
+    return Transcript(interview_id, problem, turns, facts_asked, redirects)
+
+
+async def grade_interview(
+    repo: "Repository", interview_id: int, grader: Grader, rubric: Rubric | None = None
+) -> Scorecard:
+    """Grade a stored interview (with its own rubric unless another is given) and store the scorecard."""
+    interview = repo.get_interview(interview_id)
+    rubric = rubric or Rubric.model_validate(interview.rubric)
+    transcript = load_transcript(repo, interview_id)
+    card = await grader.grade(transcript, rubric, transcript.problem)
+    repo.add_scorecard(
+        interview_id,
+        rubric_id=card.rubric_id,
+        grader=card.grader,
+        overall=card.overall,
+        recommendation=card.recommendation,
+        data=card.model_dump(mode="json"),
+    )
+    return card

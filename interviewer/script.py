@@ -1,0 +1,66 @@
+"""Candidate scripts for headless runs: one message per line, or a JSON object per line.
+
+A line that starts with ``{`` must be a JSON object with a string ``text`` (for multi-line
+messages); any other non-blank line is the message itself. Blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MAX_SCRIPT_BYTES = 50_000_000
+
+
+class ScriptError(Exception):
+    def __init__(self, path: Path | str, message: str, line: int | None = None):
+        self.path = Path(path)
+        self.line = line
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+def parse_candidate_script(source: str, path: Path | str = "<script>") -> list[str]:
+    messages: list[str] = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("{"):
+            try:
+                data = json.loads(stripped)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                raise ScriptError(path, f"invalid JSON: {message}", number) from None
+            if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+                raise ScriptError(path, 'a JSON line must be an object with a string "text"', number)
+            if not data["text"].strip():
+                raise ScriptError(path, 'field "text" is empty', number)
+            messages.append(data["text"])
+        else:
+            messages.append(line.rstrip("\r"))
+    return messages
+
+
+def read_candidate_script(path: Path | str) -> list[str]:
+    path = Path(path)
+    try:
+        raw = path.read_bytes() if str(path) != "-" else _stdin_bytes()
+    except OSError as exc:
+        raise ScriptError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SCRIPT_BYTES:
+        raise ScriptError(path, f"file is {len(raw):,} bytes; the limit is {MAX_SCRIPT_BYTES:,}")
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScriptError(path, f"not valid UTF-8 (byte {exc.start})", raw[: exc.start].count(b"\n") + 1) from None
+    messages = parse_candidate_script(source, path)
+    if not messages:
+        raise ScriptError(path, "no candidate messages in the file")
+    return messages
+
+
+def _stdin_bytes() -> bytes:
+    import sys
+
+    return sys.stdin.buffer.read()

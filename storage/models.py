@@ -1,0 +1,129 @@
+"""SQLAlchemy 2.0 typed models: interviews, turns, events, scorecards, annotations.
+
+Changing a model means adding an Alembic migration under ``storage/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Naive UTC, stored the same way on every database."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Interview(Base):
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    """``active`` while it can continue, ``ended`` once closed."""
+    problem_id: Mapped[str] = mapped_column(String(64))
+    persona_id: Mapped[str] = mapped_column(String(64))
+    rubric_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Snapshot of the problem used, hidden spec included, so replay never depends on files that changed."""
+    persona: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rubric: Mapped[dict[str, Any]] = mapped_column(JSON)
+    backend: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(128))
+    budget_minutes: Mapped[float] = mapped_column(Float)
+    max_turns: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The engine's state after the last interviewer turn."""
+    turn_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_overall: Mapped[float | None] = mapped_column(Float)
+    last_recommendation: Mapped[str | None] = mapped_column(String(64))
+
+    turns: Mapped[list[Turn]] = relationship(
+        back_populates="interview", order_by="Turn.seq", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (Index("ix_interviews_created_at", "created_at"),)
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    """1-based position in the interview."""
+    role: Mapped[str] = mapped_column(String(16))
+    """``interviewer`` or ``candidate``."""
+    kind: Mapped[str | None] = mapped_column(String(16))
+    """Interviewer turns: opening, answer, probe, what_if, redirect, wrap_up, deflect, acknowledge."""
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    elapsed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    """Interview clock when the turn was stored."""
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False for a reply cut off mid-stream."""
+    moves: Mapped[list[Any] | None] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    model: Mapped[str | None] = mapped_column(String(128))
+    first_token_ms: Mapped[float | None] = mapped_column(Float)
+    total_ms: Mapped[float | None] = mapped_column(Float)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cached_tokens: Mapped[int | None] = mapped_column(Integer)
+
+    interview: Mapped[Interview] = relationship(back_populates="turns")
+
+    __table_args__ = (UniqueConstraint("interview_id", "seq", name="uq_turns_interview_seq"),)
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    turn_seq: Mapped[int | None] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_events_interview", "interview_id", "id"),)
+
+
+class Scorecard(Base):
+    __tablename__ = "scorecards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rubric_id: Mapped[str] = mapped_column(String(64))
+    grader: Mapped[str] = mapped_column(String(128))
+    overall: Mapped[float] = mapped_column(Float)
+    recommendation: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The full scorecard as JSON."""
+
+    __table_args__ = (Index("ix_scorecards_interview", "interview_id", "id"),)
+
+
+class Annotation(Base):
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    turn_seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    tag: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_annotations_interview", "interview_id", "turn_seq"),)

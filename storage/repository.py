@@ -1,0 +1,321 @@
+"""The repository API: the one place the engine, the CLI and the TUI read and write the database.
+
+Every write is its own short transaction and is committed before the method returns, so
+whatever a caller has been told is stored survives a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import create_db_engine, migrate
+from storage.models import Annotation, Event, Interview, Scorecard, Turn, utcnow
+
+
+class NotFound(LookupError):
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str
+    payload: dict[str, Any]
+    turn_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewSummary:
+    id: int
+    created_at: Any
+    status: str
+    problem_id: str
+    persona_id: str
+    title: str
+    backend: str
+    budget_minutes: float
+    turn_count: int
+    elapsed_seconds: float
+    overall: float | None
+    recommendation: str | None
+
+
+class Repository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, run_migrations: bool = True) -> "Repository":
+        engine = create_db_engine(url)
+        if run_migrations:
+            migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        with self._write.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    # ------------------------------------------------------------------ interviews
+
+    def create_interview(
+        self,
+        *,
+        problem: dict[str, Any],
+        persona: dict[str, Any],
+        rubric: dict[str, Any],
+        backend: str,
+        budget_minutes: float,
+        max_turns: int | None = None,
+        model: str | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> Interview:
+        interview = Interview(
+            problem_id=problem["id"],
+            persona_id=persona["id"],
+            rubric_id=rubric["id"],
+            title=problem["title"],
+            problem=problem,
+            persona=persona,
+            rubric=rubric,
+            backend=backend,
+            model=model,
+            budget_minutes=budget_minutes,
+            max_turns=max_turns,
+            state=state or {},
+        )
+        with self.writing() as session:
+            session.add(interview)
+        return interview
+
+    def get_interview(self, interview_id: int) -> Interview:
+        with self.reading() as session:
+            interview = session.get(Interview, interview_id)
+            if interview is None:
+                raise NotFound(f"no interview with id {interview_id}")
+            return interview
+
+    def list_interviews(self, limit: int = 50, offset: int = 0, status: str | None = None) -> list[InterviewSummary]:
+        query = select(Interview).order_by(Interview.id.desc()).limit(limit).offset(offset)
+        if status:
+            query = query.where(Interview.status == status)
+        query = query.with_only_columns(
+            Interview.id,
+            Interview.created_at,
+            Interview.status,
+            Interview.problem_id,
+            Interview.persona_id,
+            Interview.title,
+            Interview.backend,
+            Interview.budget_minutes,
+            Interview.turn_count,
+            Interview.state["elapsed_seconds"].as_float(),
+            Interview.last_overall,
+            Interview.last_recommendation,
+        )
+        with self.reading() as session:
+            return [InterviewSummary(*row[:9], row[9] or 0.0, row[10], row[11]) for row in session.execute(query)]
+
+    def count_interviews(self) -> int:
+        with self.reading() as session:
+            return session.scalar(select(func.count(Interview.id))) or 0
+
+    def set_state(self, interview_id: int, state: dict[str, Any], *, status: str | None = None) -> None:
+        values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+        if status is not None:
+            values["status"] = status
+            if status == "ended":
+                values["ended_at"] = utcnow()
+        with self.writing() as session:
+            session.execute(update(Interview).where(Interview.id == interview_id).values(**values))
+
+    def delete_interview(self, interview_id: int) -> None:
+        with self.writing() as session:
+            interview = session.get(Interview, interview_id)
+            if interview is None:
+                raise NotFound(f"no interview with id {interview_id}")
+            session.delete(interview)
+
+    # ------------------------------------------------------------------ turns
+
+    def _next_seq(self, session: Session, interview_id: int) -> int:
+        return (session.scalar(select(func.max(Turn.seq)).where(Turn.interview_id == interview_id)) or 0) + 1
+
+    def add_turn(
+        self,
+        interview_id: int,
+        role: str,
+        text: str,
+        *,
+        kind: str | None = None,
+        elapsed_seconds: float = 0.0,
+        complete: bool = True,
+        moves: list[Any] | None = None,
+        meta: dict[str, Any] | None = None,
+        usage: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+        status: str | None = None,
+        events: list[NewEvent] | None = None,
+        update_meta: dict[int, dict[str, Any]] | None = None,
+    ) -> Turn:
+        """Store one turn, committed before returning.
+
+        In the same transaction it can replace the interview's state and status, store events
+        (``turn_seq`` None means this turn) and merge ``update_meta`` into earlier turns' meta.
+        """
+        usage = usage or {}
+        with self.writing() as session:
+            seq = self._next_seq(session, interview_id)
+            turn = Turn(
+                interview_id=interview_id,
+                seq=seq,
+                role=role,
+                kind=kind,
+                text=text,
+                elapsed_seconds=elapsed_seconds,
+                complete=complete,
+                moves=moves,
+                meta=meta,
+                model=usage.get("model"),
+                first_token_ms=usage.get("first_token_ms"),
+                total_ms=usage.get("total_ms"),
+                prompt_tokens=usage.get("prompt_tokens"),
+                completion_tokens=usage.get("completion_tokens"),
+                cached_tokens=usage.get("cached_tokens"),
+            )
+            session.add(turn)
+            for earlier_seq, extra in (update_meta or {}).items():
+                earlier = session.scalar(
+                    select(Turn).where(Turn.interview_id == interview_id, Turn.seq == earlier_seq)
+                )
+                if earlier is not None:
+                    earlier.meta = {**(earlier.meta or {}), **extra}
+            for item in events or ():
+                session.add(
+                    Event(
+                        interview_id=interview_id,
+                        turn_seq=seq if item.turn_seq is None else item.turn_seq,
+                        type=item.type,
+                        payload=item.payload,
+                    )
+                )
+            values: dict[str, Any] = {"turn_count": Interview.turn_count + 1, "updated_at": utcnow()}
+            if state is not None:
+                values["state"] = state
+            if status is not None:
+                values["status"] = status
+                if status == "ended":
+                    values["ended_at"] = utcnow()
+            session.execute(update(Interview).where(Interview.id == interview_id).values(**values))
+        return turn
+
+    def get_turns(self, interview_id: int) -> list[Turn]:
+        with self.reading() as session:
+            return list(session.scalars(select(Turn).where(Turn.interview_id == interview_id).order_by(Turn.seq)))
+
+    def last_turn(self, interview_id: int) -> Turn | None:
+        with self.reading() as session:
+            return session.scalar(
+                select(Turn).where(Turn.interview_id == interview_id).order_by(Turn.seq.desc()).limit(1)
+            )
+
+    # ------------------------------------------------------------------ events
+
+    def add_events(self, interview_id: int, events: list[NewEvent]) -> None:
+        with self.writing() as session:
+            for item in events:
+                session.add(
+                    Event(interview_id=interview_id, turn_seq=item.turn_seq, type=item.type, payload=item.payload)
+                )
+
+    def get_events(self, interview_id: int, type: str | None = None) -> list[Event]:
+        query = select(Event).where(Event.interview_id == interview_id).order_by(Event.id)
+        if type is not None:
+            query = query.where(Event.type == type)
+        with self.reading() as session:
+            return list(session.scalars(query))
+
+    # ------------------------------------------------------------------ scorecards
+
+    def add_scorecard(
+        self, interview_id: int, *, rubric_id: str, grader: str, overall: float, recommendation: str, data: dict
+    ) -> Scorecard:
+        card = Scorecard(
+            interview_id=interview_id,
+            rubric_id=rubric_id,
+            grader=grader,
+            overall=overall,
+            recommendation=recommendation,
+            data=data,
+        )
+        with self.writing() as session:
+            session.add(card)
+            session.execute(
+                update(Interview)
+                .where(Interview.id == interview_id)
+                .values(last_overall=overall, last_recommendation=recommendation)
+            )
+        return card
+
+    def get_scorecards(self, interview_id: int) -> list[Scorecard]:
+        with self.reading() as session:
+            return list(
+                session.scalars(select(Scorecard).where(Scorecard.interview_id == interview_id).order_by(Scorecard.id))
+            )
+
+    # ------------------------------------------------------------------ annotations
+
+    def add_annotation(self, interview_id: int, turn_seq: int, text: str, tag: str | None = None) -> Annotation:
+        with self.writing() as session:
+            exists = session.scalar(
+                select(Turn.id).where(Turn.interview_id == interview_id, Turn.seq == turn_seq)
+            )
+            if exists is None:
+                raise NotFound(f"interview {interview_id} has no turn {turn_seq}")
+            note = Annotation(interview_id=interview_id, turn_seq=turn_seq, text=text, tag=tag)
+            session.add(note)
+        return note
+
+    def update_annotation(self, annotation_id: int, *, text: str | None = None, tag: str | None = None) -> Annotation:
+        with self.writing() as session:
+            note = session.get(Annotation, annotation_id)
+            if note is None:
+                raise NotFound(f"no annotation with id {annotation_id}")
+            if text is not None:
+                note.text = text
+            if tag is not None:
+                note.tag = tag or None
+            note.updated_at = utcnow()
+        return note
+
+    def delete_annotation(self, annotation_id: int) -> None:
+        with self.writing() as session:
+            result = session.execute(delete(Annotation).where(Annotation.id == annotation_id))
+            if result.rowcount == 0:
+                raise NotFound(f"no annotation with id {annotation_id}")
+
+    def get_annotations(self, interview_id: int) -> list[Annotation]:
+        with self.reading() as session:
+            return list(
+                session.scalars(
+                    select(Annotation)
+                    .where(Annotation.interview_id == interview_id)
+                    .order_by(Annotation.turn_seq, Annotation.id)
+                )
+            )

@@ -1,0 +1,159 @@
+"""The director's decisions, table-driven: same inputs, same moves, every time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from interviewer.engine import director
+from interviewer.engine.analyst import Analysis, Question
+from interviewer.engine.moves import MoveKind, TurnKind
+from interviewer.engine.state import InterviewState
+
+_SIGNALS_FOR_DEPTH = {0: (0, 0), 1: (1, 0), 2: (3, 0), 3: (5, 2)}
+
+
+def make_state(depths: dict[str, int] | None = None, **fields) -> InterviewState:
+    state = InterviewState(phase=fields.pop("phase", "discussion"))
+    for stage, depth in (depths or {}).items():
+        signals, reasoned = _SIGNALS_FOR_DEPTH[depth]
+        state.signals[stage] = [f"s{i}" for i in range(signals)]
+        state.reasoned[stage] = reasoned
+    for name, value in fields.items():
+        setattr(state, name, value)
+    return state
+
+
+def make_analysis(*, questions=(), focus: str | None = None, substantive: bool = True, **flags) -> Analysis:
+    analysis = Analysis(questions=[Question(text, tuple(facts)) for text, facts in questions], substantive=substantive)
+    if focus:
+        analysis.signals[focus] = ["x", "y"]
+        analysis.reasoned[focus] = 1
+    for name, value in flags.items():
+        setattr(analysis, name, value)
+    return analysis
+
+
+@dataclass
+class Case:
+    name: str
+    state: InterviewState
+    analysis: Analysis
+    fraction: float = 0.2
+    persona: str = "mentor"
+    candidate_turns: int = 4
+    max_turns: int | None = None
+    kinds: list[MoveKind] = field(default_factory=list)
+    phase: str = "discussion"
+    check: dict = field(default_factory=dict)
+
+
+EARLY = {"clarification": 2}
+CASES = [
+    Case("injection is deflected", make_state(EARLY), make_analysis(injection=True), kinds=[MoveKind.DEFLECT]),
+    Case("injection in wrap-up keeps the phase", make_state(EARLY, phase="wrap_up"), make_analysis(injection=True),
+         kinds=[MoveKind.DEFLECT], phase="wrap_up"),
+    Case("time is up closes", make_state(EARLY), make_analysis(), fraction=1.0, kinds=[MoveKind.CLOSE], phase="ended"),
+    Case("turn limit closes", make_state(EARLY), make_analysis(), candidate_turns=6, max_turns=6,
+         kinds=[MoveKind.CLOSE], phase="ended"),
+    Case("the summary after wrap-up closes", make_state(EARLY, phase="wrap_up"), make_analysis(),
+         kinds=[MoveKind.CLOSE], phase="ended"),
+    Case("asking to end closes", make_state(EARLY), make_analysis(end_requested=True), kinds=[MoveKind.CLOSE],
+         phase="ended"),
+    Case("a clarifying question is answered and nothing else", make_state(),
+         make_analysis(questions=[("How many users?", ["scale"])], substantive=False),
+         kinds=[MoveKind.ANSWER], check={"facts": ("scale",), "repeat": False}),
+    Case("an already answered question is a repeat", make_state(EARLY, facts_revealed=["scale"]),
+         make_analysis(questions=[("How many users again?", ["scale"])], substantive=False),
+         kinds=[MoveKind.ANSWER], check={"repeat": True}),
+    Case("an open detail is left to the candidate", make_state(),
+         make_analysis(questions=[("What colour is the logo?", [])], substantive=False),
+         kinds=[MoveKind.UNSPECIFIED]),
+    Case("near the end: answer, then ask for the summary", make_state(EARLY),
+         make_analysis(questions=[("What is the latency?", ["latency"])]), fraction=0.9,
+         kinds=[MoveKind.ANSWER, MoveKind.WRAP_UP], phase="wrap_up"),
+    Case("one turn before the limit asks for the summary", make_state(EARLY), make_analysis(focus="model"),
+         candidate_turns=5, max_turns=6, kinds=[MoveKind.WRAP_UP], phase="wrap_up"),
+    Case("past the steering point a skipped stage is steered to", make_state({**EARLY, "data": 2, "model": 2}),
+         make_analysis(focus="model"), fraction=0.6, kinds=[MoveKind.REDIRECT],
+         check={"stage": "metrics", "probe": "metrics:0"}),
+    Case("a stricter persona steers earlier", make_state({**EARLY, "data": 2, "model": 2}),
+         make_analysis(focus="model"), fraction=0.4, persona="bar-raiser", kinds=[MoveKind.REDIRECT],
+         check={"stage": "metrics"}),
+    Case("a lenient persona does not steer at the same point", make_state({**EARLY, "data": 2, "model": 2}),
+         make_analysis(focus="model"), fraction=0.4, kinds=[MoveKind.ACKNOWLEDGE], check={"stage": "model"}),
+    Case("a what-if fits once its stage is discussed", make_state({**EARLY, "data": 2}, what_if_credit=0.8),
+         make_analysis(focus="data"), kinds=[MoveKind.WHAT_IF], check={"what_if": "report-abuse"}),
+    Case("a used what-if is never repeated", make_state({**EARLY, "data": 2}, what_if_credit=0.8,
+         what_ifs_used=["report-abuse"]), make_analysis(focus="data"), kinds=[MoveKind.ACKNOWLEDGE]),
+    Case("what-ifs are spaced out", make_state({**EARLY, "data": 2}, what_if_credit=0.8, last_what_if_turn=3,
+         candidate_turns=4), make_analysis(focus="data"), kinds=[MoveKind.ACKNOWLEDGE]),
+    Case("no what-if without enough credit", make_state({**EARLY, "data": 2}, what_if_credit=0.1),
+         make_analysis(focus="data"), kinds=[MoveKind.ACKNOWLEDGE]),
+    Case("a thin stage left behind is probed", make_state({**EARLY, "data": 1, "model": 2}),
+         make_analysis(focus="model"), kinds=[MoveKind.PROBE], check={"stage": "data", "probe": "data:0"}),
+    Case("a used probe is never repeated", make_state({**EARLY, "data": 1, "model": 2}, probes_used=["data:0"]),
+         make_analysis(focus="model"), persona="bar-raiser", kinds=[MoveKind.PROBE], check={"probe": "data:1"}),
+    Case("the probe limit per stage holds", make_state({**EARLY, "data": 1, "model": 2}, probes_per_stage={"data": 1}),
+         make_analysis(focus="model"), kinds=[MoveKind.ACKNOWLEDGE]),
+    Case("the stage in progress is not probed", make_state({**EARLY, "data": 1}), make_analysis(focus="data"),
+         kinds=[MoveKind.ACKNOWLEDGE], check={"stage": "data"}),
+    Case("a deep-probing persona probes a discussed stage", make_state({**EARLY, "data": 2, "model": 2}),
+         make_analysis(focus="model"), persona="bar-raiser", kinds=[MoveKind.PROBE], check={"stage": "data"}),
+    Case("a turn without substance moves to the next stage", make_state({"clarification": 1, "data": 3}),
+         make_analysis(substantive=False), kinds=[MoveKind.REDIRECT], check={"stage": "metrics"}),
+    Case("an empty first turn goes to clarification", make_state(), make_analysis(substantive=False),
+         fraction=0.05, kinds=[MoveKind.REDIRECT], check={"stage": "clarification", "probe": "clarification:0"}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_director(case: Case, library):
+    persona = library.personas.get(case.persona)
+    problem = library.problems.get("spam-filter")
+    case.state.candidate_turns = case.candidate_turns if case.state.candidate_turns == 0 else case.state.candidate_turns
+    clock = director.Clockface(
+        fraction=case.fraction,
+        minutes_left=45 * (1 - case.fraction),
+        candidate_turns=case.state.candidate_turns,
+        max_turns=case.max_turns,
+    )
+    decision = director.decide(case.state, case.analysis, persona, problem, clock)
+    assert [m.kind for m in decision.moves] == case.kinds, decision.notes
+    assert decision.phase == case.phase
+    last = decision.moves[-1]
+    for name, value in case.check.items():
+        assert getattr(last if name not in ("facts", "repeat") else decision.moves[0], name) == value, name
+
+
+def test_the_same_inputs_give_the_same_decision(library):
+    persona, problem = library.personas.get("mentor"), library.problems.get("spam-filter")
+    clock = director.Clockface(0.6, 18, 8)
+    decisions = {
+        director.decide(make_state({"data": 2}), make_analysis(focus="model"), persona, problem, clock)
+        for _ in range(20)
+    }
+    assert len(decisions) == 1
+
+
+def test_apply_records_what_was_used(library):
+    persona, problem = library.personas.get("mentor"), library.problems.get("spam-filter")
+    state = make_state({"clarification": 2, "data": 1, "model": 2})
+    analysis = make_analysis(questions=[("How many users?", ["scale"])], focus="model")
+    decision = director.decide(state, analysis, persona, problem, director.Clockface(0.2, 36, 4))
+    assert [m.kind for m in decision.moves] == [MoveKind.ANSWER, MoveKind.PROBE]
+    assert decision.kind is TurnKind.PROBE
+    director.apply(state, decision, persona, analysis)
+    assert state.facts_revealed == ["scale"]
+    assert state.probes_used == ["data:0"] and state.probes_per_stage == {"data": 1}
+    assert state.last_focus == "model"
+
+
+def test_merge_analysis_tracks_depth_and_facts_asked():
+    state = InterviewState(phase="discussion")
+    analysis = make_analysis(questions=[("How many users?", ["scale"]), ("Logo colour?", [])], focus="data")
+    changes = director.merge_analysis(state, analysis)
+    assert state.facts_asked == ["scale"]
+    assert changes["data"] == (0, 2)
+    assert state.candidate_turns == 1

@@ -29,7 +29,7 @@ FUNCTION_WORDS = frozenset(
 
 STOPWORDS = FUNCTION_WORDS | frozenset(
     """
-    tell know like want need wondering wonder question questions ask asking share clarify clarification
+    tell know like want need wondering wonder question questions ask asking clarify clarification
     please thanks thank okay ok yes yeah sure well let let's think guess maybe kind sort something
     anything thing things going get got give lot lots really quite pretty also expect expected
     typical typically roughly approximately around about exactly currently actually use uses used using
@@ -41,11 +41,12 @@ STOPWORDS = FUNCTION_WORDS | frozenset(
 _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("user", "customer", "subscriber", "member", "client"),
     ("traffic", "qps", "rps", "throughput"),
-    ("latency", "response", "respond", "responsive", "fast", "quick", "quickly", "slow", "speed",
+    ("latency", "fast", "quick", "quickly", "slow", "speed",
      "millisecond", "ms", "realtime", "delay"),
     ("label", "labeled", "labelled", "labeling", "labelling", "annotation", "annotate", "annotator",
      "groundtruth", "tag"),
-    ("volume", "many", "much", "number", "amount", "count", "size", "how-many"),
+    ("volume", "many", "much", "number", "amount", "count", "size", "how-many", "big"),
+    ("fraction", "share", "percentage", "percent", "proportion", "ratio"),
     ("cost", "budget", "money", "price", "spend", "expensive", "cheap", "afford", "dollar"),
     ("goal", "objective", "purpose", "aim", "kpi", "success"),
     ("language", "locale", "multilingual"),
@@ -56,7 +57,7 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("memory", "ram"),
     ("email", "mail", "e-mail", "inbox"),
     ("day", "daily"),
-    ("history", "historic", "historical", "past", "log", "logged"),
+    ("history", "historic", "historical", "past"),
     ("mistake", "error", "wrong"),
     ("feedback", "report", "complaint", "flag"),
     ("team", "staff", "headcount"),

@@ -48,12 +48,13 @@ async def test_every_evidence_quote_is_verbatim_in_its_candidate_turn(repo):
     assert card.dropped_quotes == 0
 
 
-async def test_clarification_is_fed_by_the_facts_uncovered_by_asking(repo):
+async def test_clarification_is_fed_by_the_facts_uncovered_by_asking(repo, library):
     _, card_asked = await _graded(repo, "spam-strong.txt")
     assert set(card_asked.facts_uncovered) >= {"scale", "cost-of-errors", "existing-system", "labels", "latency"}
     clarification = card_asked.dimension("clarification")
     assert clarification.score >= 3
-    assert "uncovering 5 of 10" in clarification.rationale
+    total = len(library.problems.get("spam-filter").facts)
+    assert f"uncovering 5 of {total}" in clarification.rationale
     _, silent = await _graded(repo, "spam-weak.txt")
     assert silent.dimension("clarification").score == 1 and silent.facts_uncovered == []
 

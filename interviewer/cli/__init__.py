@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         item_validate = actions.add_parser("validate", help="check files; exit code 2 if any is invalid")
         item_validate.add_argument("files", nargs="+", metavar="FILE")
         item_validate.set_defaults(handler="content:validate", kind=kind)
+        item_lint = actions.add_parser("lint", help="check that content makes a good interview; exit code 2 on findings")
+        item_lint.add_argument("files", nargs="*", metavar="FILE", help="files to check (default: all available)")
+        item_lint.set_defaults(handler="content:lint", kind=kind)
         if kind == "personas":
             new = actions.add_parser("new", help="write a commented persona template into your folder")
             new.add_argument("id")

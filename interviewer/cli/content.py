@@ -87,6 +87,41 @@ def validate(args: argparse.Namespace) -> int:
     return EXIT_INVALID if failed else EXIT_OK
 
 
+def lint(args: argparse.Namespace) -> int:
+    from interviewer.content.lint import lint_persona, lint_problem, lint_rubric
+
+    library = ContentLibrary()
+    model = KINDS[args.kind]
+    items: list[tuple[str, object]] = []
+    failed = 0
+    if args.files:
+        for name in args.files:
+            try:
+                items.append((name, load_file(Path(name), model)))
+            except ContentError as exc:
+                print(f"invalid: {exc}", file=sys.stderr)
+                failed += 1
+    else:
+        catalog = library.catalog(args.kind)
+        for error in catalog.errors:
+            print(f"invalid: {error}", file=sys.stderr)
+            failed += 1
+        items = [(str(catalog.items[i].path), catalog.items[i].model) for i in catalog.ids()]
+    rubric = library.rubrics.items.get("ml-design")
+    for name, item in items:
+        if isinstance(item, Problem):
+            findings = lint_problem(item, rubric.model if rubric else None)
+        elif isinstance(item, Persona):
+            findings = lint_persona(item)
+        else:
+            findings = lint_rubric(item)  # type: ignore[arg-type]
+        for finding in findings:
+            print(f"{name}: {finding}", file=sys.stderr)
+        failed += bool(findings)
+    print(f"{len(items)} {args.kind} checked, {failed} with problems")
+    return EXIT_INVALID if failed else EXIT_OK
+
+
 def new_persona(args: argparse.Namespace) -> int:
     from interviewer.content.templates import persona_template
 

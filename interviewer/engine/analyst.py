@@ -126,6 +126,28 @@ def looks_like_injection(text: str) -> bool:
 class _Cue:
     fact: str
     terms: frozenset[str]
+    """Every term must be in the question for the cue to match."""
+    weight: float
+    """How much a match says about this fact: rarer terms weigh more, the problem's own topic nothing."""
+
+
+LOW_INFORMATION = {"volume": 0.3}
+"""Terms that appear in many questions and say little alone ("how many", "how much")."""
+
+KEEP_RATIO = 0.5
+"""Within one question, facts scoring below this share of the best match are dropped."""
+
+_SUB_QUESTION = re.compile(
+    r"(?:,|;|\s)\s*(?:and|also|plus|or)\s+(?=(?:what|what's|how|which|who|when|where|why|is|are|do|does|did|can|"
+    r"could|will|would|should|any)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_questions(question: str) -> list[str]:
+    """ "How many users, and what is the latency budget?" asks two things."""
+    parts = [part.strip() for part in _SUB_QUESTION.split(question)]
+    return [part for part in parts if part]
 
 
 class Lexicon:
@@ -133,12 +155,19 @@ class Lexicon:
 
     def __init__(self, problem: Problem, rubric: Rubric | None = None):
         self.problem = problem
+        self.topic = term_set(f"{problem.title}. {problem.prompt}")
+        cue_terms = [(fact.id, term_set(cue)) for fact in problem.facts for cue in fact.cues]
+        facts_with: dict[str, set[str]] = {}
+        for fact_id, terms in cue_terms:
+            for term in terms:
+                facts_with.setdefault(term, set()).add(fact_id)
         self.cues: list[_Cue] = []
-        for fact in problem.facts:
-            for cue in fact.cues:
-                terms = term_set(cue)
-                if terms:
-                    self.cues.append(_Cue(fact.id, terms))
+        for fact_id, terms in cue_terms:
+            informative = terms - self.topic
+            if not informative:
+                continue  # a cue made only of the problem's own topic would match every question
+            weight = sum(LOW_INFORMATION.get(t, 1.0) / len(facts_with[t]) for t in informative)
+            self.cues.append(_Cue(fact_id, terms, weight))
         self.stage_signals: dict[str, list[tuple[str, frozenset[str]]]] = {s: [] for s in STAGE_IDS}
         for dimension in rubric.dimensions if rubric is not None else ():
             if dimension.stage is None:
@@ -150,21 +179,38 @@ class Lexicon:
         self._fact_order = {fact.id: index for index, fact in enumerate(problem.facts)}
 
     def match_facts(self, question: str) -> tuple[str, ...]:
-        """The facts a question asks for: every fact with a cue fully inside the question,
-        minus facts whose matching cue is strictly contained in another fact's matching cue."""
+        """The facts a question asks for, and only those.
+
+        A cue matches when all its terms are in the (sub-)question. Among the facts matched in
+        one sub-question, weak matches are dropped (below ``KEEP_RATIO`` of the best), and so is
+        a fact whose matching cue is strictly contained in another fact's matching cue.
+        """
+        found: list[str] = []
+        for part in split_questions(question):
+            for fact in self._match_one(part):
+                if fact not in found:
+                    found.append(fact)
+        return tuple(sorted(found, key=self._fact_order.__getitem__))
+
+    def _match_one(self, question: str) -> list[str]:
         asked = term_set(question)
         if not asked:
-            return ()
-        best: dict[str, frozenset[str]] = {}
+            return []
+        best: dict[str, _Cue] = {}
         for cue in self.cues:
-            if cue.terms <= asked and len(cue.terms) > len(best.get(cue.fact, frozenset())):
-                best[cue.fact] = cue.terms
-        kept = [
+            if cue.terms <= asked:
+                current = best.get(cue.fact)
+                if current is None or (cue.weight, len(cue.terms)) > (current.weight, len(current.terms)):
+                    best[cue.fact] = cue
+        if not best:
+            return []
+        top = max(cue.weight for cue in best.values())
+        strong = {fact: cue for fact, cue in best.items() if cue.weight >= KEEP_RATIO * top}
+        return [
             fact
-            for fact, terms in best.items()
-            if not any(other != fact and terms < other_terms for other, other_terms in best.items())
+            for fact, cue in strong.items()
+            if not any(other != fact and cue.terms < other_cue.terms for other, other_cue in strong.items())
         ]
-        return tuple(sorted(kept, key=self._fact_order.__getitem__))
 
     def stage_hits(self, sentence: str) -> dict[str, list[str]]:
         present = term_set(sentence)

@@ -20,12 +20,12 @@ def open_repository(url: str | None = None) -> "Repository":
     try:
         return Repository.open(url)
     except (ArgumentError, SQLAlchemyError, OSError) as exc:
-        shown = _hide_password(url)
+        shown = hide_password(url)
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise StorageError(f"cannot open database {shown}: {reason}") from None
 
 
-def _hide_password(url: str) -> str:
+def hide_password(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url
 

@@ -1,15 +1,33 @@
-"""LLM backends behind one interface. ``offline`` needs nothing; others arrive as their own modules."""
+"""LLM backends behind one interface: ``offline`` (no LLM) and ``openai`` (any compatible endpoint)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from interviewer.backends.base import Backend
 from interviewer.backends.offline import OfflineBackend
 
-BACKENDS = ("offline",)
+if TYPE_CHECKING:
+    from interviewer.config import Settings
+
+BACKENDS = ("auto", "offline", "openai")
 
 
-def get_backend(name: str | None = None) -> Backend:
-    """The backend by name; ``None`` picks automatically (offline until an endpoint is configured)."""
-    if name in (None, "auto", "offline"):
+def get_backend(name: str | None = None, settings: "Settings | None" = None) -> Backend:
+    """The backend by name, or by the settings: ``auto`` is ``openai`` when an endpoint is configured."""
+    if name == "offline":
         return OfflineBackend()
+    if settings is None:
+        from interviewer.config import load_settings
+
+        settings = load_settings(backend=name if name in BACKENDS else None)
+    chosen = settings.chosen_backend if name in (None, "auto") else name
+    if chosen == "offline":
+        return OfflineBackend()
+    if chosen == "openai":
+        from interviewer.backends.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(settings)
     raise ValueError(f"unknown backend '{name}'; available: {', '.join(BACKENDS)}")
 
 

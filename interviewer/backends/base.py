@@ -23,6 +23,10 @@ class Backend(ABC):
     @abstractmethod
     def analyst(self, lexicon: Lexicon) -> Analyst: ...
 
+    def deep_analyst(self, lexicon: Lexicon) -> Analyst | None:
+        """An optional slower analyst that runs concurrently with the reply and refines the state."""
+        return None
+
     @abstractmethod
     def voice(self) -> Voice: ...
 

@@ -61,7 +61,16 @@ def _add_interview_options(parser: argparse.ArgumentParser, *, problem_required:
     parser.add_argument("--rubric", metavar="ID", help="rubric id (default: ml-design)")
     parser.add_argument("--minutes", type=_positive_minutes, default=45.0, metavar="N", help="time budget (default: 45)")
     parser.add_argument("--max-turns", type=_positive_int, metavar="N", help="end after this many candidate messages")
-    parser.add_argument("--backend", choices=["auto", "offline"], default="auto", help="LLM backend (default: auto)")
+    _add_backend_options(parser)
+
+
+def _add_backend_options(parser: argparse.ArgumentParser, *, voice: bool = True) -> None:
+    parser.add_argument(
+        "--backend", choices=["auto", "offline", "openai"], help="auto (default) uses an LLM when an endpoint is configured"
+    )
+    if voice:
+        parser.add_argument("--model", metavar="NAME", help="the interviewer's model (LLM backend)")
+    parser.add_argument("--grader-model", metavar="NAME", help="the grader's model (LLM backend)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade (or re-grade) a stored interview")
     grade.add_argument("id", type=_interview_id)
     grade.add_argument("--rubric", metavar="ID", help="grade against another rubric")
-    grade.add_argument("--backend", choices=["auto", "offline"], default="auto")
+    _add_backend_options(grade, voice=False)
     grade.add_argument("--json", action="store_true")
     grade.set_defaults(handler="interviews:grade")
 
@@ -111,8 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("id", type=_interview_id)
     resume.add_argument("--candidate", metavar="FILE", help="continue headless with the messages in FILE")
     resume.add_argument("--json", action="store_true", help="with --candidate: print one JSON object")
-    resume.add_argument("--backend", choices=["auto", "offline"], default="auto")
+    _add_backend_options(resume)
     resume.set_defaults(handler="interviews:resume")
+
+    doctor = commands.add_parser("doctor", help="check the LLM endpoint, the database, the tokenizer and the content")
+    _add_backend_options(doctor)
+    doctor.set_defaults(handler="doctor:doctor")
 
     for kind in ("personas", "problems", "rubrics"):
         group = commands.add_parser(kind, help=f"list, show and validate {kind}")
@@ -142,6 +155,8 @@ def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
     module_name, _, function = handler.partition(":")
     if module_name == "interviews":
         from interviewer.cli import interviews as module
+    elif module_name == "doctor":
+        from interviewer.cli import doctor as module  # type: ignore[no-redef]
     else:
         from interviewer.cli import content as module  # type: ignore[no-redef]
     return getattr(module, function)
@@ -159,6 +174,13 @@ def _user_error(exc: Exception) -> tuple[str, int] | None:
         return str(exc), EXIT_INVALID
     if isinstance(exc, (ContentNotFound, NotFound, StorageError, SessionError)):
         return str(exc), EXIT_ERROR
+    for module, name, code in (
+        ("interviewer.config", "ConfigError", EXIT_INVALID),
+        ("interviewer.backends.openai_backend", "GradingError", EXIT_ERROR),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, getattr(loaded, name)):
+            return str(exc), code
     return None
 
 

@@ -25,6 +25,16 @@ DEFAULT_PERSONA = "mentor"
 DEFAULT_RUBRIC = "ml-design"
 
 
+def _backend(args: argparse.Namespace) -> Backend:
+    """The backend from the settings, with the command line's flags on top."""
+    from interviewer.config import load_settings
+
+    settings = load_settings(
+        backend=args.backend, model=getattr(args, "model", None), grader_model=getattr(args, "grader_model", None)
+    )
+    return get_backend(settings.chosen_backend, settings)
+
+
 def _content(args: argparse.Namespace, *, surprise: bool = False):
     library = ContentLibrary()
     for kind in ("problems", "personas", "rubrics"):
@@ -123,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     problem, persona, rubric = _content(args)
     messages = read_candidate_script(args.candidate)
-    backend = get_backend(args.backend)
+    backend = _backend(args)
     repo = open_repository()
     session = InterviewSession.start(
         repo,
@@ -215,7 +225,7 @@ def _interactive(session: InterviewSession, backend: Backend) -> int:
 
 def chat(args: argparse.Namespace) -> int:
     problem, persona, rubric = _content(args, surprise=True)
-    backend = get_backend(args.backend)
+    backend = _backend(args)
     repo = open_repository()
     session = InterviewSession.start(
         repo,
@@ -232,7 +242,7 @@ def chat(args: argparse.Namespace) -> int:
 
 def resume(args: argparse.Namespace) -> int:
     repo = open_repository()
-    backend = get_backend(args.backend)
+    backend = _backend(args)
     headless = args.candidate is not None
     session = InterviewSession.load(repo, args.id, backend, clock=ScriptedClock() if headless else WallClock())
     if session.finished:
@@ -303,7 +313,7 @@ def grade(args: argparse.Namespace) -> int:
     repo = open_repository()
     repo.get_interview(args.id)
     rubric = ContentLibrary().rubrics.get(args.rubric) if args.rubric else None
-    card = _grade(repo, args.id, get_backend(args.backend), rubric)
+    card = _grade(repo, args.id, _backend(args), rubric)
     data = card.model_dump(mode="json")
     if args.json:
         print(json.dumps(data, ensure_ascii=False))

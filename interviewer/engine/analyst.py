@@ -38,6 +38,8 @@ class Analysis:
     end_requested: bool = False
     injection: bool = False
     source: str = "offline"
+    depths: dict[str, int] = field(default_factory=dict)
+    """Stage depths judged directly (the LLM analyst); the offline analyst derives depth from signals."""
 
     @property
     def facts_asked(self) -> list[str]:
@@ -66,6 +68,7 @@ class Analysis:
             "substantive": self.substantive,
             "end_requested": self.end_requested,
             "injection": self.injection,
+            **({"depths": self.depths} if self.depths else {}),
         }
 
 

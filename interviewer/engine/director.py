@@ -78,6 +78,18 @@ def merge_analysis(state: InterviewState, analysis: Analysis) -> dict[str, tuple
     return {stage: (before[stage], after[stage]) for stage in STAGE_IDS if after[stage] != before[stage]}
 
 
+def merge_judged(state: InterviewState, analysis: Analysis) -> dict[str, tuple[int, int]]:
+    """Fold a concurrent analyst's judged depths into the state, capped one level above the lexical
+    evidence so an over-generous model cannot mark a stage covered on its own."""
+    before = state.coverage()
+    for stage, depth in analysis.depths.items():
+        if stage in STAGE_IDS:
+            capped = min(depth, state.lexical_depth(stage) + 1)
+            state.judged_depth[stage] = max(state.judged_depth.get(stage, 0), capped)
+    after = state.coverage()
+    return {stage: (before[stage], after[stage]) for stage in STAGE_IDS if after[stage] != before[stage]}
+
+
 def _answers(analysis: Analysis, state: InterviewState) -> list[Move]:
     moves: list[Move] = []
     given: set[str] = set()

@@ -118,6 +118,8 @@ class Usage(EngineEvent):
     cached_tokens: int = 0
     first_token_ms: float | None = None
     total_ms: float | None = None
+    estimated: bool = False
+    """True when the server sent no usage and the tokens were counted locally."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,15 @@ class EngineError(EngineEvent):
     stored: ClassVar[bool] = True
     message: str
     retryable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AnalystFallback(EngineEvent):
+    """The LLM analyst failed for a turn; the offline analyst's reading stood."""
+
+    type: ClassVar[str] = "analyst_fallback"
+    stored: ClassVar[bool] = True
+    message: str
 
 
 @dataclass(frozen=True, slots=True)

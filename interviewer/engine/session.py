@@ -10,6 +10,7 @@ caused and the new state are committed together in one transaction when the repl
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from interviewer.engine import director
 from interviewer.engine.analyst import Analysis, Lexicon
 from interviewer.engine.clock import Clock, WallClock
 from interviewer.engine.events import (
+    AnalystFallback,
     CandidateTurnStored,
     EngineError,
     EngineEvent,
@@ -90,6 +92,7 @@ class InterviewSession:
         max_turns: int | None,
         history: list[tuple[str, str]],
         last_turn: tuple[str, bool] | None,
+        notes: dict[int, str] | None = None,
         clock: Clock | None = None,
     ):
         self.repo = repo
@@ -102,12 +105,14 @@ class InterviewSession:
         self.budget_minutes = budget_minutes
         self.max_turns = max_turns
         self.history = history
+        self.notes: dict[int, str] = dict(notes or {})
         self._last_turn = last_turn  # (role, complete) of the newest stored turn
         self.clock = clock or WallClock()
         self.lexicon = Lexicon(problem, rubric)
         self.analyst = backend.analyst(self.lexicon)
+        self.deep_analyst = backend.deep_analyst(self.lexicon)
         self.voice = backend.voice()
-        self.guard = Guard(problem, persona, rubric)
+        self.guard = Guard(problem, persona, rubric, system_prompt=self.voice.instructions(persona))
 
     # ------------------------------------------------------------------ construction
 
@@ -161,6 +166,8 @@ class InterviewSession:
         row = repo.get_interview(interview_id)
         turns = repo.get_turns(interview_id)
         last = (turns[-1].role, turns[-1].complete) if turns else None
+        complete = [t for t in turns if t.complete]
+        notes = {i: t.meta["note"] for i, t in enumerate(complete) if t.meta and t.meta.get("note")}
         return cls(
             repo,
             interview_id,
@@ -171,7 +178,8 @@ class InterviewSession:
             state=InterviewState.from_json(row.state),
             budget_minutes=row.budget_minutes,
             max_turns=row.max_turns,
-            history=[(t.role, t.text) for t in turns if t.complete],
+            history=[(t.role, t.text) for t in complete],
+            notes=notes,
             last_turn=last,
             clock=clock,
         )
@@ -252,10 +260,18 @@ class InterviewSession:
         candidate_seq = self._candidate_seq()
         state = self.state.model_copy(deep=True)
         analysis = await self.analyst.analyze(text, state)
+        deep = None
+        if self.deep_analyst is not None and not analysis.injection:
+            # Runs while the reply streams; the reply never waits for it unless the guard needs its word.
+            deep = _DeepReading(asyncio.ensure_future(self.deep_analyst.analyze(text, state.model_copy(deep=True))))
         changes = director.merge_analysis(state, analysis)
         decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
-        async for event in self._reply(decision, state, analysis, changes, candidate_seq=candidate_seq):
-            yield event
+        try:
+            async for event in self._reply(decision, state, analysis, changes, candidate_seq=candidate_seq, deep=deep):
+                yield event
+        finally:
+            if deep is not None:
+                deep.cancel()
 
     async def end(self, reason: str = "candidate ended the interview") -> AsyncIterator[EngineEvent]:
         """Close the interview now (the candidate ended it, or the time ran out)."""
@@ -295,6 +311,7 @@ class InterviewSession:
         changes: dict[str, tuple[int, int]],
         *,
         candidate_seq: int | None = None,
+        deep: "_DeepReading | None" = None,
     ) -> AsyncIterator[EngineEvent]:
         from storage import NewEvent
 
@@ -315,8 +332,22 @@ class InterviewSession:
             minutes_left=_minutes_left(clockface),
             budget_minutes=self.budget_minutes,
             history=list(self.history),
+            notes=dict(self.notes),
         )
-        allowed = frozenset(state.facts_revealed)
+        request.note = self.voice.director_note(request)
+        allowed = set(state.facts_revealed)
+        asked_late: list[str] = []  # facts the concurrent analyst confirmed the candidate asked for
+
+        async def confirmed(verdict) -> bool:
+            if verdict.fact is None or deep is None:
+                return False
+            reading = await deep.get()
+            if reading is not None and verdict.fact in reading.facts_asked and verdict.fact not in allowed:
+                allowed.add(verdict.fact)
+                asked_late.append(verdict.fact)
+                return True
+            return False
+
         sanctioned = self._sanctioned_text(decision.moves)
         released = ""
         held = ""
@@ -334,6 +365,8 @@ class InterviewSession:
                 if cut:
                     piece, held = held[:cut], held[cut:]
                     verdict = self.guard.check(released + piece, allowed, sanctioned)
+                    while not verdict.ok and await confirmed(verdict):
+                        verdict = self.guard.check(released + piece, allowed, sanctioned)
                     if not verdict.ok:
                         tripped = verdict
                         break
@@ -341,6 +374,8 @@ class InterviewSession:
                     yield ReplyDelta(piece)
             if tripped is None and held:
                 verdict = self.guard.check(released + held, allowed, sanctioned)
+                while not verdict.ok and await confirmed(verdict):
+                    verdict = self.guard.check(released + held, allowed, sanctioned)
                 if verdict.ok:
                     released += held
                     yield ReplyDelta(held)
@@ -348,8 +383,13 @@ class InterviewSession:
                     tripped = verdict
         except VoiceFailure as exc:
             failure = exc
+            if held and tripped is None and self.guard.check(released + held, allowed, sanctioned).ok:
+                released += held  # the partial reply is kept and shown, marked incomplete
+                yield ReplyDelta(held)
         finally:
             await _aclose(stream)
+        if usage is None:
+            usage = self.voice.unfinished_usage()  # type: ignore[assignment]
 
         domain: list[EngineEvent] = []
         if tripped is not None:
@@ -379,6 +419,18 @@ class InterviewSession:
             return
 
         state.elapsed_seconds += self.clock.lap(released, "interviewer")
+        if deep is not None:
+            reading = await deep.get()
+            if reading is None:
+                domain.append(AnalystFallback(deep.error or "the analyst gave no answer"))
+            else:
+                for stage, (before, after) in director.merge_judged(state, reading).items():
+                    changes[stage] = (changes.get(stage, (before, after))[0], after)
+        for fact in asked_late:
+            state.facts_revealed.append(fact)
+            if fact not in state.facts_asked:
+                state.facts_asked.append(fact)
+            domain.append(FactRevealed(fact, asked=True))
         for move in decision.moves:
             if move.kind is MoveKind.ANSWER:
                 domain += [FactRevealed(f, asked=True) for f in move.facts if f not in previously_revealed]
@@ -401,7 +453,9 @@ class InterviewSession:
         if usage is not None:
             usage_json = {k: v for k, v in usage.payload().items() if v is not None}
             usage_json["model"] = self.backend.model
-        meta: dict = {"notes": list(decision.notes)}
+        meta: dict = {"director": list(decision.notes)}
+        if request.note:
+            meta["note"] = request.note
         if tripped is not None:
             meta["guarded"] = tripped.reason
         turn = self.repo.add_turn(
@@ -419,6 +473,8 @@ class InterviewSession:
             update_meta={candidate_seq: {"analysis": analysis.to_json()}} if candidate_seq and analysis else None,
         )
         self.state = state
+        if request.note:
+            self.notes[len(self.history)] = request.note
         self.history.append(("interviewer", released))
         self._last_turn = ("interviewer", True)
         for event in domain:
@@ -426,6 +482,31 @@ class InterviewSession:
         if usage is not None:
             yield usage
         yield ReplyDone(turn.seq, released, kind)
+
+
+class _DeepReading:
+    """The concurrent analyst's result, awaited at most once and only when needed."""
+
+    def __init__(self, task: "asyncio.Future[Analysis]"):
+        self.task = task
+        self.error: str | None = None
+        self._result: Analysis | None = None
+        self._done = False
+
+    async def get(self) -> Analysis | None:
+        if not self._done:
+            try:
+                self._result = await self.task
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure: the offline reading stands, and the event says why
+                self.error = str(exc) or type(exc).__name__
+            self._done = True
+        return self._result
+
+    def cancel(self) -> None:
+        if not self.task.done():
+            self.task.cancel()
 
 
 MINUTES_PER_EXCHANGE = 2.5

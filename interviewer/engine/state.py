@@ -50,9 +50,14 @@ class InterviewState(BaseModel):
     redirects: list[str] = Field(default_factory=list)
     """Stages the interviewer had to steer the candidate to."""
     deflections: int = 0
+    judged_depth: dict[str, int] = Field(default_factory=dict)
+    """Depth per stage as the LLM analyst judged it, at most one level above the lexical evidence."""
+
+    def lexical_depth(self, stage: str) -> int:
+        return depth_for(len(self.signals.get(stage, ())), self.reasoned.get(stage, 0))
 
     def depth(self, stage: str) -> int:
-        return depth_for(len(self.signals.get(stage, ())), self.reasoned.get(stage, 0))
+        return max(self.lexical_depth(stage), self.judged_depth.get(stage, 0))
 
     def coverage(self) -> dict[str, int]:
         return {stage: self.depth(stage) for stage in STAGE_IDS}

@@ -30,6 +30,10 @@ class VoiceRequest:
     budget_minutes: float
     history: list[tuple[str, str]] = field(default_factory=list)
     """The conversation so far as (role, text), oldest first."""
+    notes: dict[int, str] = field(default_factory=dict)
+    """Director's notes that preceded interviewer messages in ``history``, by index."""
+    note: str | None = None
+    """This reply's director's note, when the voice uses one."""
 
 
 class Voice(ABC):
@@ -37,7 +41,21 @@ class Voice(ABC):
 
     @abstractmethod
     def stream(self, request: VoiceRequest) -> AsyncIterator[str]:
-        """Yield the reply in chunks."""
+        """Yield the reply in chunks of text, optionally ending with a ``Usage`` event.
+        Raise ``VoiceFailure`` when the reply cannot be produced."""
+
+    def instructions(self, persona: Persona) -> str:
+        """The instruction text this voice sends to a model, which a reply must never echo."""
+        return ""
+
+    def unfinished_usage(self) -> "object | None":
+        """Usage of the last reply when its stream was stopped before the server reported any."""
+        return None
+
+    def director_note(self, request: VoiceRequest) -> str | None:
+        """The note this voice sends with the request, kept with the turn so later requests repeat it
+        byte for byte (an append-only conversation is what provider prompt caching reuses)."""
+        return None
 
 
 def stage_name(stage: str | None) -> str:

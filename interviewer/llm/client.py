@@ -1,0 +1,275 @@
+"""One place that talks to an OpenAI-compatible Chat Completions endpoint.
+
+Streaming with usage, structured output, explicit timeouts (connect, first token, idle gap
+between chunks), retries with Retry-After (by the ``openai`` package, before a reply starts),
+and every failure turned into one :class:`LLMError` with a message a user can act on. The API
+key never appears in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from interviewer.config import Settings
+
+
+class LLMError(Exception):
+    """A failed LLM call, described for the user. ``retryable``: trying again may work."""
+
+    def __init__(self, message: str, *, retryable: bool = True, kind: str = "error"):
+        super().__init__(message)
+        self.retryable = retryable
+        self.kind = kind
+
+
+@dataclass
+class StreamStats:
+    """What one streamed reply cost and how long it took."""
+
+    started: float = field(default_factory=time.perf_counter)
+    first_token_ms: float | None = None
+    total_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    finish_reason: str | None = None
+    usage_reported: bool = False
+
+
+def make_client(settings: Settings) -> openai.AsyncOpenAI:
+    import httpx2
+
+    timeout = httpx2.Timeout(
+        connect=settings.connect_timeout,
+        read=max(settings.first_token_timeout, settings.idle_timeout, settings.grader_timeout),
+        write=60.0,
+        pool=settings.connect_timeout,
+    )
+    key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+    return openai.AsyncOpenAI(
+        api_key=key,
+        base_url=settings.endpoint,
+        timeout=timeout,
+        max_retries=settings.max_retries,
+    )
+
+
+def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
+    """A user-facing :class:`LLMError` for anything the ``openai`` package raised."""
+    where = settings.endpoint or "the OpenAI API"
+    retries = settings.max_retries
+    if isinstance(exc, LLMError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError(f"{where} did not answer in time (after {retries} retries)", kind="timeout")
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError(f"cannot reach {where}: {_reason(exc)}", kind="connection")
+    if isinstance(exc, openai.RateLimitError):
+        return LLMError(
+            f"{where} is rate limiting requests (HTTP 429) and still was after {retries} retries; "
+            "wait a moment and retry",
+            kind="rate_limit",
+        )
+    if isinstance(exc, openai.AuthenticationError):
+        return LLMError(f"{where} rejected the API key (HTTP 401): check OPENAI_API_KEY", retryable=False, kind="auth")
+    if isinstance(exc, openai.PermissionDeniedError):
+        return LLMError(f"{where} refused access (HTTP 403): check the key's permissions", retryable=False, kind="auth")
+    if isinstance(exc, openai.NotFoundError):
+        return LLMError(
+            f"{where} has no model '{model}' (HTTP 404): pick one with --model or `interviewer doctor`",
+            retryable=False,
+            kind="model",
+        )
+    if isinstance(exc, openai.BadRequestError):
+        return LLMError(f"{where} rejected the request (HTTP 400): {_reason(exc)}", retryable=False, kind="request")
+    if isinstance(exc, openai.APIStatusError):
+        return LLMError(
+            f"{where} failed with HTTP {exc.status_code} (after {retries} retries): {_reason(exc)}", kind="server"
+        )
+    if isinstance(exc, (json.JSONDecodeError, ValueError, KeyError, TypeError)):
+        return LLMError(f"{where} sent a malformed response: {exc}", kind="protocol")
+    return LLMError(f"the call to {where} failed: {type(exc).__name__}: {exc}", kind="error")
+
+
+def _reason(exc: BaseException) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = error.get("message") if isinstance(error, dict) else body.get("message")
+        if message:
+            return str(message)[:300]
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:300]
+
+
+async def stream_chat(
+    client: openai.AsyncOpenAI,
+    settings: Settings,
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    temperature: float,
+    max_tokens: int,
+    stats: StreamStats,
+) -> AsyncIterator[str]:
+    """Yield the reply's text as it streams. Fills ``stats``. Raises :class:`LLMError`."""
+    try:
+        stream = await asyncio.wait_for(
+            client.chat.completions.create(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                max_tokens=max_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            ),
+            timeout=settings.first_token_timeout + settings.connect_timeout,
+        )
+    except asyncio.TimeoutError:
+        waited = settings.first_token_timeout + settings.connect_timeout
+        where = settings.endpoint or "the OpenAI API"
+        raise LLMError(f"{where} took the request but sent nothing within {waited:g} s", kind="timeout") from None
+    except Exception as exc:
+        raise describe(exc, settings, model) from None
+
+    iterator = stream.__aiter__()
+    first = True
+    try:
+        while True:
+            wait = settings.first_token_timeout if first else settings.idle_timeout
+            try:
+                chunk = await asyncio.wait_for(iterator.__anext__(), timeout=wait)
+            except StopAsyncIteration:
+                break
+            except asyncio.TimeoutError:
+                if first:
+                    raise LLMError(f"no reply from the model within {wait:g} s", kind="timeout") from None
+                raise LLMError(f"the reply stalled: no data for {wait:g} s", kind="stall") from None
+            usage = getattr(chunk, "usage", None)
+            if usage is not None:
+                stats.usage_reported = True
+                stats.prompt_tokens = usage.prompt_tokens
+                stats.completion_tokens = usage.completion_tokens
+                details = getattr(usage, "prompt_tokens_details", None)
+                stats.cached_tokens = getattr(details, "cached_tokens", None) if details else None
+            for choice in chunk.choices or ():
+                delta = choice.delta
+                refusal = getattr(delta, "refusal", None) if delta is not None else None
+                if refusal:
+                    raise LLMError(f"the model refused to reply: {refusal[:200]}", kind="refusal")
+                if choice.finish_reason:
+                    stats.finish_reason = choice.finish_reason
+                    if choice.finish_reason == "content_filter":
+                        raise LLMError("the endpoint's content filter stopped the reply", kind="refusal")
+                text = delta.content if delta is not None else None
+                if text:
+                    if first:
+                        stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
+                        first = False
+                    yield text
+    except LLMError:
+        raise
+    except Exception as exc:
+        raise describe(exc, settings, model) from None
+    finally:
+        stats.total_ms = (time.perf_counter() - stats.started) * 1000
+    if stats.finish_reason is None:
+        # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
+        raise LLMError("the stream broke off before the reply was finished (connection closed or malformed data)",
+                       kind="disconnect")
+        close = getattr(stream, "close", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # the connection is gone already; nothing to release
+                pass
+
+
+async def complete_json(
+    client: openai.AsyncOpenAI,
+    settings: Settings,
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    schema_name: str,
+    schema: dict[str, Any],
+    temperature: float,
+    max_tokens: int,
+    timeout: float,
+) -> tuple[Any, dict[str, int | None]]:
+    """One structured-output call. Returns the parsed JSON and the usage. Raises :class:`LLMError`."""
+    try:
+        response = await asyncio.wait_for(
+            client.chat.completions.create(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                max_tokens=max_tokens,
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+                },
+            ),
+            timeout=timeout,
+        )
+    except asyncio.TimeoutError:
+        raise LLMError(f"no answer from the model within {timeout:g} s", kind="timeout") from None
+    except Exception as exc:
+        raise describe(exc, settings, model) from None
+    if not response.choices:
+        raise LLMError("the endpoint returned no choices", kind="protocol")
+    message = response.choices[0].message
+    if getattr(message, "refusal", None):
+        raise LLMError(f"the model refused: {message.refusal[:200]}", kind="refusal")
+    if response.choices[0].finish_reason == "content_filter":
+        raise LLMError("the endpoint's content filter stopped the answer", kind="refusal")
+    content = message.content or ""
+    usage = response.usage
+    usage_info = {
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+    }
+    try:
+        return json.loads(_strip_fences(content)), usage_info
+    except json.JSONDecodeError as exc:
+        truncated = response.choices[0].finish_reason == "length"
+        hint = " (cut off at the token limit)" if truncated else ""
+        raise LLMError(f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid") from None
+
+
+def _strip_fences(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+        if stripped.rstrip().endswith("```"):
+            stripped = stripped.rstrip()[:-3]
+    return stripped
+
+
+def strict_schema(model: type) -> dict[str, Any]:
+    """A pydantic model's JSON schema in the strict form structured outputs expect: refs inlined,
+    every property required, no additional properties."""
+    schema = model.model_json_schema()  # type: ignore[attr-defined]
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            out = {k: resolve(v) for k, v in node.items() if k not in ("title", "default")}
+            if out.get("type") == "object" and "properties" in out:
+                out["required"] = list(out["properties"])
+                out["additionalProperties"] = False
+            return out
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)

@@ -1,0 +1,268 @@
+"""A fake OpenAI-compatible server on 127.0.0.1 for tests: streams SSE, answers structured-output
+requests, records every request, and injects faults on demand.
+
+Each request takes the next scripted :class:`Behaviour` from the queue, or asks the responder
+(a function of the request) when the queue is empty.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+
+@dataclass
+class Behaviour:
+    text: str | None = None
+    """Streamed (or returned) reply text."""
+    json_body: Any = None
+    """For structured-output requests: the object returned as the message content (serialised)."""
+    raw_content: str | None = None
+    """Message content returned verbatim (e.g. invalid JSON)."""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    error_body: dict | None = None
+    delay_first: float = 0.0
+    """Seconds before the first chunk (after the headers)."""
+    delay_headers: float = 0.0
+    """Seconds before sending anything at all."""
+    chunk_delay: float = 0.0
+    stall_after_chunks: int | None = None
+    """Stop sending (keep the connection open) after this many chunks."""
+    stall_seconds: float = 30.0
+    disconnect_after_chunks: int | None = None
+    """Drop the connection after this many chunks."""
+    malformed_after_chunks: int | None = None
+    """Send a broken SSE data line after this many chunks."""
+    refusal: str | None = None
+    include_usage: bool = True
+    cached_tokens: int = 0
+    finish_reason: str = "stop"
+
+
+@dataclass
+class Recorded:
+    path: str
+    body: dict
+    headers: dict[str, str]
+
+    @property
+    def messages(self) -> list[dict]:
+        return self.body.get("messages", [])
+
+    @property
+    def structured(self) -> bool:
+        return (self.body.get("response_format") or {}).get("type") == "json_schema"
+
+    @property
+    def schema_name(self) -> str | None:
+        return ((self.body.get("response_format") or {}).get("json_schema") or {}).get("name")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\S+\s*", text)
+
+
+class FakeOpenAI:
+    def __init__(self, responder: Callable[[Recorded], Behaviour] | None = None, models: list[str] | None = None):
+        self.queue: deque[Behaviour] = deque()
+        self.requests: list[Recorded] = []
+        self.responder = responder or default_responder
+        self.models = models or ["fake-model", "fake-grader"]
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    body = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]}
+                    self._json(200, body)
+                else:
+                    self._json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+                with server._lock:
+                    server.requests.append(record)
+                    behaviour = server.queue.popleft() if server.queue else None
+                if behaviour is None:
+                    behaviour = server.responder(record)
+                try:
+                    self._respond(record, behaviour)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _respond(self, record: Recorded, b: Behaviour) -> None:
+                if b.delay_headers:
+                    time.sleep(b.delay_headers)
+                if b.status != 200:
+                    self._json(b.status, b.error_body or {"error": {"message": f"fake error {b.status}"}}, b.headers)
+                    return
+                model = record.body.get("model", "fake-model")
+                prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in record.messages) + 3
+                if not record.body.get("stream"):
+                    content = b.raw_content
+                    if content is None:
+                        content = json.dumps(b.json_body) if b.json_body is not None else (b.text or "")
+                    if b.delay_first:
+                        time.sleep(b.delay_first)
+                    message: dict[str, Any] = {"role": "assistant", "content": None if b.refusal else content}
+                    if b.refusal:
+                        message["refusal"] = b.refusal
+                    self._json(200, {
+                        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
+                        "choices": [{"index": 0, "message": message, "finish_reason": b.finish_reason}],
+                        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(content.split()),
+                                  "total_tokens": prompt_tokens + len(content.split())},
+                    })
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                self.wfile.flush()
+                if b.delay_first:
+                    time.sleep(b.delay_first)
+
+                def send(payload: dict | str) -> None:
+                    data = payload if isinstance(payload, str) else json.dumps(payload)
+                    self.wfile.write(f"data: {data}\n\n".encode())
+                    self.wfile.flush()
+
+                def chunk(delta: dict, finish: str | None = None) -> dict:
+                    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+                send(chunk({"role": "assistant", "content": ""}))
+                if b.refusal:
+                    send(chunk({"refusal": b.refusal}))
+                    send(chunk({}, "stop"))
+                    send("[DONE]")
+                    return
+                pieces = _words(b.text or "")
+                for index, piece in enumerate(pieces):
+                    if b.stall_after_chunks is not None and index == b.stall_after_chunks:
+                        time.sleep(b.stall_seconds)
+                        return
+                    if b.disconnect_after_chunks is not None and index == b.disconnect_after_chunks:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
+                    if b.malformed_after_chunks is not None and index == b.malformed_after_chunks:
+                        self.wfile.write(b'data: {"id": "chatcmpl-fake", "choices": [{"delta": {"content": "oops\n\n')
+                        self.wfile.flush()
+                        return
+                    send(chunk({"content": piece}))
+                    if b.chunk_delay:
+                        time.sleep(b.chunk_delay)
+                send(chunk({}, b.finish_reason))
+                if b.include_usage and (record.body.get("stream_options") or {}).get("include_usage"):
+                    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),
+                             "total_tokens": prompt_tokens + len(pieces)}
+                    if b.cached_tokens:
+                        usage["prompt_tokens_details"] = {"cached_tokens": b.cached_tokens}
+                    send({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                          "model": model, "choices": [], "usage": usage})
+                send("[DONE]")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> "FakeOpenAI":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def push(self, *behaviours: Behaviour) -> None:
+        self.queue.extend(behaviours)
+
+    def chat_requests(self, *, structured: bool | None = None) -> list[Recorded]:
+        out = [r for r in self.requests if r.path.endswith("/chat/completions")]
+        if structured is not None:
+            out = [r for r in out if r.structured == structured]
+        return out
+
+
+# ----------------------------------------------------------------------------- a plausible default model
+
+
+_ANSWER = re.compile(r"Answer with these hidden facts, briefly and in your own words: (.+)")
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def default_responder(record: Recorded) -> Behaviour:
+    """Behaves like a cooperative model: follows the director's note, fills schemas sensibly."""
+    if record.structured:
+        if record.schema_name == "scorecard":
+            return Behaviour(json_body=fake_scorecard(record))
+        return Behaviour(json_body={"questions": [], "stages": [], "end_requested": False, "injection": False})
+    note = record.messages[-1]["content"] if record.messages else ""
+    replies = []
+    for line in note.splitlines():
+        answer = _ANSWER.search(line)
+        if answer:
+            replies.append(f"Good question. {answer.group(1)}")
+            continue
+        quoted = _QUOTED.findall(line)
+        if "what-if" in line and quoted:
+            replies.append(f"Let me change something. {quoted[-1]}")
+        elif ("Steer them" in line or "Dig deeper" in line) and quoted:
+            replies.append(quoted[-1])
+        elif "minutes are left" in line:
+            replies.append("We are nearly out of time. Please summarise your design and its biggest risk.")
+        elif "Acknowledge briefly" in line:
+            replies.append("Understood. Please go on.")
+        elif "reasonable assumption" in line:
+            replies.append("That is open; make a reasonable assumption and state it.")
+    return Behaviour(text=" ".join(replies) or "Please continue.")
+
+
+def fake_scorecard(record: Recorded) -> dict:
+    """A valid scorecard that quotes the first candidate turn of the numbered transcript."""
+    system = record.messages[0]["content"]
+    ids = re.findall(r"^- ([a-z_]+) \(", system, flags=re.M)
+    transcript = record.messages[-1]["content"]
+    match = re.search(r"\[(\d+)\] Candidate: (.+)", transcript)
+    turn, text = (int(match.group(1)), match.group(2)) if match else (2, "")
+    quote = " ".join(text.split()[:8])
+    return {
+        "dimensions": [
+            {"id": dimension, "score": 3, "rationale": "Solid, with room to go deeper.",
+             "evidence": [{"turn": turn, "quote": quote}] if quote else []}
+            for dimension in ids
+        ],
+        "strengths": ["Asked about the setting first."],
+        "improvements": ["Quantify the latency budget earlier."],
+    }

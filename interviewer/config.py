@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     """Model for the analyst's structured reading of each turn; the interviewer's model when unset."""
     analyst: Literal["llm", "offline"] = "llm"
     """``llm`` runs a structured-output analyst concurrently with each reply; ``offline`` uses the lexical one only."""
+    structured_output: Literal["auto", "json_schema", "json_object"] = "auto"
+    """How to ask for JSON: ``json_schema`` (OpenAI and most servers), ``json_object`` with a schema
+    (llama-cpp-python), or ``auto``: the first, falling back to the second if the server rejects it."""
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     """Sampling temperature of the interviewer's voice (a persona may override it)."""
     grader_temperature: float = Field(default=0.0, ge=0.0, le=2.0)

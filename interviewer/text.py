@@ -41,8 +41,7 @@ STOPWORDS = FUNCTION_WORDS | frozenset(
 _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("user", "customer", "subscriber", "member", "client"),
     ("traffic", "qps", "rps", "throughput"),
-    ("latency", "fast", "quick", "quickly", "slow", "speed",
-     "millisecond", "ms", "realtime", "delay"),
+    ("latency", "fast", "quick", "quickly", "slow", "speed", "millisecond", "ms", "realtime"),
     ("label", "labeled", "labelled", "labeling", "labelling", "annotation", "annotate", "annotator",
      "groundtruth", "tag"),
     ("volume", "many", "much", "number", "amount", "count", "size", "how-many", "big"),
@@ -52,8 +51,9 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("language", "locale", "multilingual"),
     ("privacy", "gdpr", "pii", "consent", "confidential"),
     ("data", "dataset", "corpus", "corpora"),
-    ("hardware", "gpu", "cpu", "chip", "accelerator", "tpu", "npu", "processor", "compute"),
-    ("device", "phone", "smartphone", "handset", "edge", "on-device", "embedded"),
+    ("hardware", "gpu", "gpus", "cpu", "cpus", "chip", "accelerator", "tpu", "tpus", "npu", "npus", "processor",
+     "compute"),
+    ("device", "phone", "smartphone", "handset", "on-device", "embedded"),
     ("memory", "ram"),
     ("email", "mail", "e-mail", "inbox"),
     ("day", "daily"),
@@ -75,6 +75,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bclick[ -]through\b", "clickthrough"),
         (r"\ba/b\b", "abtest"),
         (r"\bresponse time\b", "latency"),
+        (r"\b(?:latency|time|response) budget\b", "latency"),
+        (r"\btim(?:e|ed|es|ing) out\b", "timeout"),
     )
 )
 
@@ -98,11 +100,24 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+_SPELLING = {
+    "licence": "license", "licences": "licenses", "behaviour": "behavior", "behaviours": "behaviors",
+    "colour": "color", "favour": "favor", "labour": "labor", "neighbour": "neighbor", "honour": "honor",
+    "catalogue": "catalog", "catalogues": "catalogs", "modelling": "modeling", "modelled": "modeled",
+    "labelled": "labeled", "labelling": "labeling", "travelling": "traveling", "cancelled": "canceled",
+}
+_UNSTEMMED = frozenset({"news", "series", "species", "analysis", "basis", "bias", "bus", "gas"})
+_BRITISH_ISE = re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$")
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     """A light suffix stripper: consistent on both sides of a match, which is all it needs to be."""
-    if len(word) <= 3 or not word.isalpha():
+    word = _SPELLING.get(word, word)
+    if len(word) <= 3 or not word.isalpha() or word in _UNSTEMMED:
         return word
+    if len(word) >= 6:
+        word = _BRITISH_ISE.sub(r"iz\1", word)  # optimise -> optimize
     for suffix, replacement in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
@@ -114,9 +129,12 @@ def stem(word: str) -> str:
             if suffix in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
                 word = word[:-1]
             break
-    # change, changes, changed -> chang
-    if len(word) > 4 and word.endswith("e"):
+    # change, changes, changed -> chang; rate, rating -> rat
+    if len(word) >= 4 and word.endswith("e"):
         word = word[:-1]
+    # movie, movies -> movi; policy, policies -> polici
+    if len(word) >= 4 and word.endswith("y"):
+        word = word[:-1] + "i"
     return word
 
 

@@ -255,7 +255,7 @@ class LLMGrader(Grader):
                     model=self.settings.effective_grader_model,
                     messages=messages,
                     schema_name="scorecard",
-                    schema=_grader_schema(ids),
+                    schema=prompts.grader_schema(ids),
                     temperature=self.settings.grader_temperature,
                     max_tokens=self.settings.grader_max_tokens,
                     timeout=self.settings.grader_timeout,
@@ -289,36 +289,43 @@ class LLMGrader(Grader):
         raise GradingError("grading failed")  # not reached: the loop returns or raises
 
 
-def _grader_schema(ids: list[str]) -> dict:
-    schema = strict_schema(prompts.GraderOutput)
-    dimension = schema["properties"]["dimensions"]["items"]
-    dimension["properties"]["id"]["enum"] = ids
-    dimension["properties"]["score"].update({"minimum": 1, "maximum": 4})
-    return schema
-
-
 def _check_grader_output(data: object, ids: list[str]) -> tuple[list[DimensionScore], list[str], list[str]]:
     """Validate what the grader said; servers may ignore the schema, so check everything."""
-    try:
-        output = prompts.GraderOutput.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise ValueError(f"field {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
-    seen: dict[str, DimensionScore] = {}
-    for item in output.dimensions:
-        if item.id not in ids:
-            raise ValueError(f"unknown dimension '{item.id}'")
-        if not 1 <= item.score <= 4:
-            raise ValueError(f"score {item.score} for '{item.id}' is outside 1-4")
-        if item.id in seen:
-            raise ValueError(f"dimension '{item.id}' scored twice")
-        seen[item.id] = DimensionScore(
-            id=item.id,
-            score=item.score,
-            rationale=item.rationale.strip() or "(no rationale given)",
-            evidence=[Evidence(turn=e.turn, quote=e.quote) for e in item.evidence if e.quote.strip()],
-        )
-    missing = [i for i in ids if i not in seen]
+    if not isinstance(data, dict) or not isinstance(data.get("dimensions"), dict):
+        raise ValueError('the answer has no "dimensions" object')
+    graded = data["dimensions"]
+    unknown = [key for key in graded if key not in ids]
+    if unknown:
+        raise ValueError(f"unknown dimension '{unknown[0]}'")
+    missing = [i for i in ids if i not in graded]
     if missing:
         raise ValueError(f"no score for {', '.join(missing)}")
-    return [seen[i] for i in ids], output.strengths[:6], output.improvements[:8]
+    scores: list[DimensionScore] = []
+    for dimension_id in ids:
+        raw = graded[dimension_id]
+        if isinstance(raw, dict) and isinstance(raw.get("score"), int) and not 1 <= raw["score"] <= 4:
+            raise ValueError(f"score {raw['score']} for '{dimension_id}' is outside 1-4")
+        try:
+            item = prompts.GradedDimension.model_validate(
+                {**raw, "evidence": [e for e in raw.get("evidence", []) if isinstance(e, dict)][:3]}
+                if isinstance(raw, dict) else raw
+            )
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(map(str, error["loc"]))
+            raise ValueError(f"dimension '{dimension_id}' field {where}: {error['msg']}") from None
+        scores.append(
+            DimensionScore(
+                id=dimension_id,
+                score=item.score,
+                rationale=item.rationale.strip() or "(no rationale given)",
+                evidence=[Evidence(turn=e.turn, quote=e.quote) for e in item.evidence if e.quote.strip()],
+            )
+        )
+    lists = []
+    for key in ("strengths", "improvements"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f'"{key}" is not a list of strings')
+        lists.append([v.strip() for v in value if v.strip()][:6])
+    return scores, lists[0], lists[1]

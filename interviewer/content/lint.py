@@ -95,4 +95,7 @@ def lint_rubric(rubric: Rubric) -> list[Finding]:
     for dimension in rubric.dimensions:
         if len(set(dimension.levels)) != 4:
             out.append(Finding(where, f"dimension '{dimension.id}' repeats a level descriptor"))
+        for signal in dimension.signals:
+            if not term_set(signal):
+                out.append(Finding(where, f"dimension '{dimension.id}' signal '{signal}' has no content words"))
     return out

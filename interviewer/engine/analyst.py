@@ -96,7 +96,8 @@ _INJECTION = [
         r"\b(?:show|print|reveal|display|output|repeat|dump|leak|list|give|send|paste|read|recite|share|tell|"
         r"spell|write|expose|disclose|copy|translate|encode|what(?:'s| is| are))\b.{0,60}\b" + _SECRET_NOUNS,
         r"\b(?:you are now|you will now|from now on,? you|pretend (?:to be|you are|you're)|(?:please|you should|now),? act as|"
-        r"roleplay|role-play|role play as|developer mode|jailbreak|admin mode|debug mode|maintenance mode)\b",
+        r"let'?s (?:roleplay|role-play|role play)|(?:roleplay|role-play|role play) as|developer mode|jailbreak mode|"
+        r"you are jailbroken|jailbreak yourself|admin mode|debug mode|maintenance mode)\b",
         r"\b(?:interview|session|test|exam) (?:is|has|was) (?:over|ended|finished|done)\b.{0,80}\b(?:show|give|"
         r"tell|reveal|print|share|what)\b",
         r"\b(?:base64|rot13|rot-13|hex(?:adecimal)?|morse|reversed?|backwards|pig latin|caesar)\b.{0,60}"

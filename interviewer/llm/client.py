@@ -205,24 +205,26 @@ async def complete_json(
     timeout: float,
 ) -> tuple[Any, dict[str, int | None]]:
     """One structured-output call. Returns the parsed JSON and the usage. Raises :class:`LLMError`."""
-    try:
-        response = await asyncio.wait_for(
-            client.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                max_tokens=max_tokens,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-                },
-            ),
-            timeout=timeout,
-        )
-    except asyncio.TimeoutError:
-        raise LLMError(f"no answer from the model within {timeout:g} s", kind="timeout") from None
-    except Exception as exc:
-        raise describe(exc, settings, model) from None
+    for attempt in range(2):
+        try:
+            response = await asyncio.wait_for(
+                client.chat.completions.create(
+                    model=model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    response_format=_response_format(settings, schema_name, schema),  # type: ignore[arg-type]
+                ),
+                timeout=timeout,
+            )
+            break
+        except asyncio.TimeoutError:
+            raise LLMError(f"no answer from the model within {timeout:g} s", kind="timeout") from None
+        except Exception as exc:
+            if attempt == 0 and settings.structured_output == "auto" and _rejects_json_schema(exc):
+                _JSON_OBJECT_ENDPOINTS.add(settings.endpoint or "")
+                continue  # this server takes a schema through json_object instead
+            raise describe(exc, settings, model) from None
     if not response.choices:
         raise LLMError("the endpoint returned no choices", kind="protocol")
     message = response.choices[0].message
@@ -255,7 +257,8 @@ def _strip_fences(text: str) -> str:
 
 def strict_schema(model: type) -> dict[str, Any]:
     """A pydantic model's JSON schema in the strict form structured outputs expect: refs inlined,
-    every property required, no additional properties."""
+    every property required, no additional properties. Length bounds stay in (``maxLength``);
+    :func:`portable_schema` drops them for endpoints that reject them."""
     schema = model.model_json_schema()  # type: ignore[attr-defined]
     definitions = schema.pop("$defs", {})
 
@@ -273,3 +276,32 @@ def strict_schema(model: type) -> dict[str, Any]:
         return node
 
     return resolve(schema)
+
+
+def portable_schema(schema: Any) -> Any:
+    """The schema without ``maxLength``/``minLength``, which OpenAI's strict mode does not accept."""
+    if isinstance(schema, dict):
+        return {k: portable_schema(v) for k, v in schema.items() if k not in ("maxLength", "minLength")}
+    if isinstance(schema, list):
+        return [portable_schema(item) for item in schema]
+    return schema
+
+
+_JSON_OBJECT_ENDPOINTS: set[str] = set()
+"""Endpoints that rejected ``json_schema`` and take ``json_object`` with a schema (llama-cpp-python)."""
+
+
+def _rejects_json_schema(exc: BaseException) -> bool:
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
+        return False
+    text = f"{getattr(exc, 'body', '')} {exc}".lower()
+    return "json_schema" in text or "response_format" in text
+
+
+def _response_format(settings: Settings, schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    mode = settings.structured_output
+    if mode == "auto":
+        mode = "json_object" if (settings.endpoint or "") in _JSON_OBJECT_ENDPOINTS else "json_schema"
+    if mode == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": schema_name, "schema": portable_schema(schema), "strict": True}}

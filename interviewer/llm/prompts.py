@@ -163,20 +163,40 @@ def analyst_messages(problem: Problem, text: str) -> list[dict[str, str]]:
 
 class GradedEvidence(BaseModel):
     turn: int = Field(description="The number of the candidate turn the quote is taken from.")
-    quote: str = Field(description="Words copied exactly, character for character, from that candidate turn.")
+    quote: str = Field(
+        json_schema_extra={"maxLength": 300}, description="Words copied exactly, character for character, from that turn."
+    )
 
 
 class GradedDimension(BaseModel):
-    id: str
     score: int = Field(description="1, 2, 3 or 4, by the level descriptors.")
-    rationale: str = Field(description="Two or three sentences: why this level and not the next one up.")
-    evidence: list[GradedEvidence]
+    rationale: str = Field(json_schema_extra={"maxLength": 600}, description="Why this level and not the next one up.")
+    evidence: list[GradedEvidence] = Field(json_schema_extra={"maxItems": 3})
 
 
-class GraderOutput(BaseModel):
-    dimensions: list[GradedDimension]
-    strengths: list[str]
-    improvements: list[str] = Field(description="Concrete, actionable changes for the candidate's next interview.")
+def grader_schema(dimension_ids: list[str]) -> dict:
+    """One required property per rubric dimension, so even a grammar-constrained small model
+    scores every dimension exactly once."""
+    from interviewer.llm.client import strict_schema
+
+    dimension = strict_schema(GradedDimension)
+    dimension["properties"]["score"]["enum"] = [1, 2, 3, 4]
+    text_list = {"type": "array", "items": {"type": "string", "maxLength": 300}, "maxItems": 6}
+    return {
+        "type": "object",
+        "properties": {
+            "dimensions": {
+                "type": "object",
+                "properties": {dimension_id: dimension for dimension_id in dimension_ids},
+                "required": list(dimension_ids),
+                "additionalProperties": False,
+            },
+            "strengths": text_list,
+            "improvements": text_list,
+        },
+        "required": ["dimensions", "strengths", "improvements"],
+        "additionalProperties": False,
+    }
 
 
 def grader_system(rubric: Rubric, problem: Problem) -> str:
@@ -198,8 +218,9 @@ def grader_system(rubric: Rubric, problem: Problem) -> str:
         if points:
             parts.append(f"- {dimension.id}: " + " / ".join(points))
     parts.append(
-        f"\nAnswer with JSON: one entry per dimension id ({', '.join(d.id for d in rubric.dimensions)}), then "
-        "two to four strengths and three to five improvements."
+        f"\nAnswer with JSON: under \"dimensions\", one entry per dimension id "
+        f"({', '.join(d.id for d in rubric.dimensions)}) with score, rationale and evidence; then two to four "
+        "strengths and three to five concrete improvements."
     )
     return "\n".join(parts)
 

@@ -282,6 +282,23 @@ async def test_connection_refused_is_clear(repo):
     assert error.message.startswith(f"cannot reach http://127.0.0.1:{port}/v1")
 
 
+async def test_a_connect_timeout_is_clear(repo):
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):  # fills the backlog: later SYNs go unanswered
+            backend = OpenAIBackend(load_settings(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=0,
+                                                  connect_timeout=0.5, analyst="offline"))
+            session, _ = await play(repo, [], backend=backend, end=False)
+            events = await collect(session.submit("How many users are there?"))
+    [error] = [e for e in events if isinstance(e, EngineError)]
+    assert error.message == f"could not connect to http://127.0.0.1:{port}/v1 within 0.5 s (after 0 retries)"
+    assert session.pending
+
+
 # ----------------------------------------------------------------------------- the grader
 
 
@@ -294,11 +311,6 @@ async def _graded_with(repo, fake, behaviours):
     return await grade_interview(repo, session.interview_id, backend.grader()), session
 
 
-def _card_for(fake: FakeOpenAI, **changes) -> dict:
-    grading = fake.requests[-1] if fake.requests and fake.requests[-1].structured else None
-    return changes
-
-
 async def test_invalid_grader_json_is_retried_once(fake, repo):
     card, _ = await _graded_with(repo, fake, [Behaviour(raw_content="{ not json")])
     assert any("retry was used" in note for note in card.notes)
@@ -309,7 +321,7 @@ async def test_out_of_range_scores_are_rejected_and_retried(fake, repo):
     def bad_then_good(record: Recorded) -> Behaviour:
         card = fake_scorecard(record)
         if len(fake.chat_requests(structured=True)) == 1:
-            card["dimensions"][0]["score"] = 7
+            card["dimensions"]["clarification"]["score"] = 7
         return Behaviour(json_body=card)
 
     fake.responder = lambda r: bad_then_good(r) if r.structured else default_responder(r)
@@ -320,13 +332,13 @@ async def test_out_of_range_scores_are_rejected_and_retried(fake, repo):
 
 async def test_invalid_twice_is_a_clear_grading_error(fake, repo):
     with pytest.raises(GradingError, match="invalid twice"):
-        await _graded_with(repo, fake, [Behaviour(json_body={"dimensions": []}), Behaviour(json_body={"x": 1})])
+        await _graded_with(repo, fake, [Behaviour(json_body={"dimensions": {}}), Behaviour(json_body={"x": 1})])
 
 
 async def test_made_up_quotes_are_dropped_and_counted(fake, repo):
     def invented(record: Recorded) -> Behaviour:
         card = fake_scorecard(record)
-        card["dimensions"][1]["evidence"] = [{"turn": 2, "quote": "words the candidate never said"}]
+        card["dimensions"]["data"]["evidence"] = [{"turn": 2, "quote": "words the candidate never said"}]
         return Behaviour(json_body=card)
 
     fake.responder = lambda r: invented(r) if r.structured else default_responder(r)
@@ -380,3 +392,23 @@ def test_cli_run_with_the_openai_backend_and_the_key_stays_secret(fake, cli_env,
     for path in interviewer_home.rglob("*"):
         if path.is_file():
             assert b"DO-NOT-LEAK" not in path.read_bytes(), path
+
+
+async def test_a_server_without_json_schema_gets_a_schema_through_json_object(repo):
+    def picky(record: Recorded) -> Behaviour:
+        if (record.body.get("response_format") or {}).get("type") == "json_schema":
+            return Behaviour(status=500, error_body={"error": {"message": "response_format.type: Input should be "
+                                                                          "'text' or 'json_object'"}})
+        if record.body.get("response_format", {}).get("type") == "json_object":
+            assert "schema" in record.body["response_format"]
+            return Behaviour(json_body=fake_scorecard(record))
+        return default_responder(record)
+
+    with FakeOpenAI(responder=picky) as server:
+        backend = make_backend(server)
+        session, _ = await play(repo, ["How many users are there?"], backend=backend)
+        first = await grade_interview(repo, session.interview_id, backend.grader())
+        second = await grade_interview(repo, session.interview_id, backend.grader())
+        formats = [r.body["response_format"]["type"] for r in server.chat_requests(structured=True)]
+    assert formats == ["json_schema", "json_object", "json_object"]  # probed once, without retries
+    assert first.overall == second.overall

@@ -82,22 +82,44 @@ class Printer:
             self.out.flush()
 
 
-async def _consume(events, show) -> None:
+HEADLESS_RETRIES = 2
+"""A headless run retries a failed reply this many times before it stops."""
+
+
+async def _consume(events, show) -> str | None:
+    """Show every event; return the error message if the reply failed."""
+    error = None
     async for event in events:
         show(event)
+        if isinstance(event, EngineError):
+            error = event.message
+    return error
+
+
+async def _until_replied(session: InterviewSession, first_error: str | None, show) -> None:
+    error = first_error
+    for _ in range(HEADLESS_RETRIES):
+        if not session.pending:
+            return
+        error = await _consume(session.respond(), show) or error
+    if session.pending:
+        raise CommandError(
+            f"the interviewer's reply failed: {error}. Everything so far is saved; "
+            f"continue with `interviewer resume {session.interview_id}`"
+        )
 
 
 async def _play_script(session: InterviewSession, messages: list[str], show) -> int:
     """Send the scripted messages until the interview ends; returns how many were not used."""
     await _consume(session.open(), show)
-    await _consume(session.respond(), show)
+    await _until_replied(session, None, show)
     used = 0
     for text in messages:
         if session.finished:
             break
         used += 1
         if text.strip():
-            await _consume(session.submit(text), show)
+            await _until_replied(session, await _consume(session.submit(text), show), show)
     if not session.finished:
         await _consume(session.end("candidate script ended"), show)
     return len(messages) - used
@@ -107,6 +129,13 @@ def _grade(repo, interview_id: int, backend: Backend, rubric=None):
     return asyncio.run(grade_interview(repo, interview_id, backend.grader(), rubric))
 
 
+async def _play_and_grade(session: InterviewSession, backend: Backend, messages: list[str], show):
+    """One event loop for the whole run: the LLM client's connections belong to it."""
+    unused = await _play_script(session, messages, show)
+    card = await grade_interview(session.repo, session.interview_id, backend.grader())
+    return unused, card
+
+
 def _print_scorecard(card: dict, out: TextIO = sys.stdout) -> None:
     out.write("\n" + "\n".join(scorecard_markdown(card)) + "\n")
 
@@ -114,8 +143,7 @@ def _print_scorecard(card: dict, out: TextIO = sys.stdout) -> None:
 def _headless(args: argparse.Namespace, session: InterviewSession, backend: Backend, messages: list[str]) -> int:
     repo = session.repo
     show = Printer(sys.stdout, stream=False, name=session.persona.name) if not args.json else (lambda event: None)
-    unused = asyncio.run(_play_script(session, messages, show))
-    card = _grade(repo, session.interview_id, backend)
+    unused, card = asyncio.run(_play_and_grade(session, backend, messages, show))
     if args.json:
         data = interview_json(repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False)
         data["unused_candidate_messages"] = unused
@@ -182,16 +210,23 @@ def _agenda(session: InterviewSession) -> str:
 
 
 def _interactive(session: InterviewSession, backend: Backend) -> int:
+    return asyncio.run(_interactive_loop(session, backend))
+
+
+async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
     show = Printer(sys.stdout, stream=True, name=session.persona.name)
     print(f"Interview {session.interview_id}: {session.problem.title}")
     print(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
     print(HELP)
-    asyncio.run(_consume(session.open(), show))
+    await _consume(session.open(), show)
     if session.pending:
-        asyncio.run(_consume(session.respond(), show))
+        await _consume(session.respond(), show)
     while not session.finished:
         face = session.clockface()
-        text = _read_message(f"\nyou ({face.minutes_left:.0f} min left)> ")
+        prompt = f"\nyou ({face.minutes_left:.0f} min left)> "
+        if session.pending:
+            prompt = "\n[the last reply failed: press Enter to retry, or /quit] > "
+        text = await asyncio.to_thread(_read_message, prompt)
         if text is None or text.strip() == "/quit":
             print(f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`.")
             return EXIT_OK
@@ -205,19 +240,17 @@ def _interactive(session: InterviewSession, backend: Backend) -> int:
         if command == "/agenda":
             print(_agenda(session))
             continue
-        if not command:
-            continue
         try:
             if command == "/end":
-                asyncio.run(_consume(session.end(), show))
+                await _consume(session.end(), show)
             elif session.pending:
-                asyncio.run(_consume(session.respond(), show))
-            else:
-                asyncio.run(_consume(session.submit(text), show))
+                await _consume(session.respond(), show)
+            elif command:
+                await _consume(session.submit(text), show)
         except SessionError as exc:
             print(f"[{exc}]")
     print("\nGrading...")
-    card = _grade(session.repo, session.interview_id, backend)
+    card = await grade_interview(session.repo, session.interview_id, backend.grader())
     _print_scorecard(card.model_dump(mode="json"))
     print(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
     return EXIT_OK

@@ -507,6 +507,8 @@ class _DeepReading:
     def cancel(self) -> None:
         if not self.task.done():
             self.task.cancel()
+        elif not self.task.cancelled():
+            self.task.exception()  # a failure nobody waited for is still accounted for
 
 
 MINUTES_PER_EXCHANGE = 2.5

@@ -68,6 +68,11 @@ def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
     if isinstance(exc, LLMError):
         return exc
     if isinstance(exc, openai.APITimeoutError):
+        if "connect" in type(exc.__cause__).__name__.lower():
+            return LLMError(
+                f"could not connect to {where} within {settings.connect_timeout:g} s (after {retries} retries)",
+                kind="connect_timeout",
+            )
         return LLMError(f"{where} did not answer in time (after {retries} retries)", kind="timeout")
     if isinstance(exc, openai.APIConnectionError):
         return LLMError(f"cannot reach {where}: {_reason(exc)}", kind="connection")
@@ -205,25 +210,34 @@ async def complete_json(
     timeout: float,
 ) -> tuple[Any, dict[str, int | None]]:
     """One structured-output call. Returns the parsed JSON and the usage. Raises :class:`LLMError`."""
+    endpoint = settings.endpoint or ""
+    probing = settings.structured_output == "auto" and endpoint not in _JSON_OBJECT_ENDPOINTS | _JSON_SCHEMA_ENDPOINTS
     for attempt in range(2):
+        # While probing, the first try goes without retries: a server that rejects json_schema with a
+        # 500 (llama-cpp-python) should not be retried, only asked the other way.
+        caller = client.with_options(max_retries=0) if probing and attempt == 0 else client
+        format_ = _response_format(settings, schema_name, schema)
         try:
             response = await asyncio.wait_for(
-                client.chat.completions.create(
+                caller.chat.completions.create(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
                     temperature=temperature,
                     max_tokens=max_tokens,
-                    response_format=_response_format(settings, schema_name, schema),  # type: ignore[arg-type]
+                    response_format=format_,  # type: ignore[arg-type]
                 ),
                 timeout=timeout,
             )
+            if probing and format_["type"] == "json_schema":
+                _JSON_SCHEMA_ENDPOINTS.add(endpoint)
             break
         except asyncio.TimeoutError:
             raise LLMError(f"no answer from the model within {timeout:g} s", kind="timeout") from None
         except Exception as exc:
-            if attempt == 0 and settings.structured_output == "auto" and _rejects_json_schema(exc):
-                _JSON_OBJECT_ENDPOINTS.add(settings.endpoint or "")
-                continue  # this server takes a schema through json_object instead
+            if attempt == 0 and probing:
+                if _rejects_json_schema(exc):
+                    _JSON_OBJECT_ENDPOINTS.add(endpoint)  # this server takes a schema through json_object
+                continue  # anything else: once more, now with the usual retries
             raise describe(exc, settings, model) from None
     if not response.choices:
         raise LLMError("the endpoint returned no choices", kind="protocol")
@@ -289,6 +303,8 @@ def portable_schema(schema: Any) -> Any:
 
 _JSON_OBJECT_ENDPOINTS: set[str] = set()
 """Endpoints that rejected ``json_schema`` and take ``json_object`` with a schema (llama-cpp-python)."""
+_JSON_SCHEMA_ENDPOINTS: set[str] = set()
+"""Endpoints known to take ``json_schema``."""
 
 
 def _rejects_json_schema(exc: BaseException) -> bool:

@@ -59,10 +59,17 @@ class Recorded:
 
     @property
     def structured(self) -> bool:
-        return (self.body.get("response_format") or {}).get("type") == "json_schema"
+        return (self.body.get("response_format") or {}).get("type") in ("json_schema", "json_object")
+
+    @property
+    def schema(self) -> dict:
+        response_format = self.body.get("response_format") or {}
+        return response_format.get("schema") or (response_format.get("json_schema") or {}).get("schema") or {}
 
     @property
     def schema_name(self) -> str | None:
+        if "dimensions" in self.schema.get("properties", {}):
+            return "scorecard"
         return ((self.body.get("response_format") or {}).get("json_schema") or {}).get("name")
 
 
@@ -258,11 +265,11 @@ def fake_scorecard(record: Recorded) -> dict:
     turn, text = (int(match.group(1)), match.group(2)) if match else (2, "")
     quote = " ".join(text.split()[:8])
     return {
-        "dimensions": [
-            {"id": dimension, "score": 3, "rationale": "Solid, with room to go deeper.",
-             "evidence": [{"turn": turn, "quote": quote}] if quote else []}
+        "dimensions": {
+            dimension: {"score": 3, "rationale": "Solid, with room to go deeper.",
+                        "evidence": [{"turn": turn, "quote": quote}] if quote else []}
             for dimension in ids
-        ],
+        },
         "strengths": ["Asked about the setting first."],
         "improvements": ["Quantify the latency budget earlier."],
     }

@@ -273,6 +273,25 @@ class Repository:
             )
         return card
 
+    def latest_scorecards(self, limit: int = 200) -> list[tuple[int, Any, str, dict]]:
+        """The newest grading of each graded interview, as (interview id, date, title, scorecard),
+        oldest interview first, at most ``limit`` interviews."""
+        newest = (
+            select(Scorecard.interview_id, func.max(Scorecard.id).label("card_id"))
+            .group_by(Scorecard.interview_id)
+            .subquery()
+        )
+        query = (
+            select(Interview.id, Interview.created_at, Interview.title, Scorecard.data)
+            .join(newest, newest.c.interview_id == Interview.id)
+            .join(Scorecard, Scorecard.id == newest.c.card_id)
+            .order_by(Interview.id.desc())
+            .limit(limit)
+        )
+        with self.reading() as session:
+            rows = [tuple(row) for row in session.execute(query)]
+        return list(reversed(rows))  # type: ignore[arg-type]
+
     def get_scorecards(self, interview_id: int) -> list[Scorecard]:
         with self.reading() as session:
             return list(

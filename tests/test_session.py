@@ -231,3 +231,45 @@ async def test_snapshots_make_replay_independent_of_content_files(repo, intervie
     (interviewer_home / "problems" / "spam.toml").write_text(re.sub(r"About 400 million", "About 9 million", source))
     again = InterviewSession.load(repo, session.interview_id, OfflineBackend())
     assert "400 million" in again.problem.fact("scale").answer
+
+
+class _SlowVoice(OfflineVoice):
+    async def stream(self, request: VoiceRequest) -> AsyncIterator[str]:
+        import asyncio
+
+        if request.moves[0].kind.value == "opening":
+            async for chunk in super().stream(request):
+                yield chunk
+            return
+        yield "Let me think about that. "
+        yield "Here is a second sentence. "
+        await asyncio.sleep(30)
+        yield "never shown"
+
+
+async def test_a_cancelled_reply_is_stored_as_shown_and_can_be_retried(repo):
+    import asyncio
+
+    session, _ = await play(repo, [], backend=_Backend(_SlowVoice()), end=False)
+    shown: list[str] = []
+
+    async def consume():
+        async for event in session.submit("How many users are there?"):
+            if isinstance(event, ReplyDelta):
+                shown.append(event.text)
+
+    task = asyncio.create_task(consume())
+    while len(shown) < 1:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    turns = repo.get_turns(session.interview_id)
+    assert turns[-1].role == "interviewer" and not turns[-1].complete
+    assert turns[-1].text == "".join(shown)
+    assert turns[-2].text == "How many users are there?"
+    assert repo.get_events(session.interview_id, "cancelled")
+    assert session.pending
+    session.voice = OfflineVoice()
+    retry = await collect(session.respond())
+    assert [e for e in retry if isinstance(e, ReplyDone)][0].complete

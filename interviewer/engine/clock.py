@@ -11,6 +11,10 @@ class Clock(ABC):
     def lap(self, text: str, role: str) -> float:
         """Seconds of interview time that this turn took."""
 
+    def running(self) -> float:
+        """Seconds since the last lap that will count towards the next one (for a live clock)."""
+        return 0.0
+
 
 class WallClock(Clock):
     """Real time since the previous turn. Time while the app is closed does not count."""
@@ -22,6 +26,9 @@ class WallClock(Clock):
         now = time.monotonic()
         spent, self._mark = now - self._mark, now
         return spent
+
+    def running(self) -> float:
+        return time.monotonic() - self._mark
 
 
 class ScriptedClock(Clock):

@@ -48,6 +48,14 @@ class ReplyDone(EngineEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyCancelled(EngineEvent):
+    """The user stopped the reply; what was shown is stored, marked incomplete."""
+
+    type: ClassVar[str] = "cancelled"
+    stored: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
 class FactRevealed(EngineEvent):
     type: ClassVar[str] = "fact_revealed"
     stored: ClassVar[bool] = True

@@ -34,6 +34,7 @@ from interviewer.engine.events import (
     Redirected,
     ReplyDelta,
     ReplyDone,
+    ReplyCancelled,
     ReplyStarted,
     StageCovered,
     Usage,
@@ -212,6 +213,10 @@ class InterviewSession:
             max_turns=self.max_turns,
         )
 
+    def elapsed_now(self) -> float:
+        """Interview seconds so far, including the time since the last turn (for a live clock)."""
+        return self.state.elapsed_seconds + self.clock.running()
+
     def last_candidate_text(self) -> str | None:
         for role, text in reversed(self.history):
             if role == "candidate":
@@ -292,6 +297,23 @@ class InterviewSession:
         if last.role == "candidate":
             return last.seq
         return last.seq - 1 if not last.complete else None
+
+    def _store_partial(self, text: str, kind: str, moves_json: list, events: list[EngineEvent]):
+        """An interrupted reply: stored as shown, marked incomplete; the state stays where it was."""
+        from storage import NewEvent
+
+        turn = self.repo.add_turn(
+            self.interview_id,
+            "interviewer",
+            text,
+            kind=kind,
+            complete=False,
+            moves=moves_json,
+            elapsed_seconds=self.state.elapsed_seconds,
+            events=[NewEvent(e.type, e.payload()) for e in events if e.stored],
+        )
+        self._last_turn = ("interviewer", False)
+        return turn
 
     def _sanctioned_text(self, moves: tuple[Move, ...]) -> str:
         """Text this reply may legitimately draw figures from: the conversation and its own material."""
@@ -386,6 +408,10 @@ class InterviewSession:
             if held and tripped is None and self.guard.check(released + held, allowed, sanctioned).ok:
                 released += held  # the partial reply is kept and shown, marked incomplete
                 yield ReplyDelta(held)
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stopped by the user (Esc) or the consumer: keep what was shown, marked incomplete.
+            self._store_partial(released, kind, moves_json, [ReplyCancelled()])
+            raise
         finally:
             await _aclose(stream)
         if usage is None:
@@ -402,17 +428,7 @@ class InterviewSession:
         if failure is not None:
             # Keep what streamed, marked incomplete; the state does not advance, so a retry redoes the turn.
             domain.append(EngineError(str(failure), failure.retryable))
-            turn = self.repo.add_turn(
-                self.interview_id,
-                "interviewer",
-                released,
-                kind=kind,
-                complete=False,
-                moves=moves_json,
-                elapsed_seconds=self.state.elapsed_seconds,
-                events=[NewEvent(e.type, e.payload()) for e in domain],
-            )
-            self._last_turn = ("interviewer", False)
+            turn = self._store_partial(released, kind, moves_json, domain)
             for event in domain:
                 yield event
             yield ReplyDone(turn.seq, released, kind, complete=False)

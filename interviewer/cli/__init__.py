@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"interviewer {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    tui = commands.add_parser("tui", help="open the full-screen app (the default in a terminal)")
+    _add_backend_options(tui)
+    tui.set_defaults(handler="tui")
+
     chat = commands.add_parser("chat", help="hold an interview line by line in the terminal")
     _add_interview_options(chat, problem_required=False)
     chat.set_defaults(handler="interviews:chat")
@@ -151,7 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
+TuiRunner = Callable[..., int]
+
+
+def _resolve(handler: str, tui: TuiRunner | None) -> Callable[[argparse.Namespace], int]:
+    if handler == "tui":
+        if tui is None:
+            raise CommandError("the full-screen app starts with the `interviewer` command")
+        return lambda args: tui(backend=args.backend, model=args.model, grader_model=args.grader_model)
     module_name, _, function = handler.partition(":")
     if module_name == "interviews":
         from interviewer.cli import interviews as module
@@ -184,13 +195,17 @@ def _user_error(exc: Exception) -> tuple[str, int] | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, tui: TuiRunner | None = None) -> int:
+    """Run a command. ``tui`` starts the full-screen app; the launcher in the ``tui`` package passes
+    it in, so the engine never imports the UI."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["chat", *(argv or [])])
+        # The full-screen app in a terminal; the line-by-line chat when piped (scripts, CI).
+        interactive = tui is not None and sys.stdin.isatty() and sys.stdout.isatty()
+        args = parser.parse_args(["tui" if interactive else "chat", *(argv or [])])
     try:
-        return _resolve(args.handler)(args)
+        return _resolve(args.handler, tui)(args)
     except CommandError as exc:
         print(f"interviewer: {exc}", file=sys.stderr)
         return exc.code

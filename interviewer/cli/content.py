@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -123,19 +122,13 @@ def lint(args: argparse.Namespace) -> int:
 
 
 def new_persona(args: argparse.Namespace) -> int:
-    from interviewer.content.templates import persona_template
+    from interviewer.content.templates import TemplateError, write_persona_template
 
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", args.id):
-        raise CommandError(
-            f"'{args.id}' is not a valid id: use lower-case letters, digits, - and _ (at most 64)", EXIT_INVALID
-        )
-    folder = paths.user_content_dir("personas")
-    target = folder / f"{args.id}.toml"
-    if target.exists() and not args.force:
-        raise CommandError(f"{target} already exists; use --force to overwrite it")
-    folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(persona_template(args.id, str(target)), encoding="utf-8")
-    load_file(target, Persona)  # the template must validate as written
+    try:
+        target = write_persona_template(args.id, paths.user_content_dir("personas"), force=args.force)
+    except TemplateError as exc:
+        code = EXIT_INVALID if "not a valid id" in str(exc) else 1
+        raise CommandError(str(exc), code) from None
     print(f"Wrote {target}")
     print(f"Edit it, check it with `interviewer personas validate {target}`, and use it with --persona {args.id}.")
     return EXIT_OK

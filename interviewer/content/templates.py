@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 PERSONA_TEMPLATE = '''\
 # A new interviewer persona. Edit anything below, then check it with:
 #     interviewer personas validate {path}
@@ -53,3 +56,25 @@ acknowledge = ["Okay. Go on.", "Makes sense. What's next?"]
 
 def persona_template(persona_id: str, path: str) -> str:
     return PERSONA_TEMPLATE.format(id=persona_id, path=path)
+
+
+class TemplateError(Exception):
+    pass
+
+
+def write_persona_template(persona_id: str, folder: Path, *, force: bool = False) -> Path:
+    """Write ``<folder>/<id>.toml`` from the template; it validates as written."""
+    from interviewer.content.loader import load_file
+    from interviewer.content.models import Persona
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", persona_id):
+        raise TemplateError(
+            f"'{persona_id}' is not a valid id: use lower-case letters, digits, - and _ (at most 64)"
+        )
+    target = folder / f"{persona_id}.toml"
+    if target.exists() and not force:
+        raise TemplateError(f"{target} already exists; use --force to overwrite it")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(persona_template(persona_id, str(target)), encoding="utf-8")
+    load_file(target, Persona)
+    return target

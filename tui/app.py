@@ -1,0 +1,55 @@
+"""The Textual app: a thin view over the engine's event stream and the storage API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.context import AppContext
+
+
+class InterviewerApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "interviewer"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+    ]
+
+    def __init__(self, context: AppContext):
+        super().__init__()
+        self.context = context
+
+    def on_mount(self) -> None:
+        from tui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action bound on the current screen is also a command palette entry."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Toggle light/dark theme", "ctrl+t", self.action_toggle_theme)
+        seen = set()
+        for binding in getattr(screen, "BINDINGS", []):
+            if isinstance(binding, tuple):
+                binding = Binding(*binding)
+            if not binding.description or binding.action in seen or binding.action.startswith("app."):
+                continue
+            seen.add(binding.action)
+            key = binding.key.split(",")[0]
+            yield SystemCommand(binding.description, f"{key} · {screen.__class__.__name__.removesuffix('Screen')}",
+                                partial(screen.run_action, binding.action))
+
+
+def run(backend: str | None = None, model: str | None = None, grader_model: str | None = None) -> int:
+    context = AppContext.from_settings(backend=backend, model=model, grader_model=grader_model)
+    InterviewerApp(context).run()
+    context.repo.close()
+    return 0

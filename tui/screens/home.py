@@ -1,0 +1,134 @@
+"""Home: recent interviews; start, resume or open one."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.widgets import clock_text
+
+EMPTY = """\
+[b]Welcome to interviewer.[/b]
+
+Practise an ML system design interview: the interviewer holds a hidden spec, answers your
+clarifying questions, changes constraints and digs into what you skim. When you finish, you get
+a scorecard with quotes from your own answers.
+
+Press [b]n[/b] to start your first interview, [b]p[/b] to see the interviewer personas,
+[b]ctrl+p[/b] for every command, [b]ctrl+q[/b] to quit."""
+
+
+class HomeScreen(Screen):
+    BINDINGS = [
+        ("n", "new", "New interview"),
+        ("enter", "open", "Open"),
+        ("r", "resume", "Resume"),
+        ("v", "replay", "Replay"),
+        ("s", "scorecard", "Scorecard"),
+        ("p", "personas", "Personas"),
+        ("g", "progress", "Progress"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"):
+            yield Static("", id="engine-line")
+            yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True)
+            yield Static(EMPTY, id="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("#", "Date", "Problem", "Persona", "Length", "Score", "Status")
+        self.query_one("#engine-line", Static).update(f"Engine: {self.app.context.backend.label}")
+        self.refresh_table()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_table()
+
+    def refresh_table(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        rows = self.app.context.repo.list_interviews(limit=200)
+        for row in rows:
+            score = f"{row.overall:.2f} {row.recommendation}" if row.overall is not None else "-"
+            table.add_row(
+                str(row.id),
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                row.title,
+                row.persona_id,
+                f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
+                score,
+                "in progress" if row.status == "active" else row.status,
+                key=str(row.id),
+            )
+        empty = not rows
+        self.query_one("#empty").display = empty
+        table.display = not empty
+        if not empty:
+            table.focus()
+
+    def _selected(self):
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.app.context.repo.get_interview(int(key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_new(self) -> None:
+        from tui.screens.new import NewInterviewScreen
+
+        self.app.push_screen(NewInterviewScreen())
+
+    def action_open(self) -> None:
+        interview = self._selected()
+        if interview is None:
+            return
+        if interview.status == "active":
+            self.action_resume()
+        elif interview.last_overall is not None:
+            self.action_scorecard()
+        else:
+            self.action_replay()
+
+    def action_resume(self) -> None:
+        interview = self._selected()
+        if interview is None:
+            return
+        if interview.status != "active":
+            self.notify(f"Interview {interview.id} has ended; opening its replay.")
+            self.action_replay()
+            return
+        from tui.screens.interview import InterviewScreen
+
+        self.app.push_screen(InterviewScreen.resume(self.app.context, interview.id))
+
+    def action_replay(self) -> None:
+        interview = self._selected()
+        if interview is not None:
+            from tui.screens.replay import ReplayScreen
+
+            self.app.push_screen(ReplayScreen(interview.id))
+
+    def action_scorecard(self) -> None:
+        interview = self._selected()
+        if interview is None:
+            return
+        from tui.screens.scorecard import ScorecardScreen
+
+        self.app.push_screen(ScorecardScreen(interview.id))
+
+    def action_personas(self) -> None:
+        from tui.screens.personas import PersonasScreen
+
+        self.app.push_screen(PersonasScreen())
+
+    def action_progress(self) -> None:
+        from tui.screens.progress import ProgressScreen
+
+        self.app.push_screen(ProgressScreen())

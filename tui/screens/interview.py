@@ -1,0 +1,388 @@
+"""The interview: the chat, the input, and a side panel with the clock, the agenda and token use."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, Static
+
+from interviewer.engine.events import (
+    CandidateTurnStored,
+    EngineError,
+    FactRevealed,
+    GuardTripped,
+    InterviewEnded,
+    ProbeAsked,
+    Redirected,
+    ReplyDelta,
+    ReplyDone,
+    ReplyStarted,
+    Usage,
+    WhatIfInjected,
+)
+from interviewer.engine.session import InterviewSession, SessionError
+from interviewer.stages import STAGES
+from interviewer.usage import Totals, totals
+from tui.context import AppContext
+from tui.modals import BusyDialog, ConfirmDialog
+from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, clock_text
+
+NARROW = 100
+"""Below this many columns the side panel folds into one status line."""
+
+
+class InterviewScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+g", "end", "End & grade"),
+        Binding("ctrl+b", "toggle_side", "Side panel"),
+        Binding("ctrl+o", "leave", "Leave (resume later)"),
+    ]
+
+    def __init__(self, context: AppContext, session: InterviewSession):
+        super().__init__()
+        self.context = context
+        self.session = session
+        self.usage: Totals = totals(t for t in context.repo.get_turns(session.interview_id))
+        self._reply: InterviewerMessage | None = None
+        self._stream = None
+        self._time_up_asked = False
+        self._grading = False
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def start(cls, context: AppContext, *, problem_id: str, persona_id: str, minutes: float) -> "InterviewScreen":
+        library = context.library
+        session = InterviewSession.start(
+            context.repo,
+            problem=library.problems.get(problem_id),
+            persona=library.personas.get(persona_id),
+            rubric=library.rubrics.get(context.rubric_id),
+            backend=context.backend,
+            minutes=minutes,
+            clock=context.clock_factory(),
+        )
+        return cls(context, session)
+
+    @classmethod
+    def resume(cls, context: AppContext, interview_id: int) -> "InterviewScreen":
+        session = InterviewSession.load(context.repo, interview_id, context.backend, clock=context.clock_factory())
+        return cls(context, session)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield VerticalScroll(id="chat")
+                yield Static("", id="status-line")
+                yield ChatInput(id="input", soft_wrap=True, show_line_numbers=False)
+            with Vertical(id="side"):
+                yield Static("", id="clock")
+                yield AgendaPanel("", id="agenda")
+                yield Static("", id="usage")
+                yield Static("", id="engine")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        session = self.session
+        self.title = f"Interview {session.interview_id}: {session.problem.title}"
+        self.sub_title = f"{session.persona.name}, {session.persona.role}"
+        chat = self.query_one("#chat", VerticalScroll)
+        widgets = []
+        for turn in self.context.repo.get_turns(session.interview_id):
+            if turn.role == "candidate":
+                widgets.append(CandidateMessage(turn.text, seq=turn.seq))
+            else:
+                message = InterviewerMessage(session.persona.name, kind=turn.kind or "", text=turn.text, seq=turn.seq)
+                widgets.append(message)
+                if not turn.complete:
+                    message.add_class("incomplete")
+        if widgets:
+            await chat.mount_all(widgets)
+            for message in self.query(".incomplete").results(InterviewerMessage):
+                message.set_status("This reply did not finish. Ctrl+R retries it.", error=True)
+        chat.anchor()
+        self.query_one("#engine", Static).update(Text(f"Engine: {self.context.backend.label}", style="dim"))
+        self.refresh_panel()
+        self._layout_for(self.size.width)
+        if self.context.live:
+            self.set_interval(1.0, self.tick)
+        if session.finished:
+            self._lock_input("This interview has ended.")
+        elif not session.opened:
+            self.run_stream(session.open())
+        elif session.pending:
+            self.query_one("#status-line", Static).update("The last reply did not finish: Ctrl+R retries it.")
+        self.query_one("#input", ChatInput).focus()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.set_class(width < NARROW, "narrow")
+
+    # ------------------------------------------------------------------ the side panel
+
+    def refresh_panel(self) -> None:
+        session = self.session
+        elapsed = session.elapsed_now() if self.context.live else session.state.elapsed_seconds
+        budget = session.budget_minutes * 60
+        left = max(0.0, budget - elapsed)
+        clock = Text()
+        clock.append("Time  ", style="bold")
+        clock.append(f"{clock_text(elapsed)} / {clock_text(budget)}", style="bold red" if left < 300 else "")
+        clock.append(f"\n{clock_text(left)} left", style="dim")
+        if session.max_turns:
+            clock.append(f"  ·  {session.state.candidate_turns}/{session.max_turns} turns", style="dim")
+        self.query_one("#clock", Static).update(clock)
+        coverage = session.state.coverage()
+        self.query_one("#agenda", AgendaPanel).show(coverage)
+        self.query_one("#usage", Static).update(self._usage_text())
+        marks = "".join(AgendaPanel.MARKS[coverage[s.id]][0] for s in STAGES)
+        line = f"{clock_text(elapsed)}/{clock_text(budget)}  {marks}"
+        status = self.query_one("#status-line", Static)
+        if self.has_class("narrow") and not status.has_class("alert"):
+            status.update(Text(line, style="dim"))
+
+    def _usage_text(self) -> Text:
+        text = Text()
+        text.append("Tokens\n", style="bold")
+        u = self.usage
+        if not (u.prompt_tokens or u.completion_tokens):
+            text.append("none used" if self.context.backend.name == "offline" else "none yet", style="dim")
+            return text
+        text.append(f"{u.prompt_tokens / 1000:.1f}k in ({u.cached_tokens / 1000:.1f}k cached)\n")
+        text.append(f"{u.completion_tokens / 1000:.1f}k out\n")
+        text.append(f"~${u.cost_usd:.3f}" if u.cost_usd is not None else "cost: price unknown", style="dim")
+        return text
+
+    def tick(self) -> None:
+        self.refresh_panel()
+        session = self.session
+        if session.finished or self._time_up_asked or self._grading:
+            return
+        if session.elapsed_now() >= session.budget_minutes * 60:
+            self._time_up_asked = True
+            self.app.push_screen(
+                ConfirmDialog("Time is up. End the interview and grade it?", yes="End & grade", no="Keep going"),
+                self._confirmed_end,
+            )
+
+    # ------------------------------------------------------------------ input
+
+    def _set_alert(self, text: str) -> None:
+        status = self.query_one("#status-line", Static)
+        status.update(Text(text, style="bold red"))
+        status.add_class("alert")
+
+    def _clear_alert(self) -> None:
+        status = self.query_one("#status-line", Static)
+        status.remove_class("alert")
+        status.update("")
+
+    def _lock_input(self, message: str) -> None:
+        box = self.query_one("#input", ChatInput)
+        box.read_only = True
+        box.placeholder = message
+        self.query_one("#status-line", Static).update(Text(message + " Escape to leave.", style="dim"))
+
+    async def on_chat_input_submitted(self, event: ChatInput.Submitted) -> None:
+        text = event.text
+        if not text.strip():
+            return
+        if self.session.finished:
+            self.notify("This interview has ended.", severity="warning")
+            return
+        if self._busy():
+            self.notify("The interviewer is still replying; Esc stops the reply.", severity="warning")
+            return
+        if self.session.pending:
+            self.notify("The last reply did not finish: Ctrl+R retries it first.", severity="warning")
+            return
+        box = self.query_one("#input", ChatInput)
+        box.clear()
+        self._clear_alert()
+        bubble = CandidateMessage(text, pending=True)
+        await self.query_one("#chat", VerticalScroll).mount(bubble)
+        self.run_stream(self.session.submit(text), bubble=bubble, restore=text)
+
+    def _busy(self) -> bool:
+        return any(worker.is_running for worker in self.workers if worker.group == "reply")
+
+    # ------------------------------------------------------------------ the reply stream
+
+    @work(exclusive=True, group="reply")
+    async def run_stream(self, events, bubble: CandidateMessage | None = None, restore: str | None = None) -> None:
+        stored = False
+        try:
+            async for event in events:
+                if isinstance(event, CandidateTurnStored):
+                    stored = True
+                    if bubble is not None:
+                        bubble.mark_stored(event.seq)
+                await self.handle(event)
+        except SessionError as exc:
+            self._restore(bubble, restore, stored)
+            self.notify(str(exc), severity="warning")
+        except asyncio.CancelledError:
+            await self._finish_stream()
+            if self._reply is not None:
+                self._reply.set_status("Stopped. Ctrl+R asks again.", error=True)
+                self._reply = None
+            raise
+        except Exception as exc:  # storage or engine failure: keep the candidate's text in the box
+            self._restore(bubble, restore, stored)
+            self._set_alert(f"Error: {exc}")
+            self.notify(f"Something went wrong: {exc}", severity="error", timeout=10)
+        finally:
+            await events.aclose()
+            await self._finish_stream()
+            self.refresh_panel()
+        if self.session.finished and not self._grading:
+            self._lock_input("The interview is over.")
+            self.app.push_screen(ConfirmDialog("The interview is over. Grade it now?", yes="Grade", no="Later"),
+                                 self._confirmed_grade)
+
+    def _restore(self, bubble: CandidateMessage | None, text: str | None, stored: bool) -> None:
+        if stored or text is None:
+            return
+        if bubble is not None:
+            bubble.remove()
+        box = self.query_one("#input", ChatInput)
+        if not box.text.strip():
+            box.load_text(text)
+
+    async def _finish_stream(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+
+    async def handle(self, event) -> None:
+        if isinstance(event, ReplyStarted):
+            self._reply = InterviewerMessage(self.session.persona.name, kind=event.kind, live=True)
+            await self.query_one("#chat", VerticalScroll).mount(self._reply)
+            self._stream = Markdown.get_stream(self._reply.query_one(Markdown))
+        elif isinstance(event, ReplyDelta):
+            if self._stream is not None:
+                await self._stream.write(event.text)
+        elif isinstance(event, ReplyDone):
+            await self._finish_stream()
+            if self._reply is not None:
+                self._reply.finish(event.seq, event.text)
+                if not event.complete and not self._reply.has_class("failed"):
+                    self._reply.set_status("This reply did not finish. Ctrl+R retries it.", error=True)
+                self._reply = None
+            self.refresh_panel()
+        elif isinstance(event, EngineError):
+            message = f"{event.message}. " + ("Ctrl+R retries." if event.retryable else "")
+            if self._reply is not None:
+                self._reply.set_status(message, error=True)
+            self._set_alert(message)
+            self.notify(event.message, severity="error", timeout=8)
+        elif isinstance(event, Usage):
+            self.usage.add(self.context.backend.model, event.prompt_tokens, event.cached_tokens,
+                           event.completion_tokens)
+        elif self._reply is not None:
+            marker = _marker(event)
+            if marker:
+                self._reply.add_marker(marker)
+        if isinstance(event, InterviewEnded):
+            self.refresh_panel()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_stop(self) -> None:
+        if self._busy():
+            self.workers.cancel_group(self, "reply")
+        elif self.session.finished:
+            self.app.pop_screen()
+        else:
+            self.notify("Ctrl+O leaves the interview (it is saved); Ctrl+G ends and grades it.")
+
+    def action_retry(self) -> None:
+        if self._busy():
+            return
+        if not self.session.pending:
+            self.notify("Nothing to retry.")
+            return
+        self._clear_alert()
+        self.run_stream(self.session.respond())
+
+    def action_end(self) -> None:
+        if self.session.finished:
+            self._confirmed_grade(True)
+            return
+        self.app.push_screen(ConfirmDialog("End the interview and grade it?", yes="End & grade", no="Keep going"),
+                             self._confirmed_end)
+
+    def action_leave(self) -> None:
+        self.workers.cancel_group(self, "reply")
+        self.notify(f"Interview {self.session.interview_id} is saved; resume it from the home screen.")
+        self.app.pop_screen()
+
+    def action_toggle_side(self) -> None:
+        side = self.query_one("#side")
+        side.display = not side.display
+
+    def _confirmed_end(self, yes: bool | None) -> None:
+        if yes:
+            self.workers.cancel_group(self, "reply")
+            self.end_and_grade()
+
+    def _confirmed_grade(self, yes: bool | None) -> None:
+        if yes:
+            self.grade()
+
+    @work(exclusive=True, group="reply")
+    async def end_and_grade(self) -> None:
+        events = self.session.end()
+        try:
+            async for event in events:
+                await self.handle(event)
+        finally:
+            await events.aclose()
+            await self._finish_stream()
+        self._lock_input("The interview is over.")
+        self.grade()
+
+    @work(exclusive=True, group="grade")
+    async def grade(self) -> None:
+        from interviewer.grading import grade_interview
+
+        self._grading = True
+        busy = BusyDialog(f"Grading with {self.context.backend.grader().name}…")
+        await self.app.push_screen(busy)
+        try:
+            await grade_interview(self.context.repo, self.session.interview_id, self.context.backend.grader())
+        except Exception as exc:
+            await busy.dismiss()
+            self._grading = False
+            self.notify(f"Grading failed: {exc}. Grade it again from its scorecard (s on the home screen).",
+                        severity="error", timeout=12)
+            return
+        await busy.dismiss()
+        from tui.screens.scorecard import ScorecardScreen
+
+        self.app.switch_screen(ScorecardScreen(self.session.interview_id))
+
+
+def _marker(event) -> str:
+    if isinstance(event, FactRevealed):
+        return "fact revealed"
+    if isinstance(event, ProbeAsked):
+        return f"probe: {event.stage}"
+    if isinstance(event, WhatIfInjected):
+        return "what-if"
+    if isinstance(event, Redirected):
+        return f"steer: {event.stage}"
+    if isinstance(event, GuardTripped):
+        return "guarded"
+    return ""

@@ -1,0 +1,55 @@
+"""Progress: each dimension's scores over the interviews, and what to practise next."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Sparkline, Static
+
+from interviewer.progress import compute_progress
+
+
+class ProgressScreen(Screen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="progress")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.title = "Progress"
+        progress = compute_progress(self.app.context.repo)
+        body = self.query_one("#progress", VerticalScroll)
+        if not progress.interviews:
+            await body.mount(Static("No graded interviews yet. Finish one and it shows up here.", id="no-progress"))
+            return
+        weakest = progress.weakest
+        if weakest is not None:
+            callout = Text()
+            callout.append("Practise next: ", style="bold")
+            callout.append(weakest.name, style="bold reverse")
+            callout.append(f"  (recent average {weakest.recent_mean:.1f} / 4)")
+            await body.mount(Static(callout, id="weakest"))
+        overall = [round(item[3], 2) for item in progress.interviews]
+        widgets = [self._row("Overall", overall, f"{overall[-1]:.2f}")]
+        for trend in progress.trends:
+            change = f" {'+' if trend.change > 0 else ''}{trend.change:.1f}" if trend.change else ""
+            widgets.append(self._row(trend.name, trend.scores, f"{trend.recent_mean:.1f}{change}"))
+        await body.mount_all(widgets)
+        first, last = progress.interviews[0], progress.interviews[-1]
+        await body.mount(
+            Static(Text(f"{len(progress.interviews)} graded interview(s), {first[1]:%Y-%m-%d} to {last[1]:%Y-%m-%d}",
+                        style="dim"))
+        )
+
+    def _row(self, name: str, values: list, figure: str) -> Horizontal:
+        return Horizontal(
+            Static(Text(name, style="bold"), classes="trend-name"),
+            Sparkline(values, summary_function=max, classes="trend-line"),
+            Static(figure, classes="trend-figure"),
+            classes="trend",
+        )

@@ -109,7 +109,9 @@ class InterviewerMessage(Vertical):
             yield Markdown(self._initial, classes="body")
         else:
             yield Static(RichMarkdown(self._initial or " "), classes="body")
-        yield Static("", classes="status")
+        status = Static("", classes="status")
+        status.display = False
+        yield status
 
     def _header(self) -> Text:
         header = Text()
@@ -139,6 +141,7 @@ class InterviewerMessage(Vertical):
     def set_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one(".status", Static)
         status.update(Text(text, style="bold red" if error else "dim"))
+        status.display = bool(text)
         self.set_class(error, "failed")
 
 

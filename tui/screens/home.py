@@ -48,20 +48,30 @@ class HomeScreen(Screen):
     def on_screen_resume(self) -> None:
         self.refresh_table()
 
+    def on_resize(self, event) -> None:
+        narrow = event.size.width < 110
+        if narrow != getattr(self, "_narrow", None):
+            self.refresh_table()
+
     def refresh_table(self) -> None:
         table = self.query_one(DataTable)
+        narrow = self._narrow = self.size.width < 110
         table.clear()
         rows = self.app.context.repo.list_interviews(limit=200)
         for row in rows:
-            score = f"{row.overall:.2f} {row.recommendation}" if row.overall is not None else "-"
+            if row.overall is None:
+                score = "-"
+            else:
+                score = f"{row.overall:.2f}" if narrow else f"{row.overall:.2f} {row.recommendation}"
+            title = row.title if not narrow or len(row.title) <= 24 else row.title[:23] + "…"
             table.add_row(
                 str(row.id),
-                f"{row.created_at:%Y-%m-%d %H:%M}",
-                row.title,
+                f"{row.created_at:%m-%d %H:%M}" if narrow else f"{row.created_at:%Y-%m-%d %H:%M}",
+                title,
                 row.persona_id,
-                f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
+                clock_text(row.elapsed_seconds) if narrow else f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
                 score,
-                "in progress" if row.status == "active" else row.status,
+                ("active" if narrow else "in progress") if row.status == "active" else row.status,
                 key=str(row.id),
             )
         empty = not rows

@@ -92,6 +92,7 @@ class InterviewScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.query_one("#input", ChatInput).cursor_blink = self.context.live
         session = self.session
         self.title = f"Interview {session.interview_id}: {session.problem.title}"
         self.sub_title = f"{session.persona.name}, {session.persona.role}"
@@ -111,8 +112,8 @@ class InterviewScreen(Screen):
                 message.set_status("This reply did not finish. Ctrl+R retries it.", error=True)
         chat.anchor()
         self.query_one("#engine", Static).update(Text(f"Engine: {self.context.backend.label}", style="dim"))
-        self.refresh_panel()
         self._layout_for(self.size.width)
+        self.refresh_panel()
         if self.context.live:
             self.set_interval(1.0, self.tick)
         if session.finished:
@@ -125,6 +126,7 @@ class InterviewScreen(Screen):
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
+        self.refresh_panel()
 
     def _layout_for(self, width: int) -> None:
         self.set_class(width < NARROW, "narrow")

@@ -9,15 +9,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tui.widgets import clock_text
 
-EMPTY = """\
-[b]Welcome to interviewer.[/b]
-
-Practise an ML system design interview: the interviewer holds a hidden spec, answers your
-clarifying questions, changes constraints and digs into what you skim. When you finish, you get
-a scorecard with quotes from your own answers.
-
-Press [b]n[/b] to start your first interview, [b]p[/b] to see the interviewer personas,
-[b]ctrl+p[/b] for every command, [b]ctrl+q[/b] to quit."""
+EMPTY = (
+    "[b]Welcome to interviewer.[/b]\n\n"
+    "Practise an ML system design interview: the interviewer holds a hidden spec, answers your clarifying "
+    "questions, changes constraints and digs into what you skim. When you finish, you get a scorecard with "
+    "quotes from your own answers.\n\n"
+    "Press [b]n[/b] to start your first interview, [b]p[/b] to meet the interviewer personas, "
+    "[b]ctrl+p[/b] for every command, [b]ctrl+q[/b] to quit."
+)
 
 
 class HomeScreen(Screen):

@@ -34,11 +34,11 @@ class Settings(BaseSettings):
     """Which engine runs the interviewer: ``auto`` picks ``openai`` when an endpoint or key is configured."""
     base_url: str | None = None
     """OpenAI-compatible endpoint, e.g. ``http://127.0.0.1:8080/v1``; defaults to ``OPENAI_BASE_URL``."""
-    model: str = "gpt-4.1-mini"
+    model: str = Field(default="gpt-4.1-mini", min_length=1, max_length=128)
     """Model for the interviewer's voice."""
-    grader_model: str | None = None
+    grader_model: str | None = Field(default=None, min_length=1, max_length=128)
     """Model for grading; the interviewer's model when unset."""
-    analyst_model: str | None = None
+    analyst_model: str | None = Field(default=None, min_length=1, max_length=128)
     """Model for the analyst's structured reading of each turn; the interviewer's model when unset."""
     analyst: Literal["llm", "offline"] = "llm"
     """``llm`` runs a structured-output analyst concurrently with each reply; ``offline`` uses the lexical one only."""

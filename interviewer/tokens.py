@@ -93,19 +93,25 @@ def get_encoding(name: str = "o200k_base") -> "tiktoken.Encoding":
                 os.environ["TIKTOKEN_CACHE_DIR"] = previous
 
 
+@lru_cache(maxsize=8192)
+def _count(encoding_name: str, text: str) -> int:
+    # A conversation is counted again on every request; each message only the first time.
+    return len(get_encoding(encoding_name).encode(text, disallowed_special=()))
+
+
 def count_text(text: str, model: str | None = None) -> int:
-    return len(get_encoding(encoding_name_for(model)).encode(text, disallowed_special=()))
+    return _count(encoding_name_for(model), text)
 
 
 def count_messages(messages: Sequence[dict], model: str | None = None) -> int:
     """Prompt tokens of a chat request, counted the cookbook way."""
-    encoding = get_encoding(encoding_name_for(model))
+    name = encoding_name_for(model)
     total = REPLY_PRIMING
     for message in messages:
         total += TOKENS_PER_MESSAGE
         for key, value in message.items():
             if isinstance(value, str):
-                total += len(encoding.encode(value, disallowed_special=()))
+                total += _count(name, value)
                 if key == "name":
                     total += TOKENS_PER_NAME
     return total

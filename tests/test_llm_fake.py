@@ -148,16 +148,16 @@ async def test_a_leaky_model_that_echoes_its_system_prompt_is_caught_every_time(
 
 async def test_the_llm_analyst_lets_the_voice_answer_what_the_lexicon_missed(repo, library):
     problem = library.problems.get("spam-filter")
-    question = "Tell me something: what proportion of the incoming traffic ends up being junk?"
+    question = "Tell me something: what portion of arriving messages is unwanted?"
 
     def responder(record: Recorded) -> Behaviour:
         if record.structured:
             text = record.messages[-1]["content"]
-            mapped = ["spam-rate"] if "junk" in text else []
+            mapped = ["spam-rate"] if "unwanted" in text else []
             return Behaviour(
                 json_body={"questions": [{"text": text, "fact_ids": mapped}], "stages": [{"stage": "data", "depth": 3}],
                            "end_requested": False, "injection": False}, delay_first=0.3)
-        if "junk" in json.dumps(record.messages[-2:]):
+        if "unwanted" in json.dumps(record.messages[-2:]):
             return Behaviour(text="About that: " + problem.fact("spam-rate").answer)
         return default_responder(record)
 
@@ -170,6 +170,27 @@ async def test_the_llm_analyst_lets_the_voice_answer_what_the_lexicon_missed(rep
     assert problem.fact("spam-rate").answer in reply.text
     assert not [e for e in events if isinstance(e, GuardTripped)]
     assert session.state.judged_depth.get("data", 0) == 1  # capped one above the lexical evidence (0)
+
+
+async def test_a_slow_analyst_never_holds_up_the_reply_and_is_folded_in_before_the_next_turn(repo):
+    import asyncio
+
+    def responder(record: Recorded) -> Behaviour:
+        if record.structured:
+            return Behaviour(json_body={"questions": [], "stages": [{"stage": "model", "depth": 3}],
+                                        "end_requested": False, "injection": False}, delay_first=0.5)
+        return default_responder(record)
+
+    with FakeOpenAI(responder=responder) as server:
+        backend = make_backend(server, analyst="llm")
+        session, events = await play(repo, ["I would start with logistic regression because it is cheap."],
+                                     backend=backend, end=False)
+        assert [e for e in events if isinstance(e, ReplyDone)][-1].complete
+        assert session.state.judged_depth == {}  # not in yet: the reply did not wait for it
+        await asyncio.sleep(0.6)
+        await collect(session.submit("And I would add sender features."))
+    assert session.state.judged_depth.get("model", 0) >= 1
+    assert repo.get_interview(session.interview_id).state["judged_depth"]["model"] >= 1  # stored
 
 
 async def test_the_analyst_adds_no_latency_before_the_first_token(repo):

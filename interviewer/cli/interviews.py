@@ -278,6 +278,9 @@ def resume(args: argparse.Namespace) -> int:
     backend = _backend(args)
     headless = args.candidate is not None
     session = InterviewSession.load(repo, args.id, backend, clock=ScriptedClock() if headless else WallClock())
+    if session.finished and not repo.get_scorecards(args.id):
+        # It ended but was never graded (the process stopped during grading): finish that.
+        return _grade_unfinished(args, session, backend)
     if session.finished:
         raise CommandError(
             f"interview {args.id} has ended; see it with `interviewer show {args.id}` "
@@ -288,6 +291,27 @@ def resume(args: argparse.Namespace) -> int:
 
         return _headless(args, session, backend, read_candidate_script(args.candidate))
     return _interactive(session, backend)
+
+
+def _grade_unfinished(args: argparse.Namespace, session: InterviewSession, backend: Backend) -> int:
+    unused = 0
+    if args.candidate is not None:
+        from interviewer.script import read_candidate_script
+
+        unused = len(read_candidate_script(args.candidate))
+    if not args.json:
+        print(f"Interview {session.interview_id} ended before it was graded; grading it now.")
+    card = _grade(session.repo, session.interview_id, backend)
+    if args.json:
+        data = interview_json(
+            session.repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False
+        )
+        data["unused_candidate_messages"] = unused
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        _print_scorecard(card.model_dump(mode="json"))
+        print(f"\nStored as interview {session.interview_id}.")
+    return EXIT_OK
 
 
 # ----------------------------------------------------------------------------- history

@@ -21,6 +21,10 @@ ContentId = Annotated[
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""A problem's title; stored in a column of this size."""
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+"""A short label (a recommendation); stored in a column of this size."""
 
 
 class StrictModel(BaseModel):
@@ -162,7 +166,7 @@ class WhatIf(StrictModel):
 
 class Problem(StrictModel):
     id: ContentId
-    title: Line
+    title: Title
     prompt: Text
     """The public prompt, the only part of the spec the candidate sees at the start."""
     tags: Annotated[list[ContentId], Field(max_length=20)] = []
@@ -215,7 +219,7 @@ class Dimension(StrictModel):
 
 
 class Threshold(StrictModel):
-    recommendation: Line
+    recommendation: Label
     min_overall: float = Field(ge=1.0, le=4.0)
     min_dimension: int = Field(default=1, ge=1, le=4)
     """Every dimension must score at least this for the recommendation to apply."""

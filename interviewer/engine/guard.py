@@ -60,12 +60,25 @@ class Guard:
         instructions = persona.style + ("\n" + system_prompt if system_prompt else "")
         self._instruction_passages = shingles(instructions, SHINGLE + 2)
 
-    def check(self, reply: str, allowed_facts: set[str] | frozenset[str], context: str = "") -> Verdict:
+    def known_figures(self, context: str) -> frozenset[str]:
+        """The figures in text the reply may draw on; compute once per reply and pass to :meth:`check`."""
+        return frozenset(_figures(context))
+
+    def check(
+        self,
+        reply: str,
+        allowed_facts: set[str] | frozenset[str],
+        context: str = "",
+        known: frozenset[str] | None = None,
+    ) -> Verdict:
         """``allowed_facts``: revealed before or answered in this reply. ``context``: text already in the
-        conversation or in this reply's sanctioned material (what-ifs, probes), whose figures are fair."""
+        conversation or in this reply's sanctioned material (what-ifs, probes), whose figures are fair;
+        ``known``: those figures, when the caller computed them already."""
         reply_shingles = shingles(reply, SHINGLE)
         reply_tokens = " " + " ".join(words(reply)) + " "
-        known_figures = _figures(context).union(*(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures))
+        known_figures = (known if known is not None else _figures(context)).union(
+            *(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures)
+        )
         reply_figures = _figures(reply)
         hidden = [f for f in self._fact_passages if f not in allowed_facts]
         for fact_id in hidden:

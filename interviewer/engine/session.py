@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from interviewer.backends.base import Backend
@@ -94,6 +94,7 @@ class InterviewSession:
         history: list[tuple[str, str]],
         last_turn: tuple[str, bool] | None,
         notes: dict[int, str] | None = None,
+        last_candidate_seq: int | None = None,
         clock: Clock | None = None,
     ):
         self.repo = repo
@@ -107,6 +108,8 @@ class InterviewSession:
         self.max_turns = max_turns
         self.history = history
         self.notes: dict[int, str] = dict(notes or {})
+        self._last_candidate_seq = last_candidate_seq
+        self._deferred: tuple[_DeepReading, int] | None = None
         self._last_turn = last_turn  # (role, complete) of the newest stored turn
         self.clock = clock or WallClock()
         self.lexicon = Lexicon(problem, rubric)
@@ -182,6 +185,7 @@ class InterviewSession:
             history=[(t.role, t.text) for t in complete],
             notes=notes,
             last_turn=last,
+            last_candidate_seq=max((t.seq for t in turns if t.role == "candidate"), default=None),
             clock=clock,
         )
 
@@ -253,6 +257,7 @@ class InterviewSession:
         )
         self.history.append(("candidate", text))
         self._last_turn = ("candidate", True)
+        self._last_candidate_seq = turn.seq
         yield CandidateTurnStored(turn.seq, text)
         async for event in self.respond():
             yield event
@@ -261,21 +266,24 @@ class InterviewSession:
         """Reply to the newest candidate message: after :meth:`submit`, a failed reply, or a resume."""
         if self.finished or not self.pending:
             return
+        await self._fold_deferred()
         text = self.last_candidate_text() or ""
         candidate_seq = self._candidate_seq()
         state = self.state.model_copy(deep=True)
         analysis = await self.analyst.analyze(text, state)
         deep = None
         if self.deep_analyst is not None and not analysis.injection:
-            # Runs while the reply streams; the reply never waits for it unless the guard needs its word.
-            deep = _DeepReading(asyncio.ensure_future(self.deep_analyst.analyze(text, state.model_copy(deep=True))))
+            # Runs while the reply streams (started once the reply's request is out, so it never delays
+            # it); the reply waits for it only when the guard needs its word.
+            reader, snapshot = self.deep_analyst, state.model_copy(deep=True)
+            deep = _DeepReading(lambda: reader.analyze(text, snapshot))
         changes = director.merge_analysis(state, analysis)
         decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
         try:
             async for event in self._reply(decision, state, analysis, changes, candidate_seq=candidate_seq, deep=deep):
                 yield event
         finally:
-            if deep is not None:
+            if deep is not None and (self._deferred is None or self._deferred[0] is not deep):
                 deep.cancel()
 
     async def end(self, reason: str = "candidate ended the interview") -> AsyncIterator[EngineEvent]:
@@ -285,18 +293,33 @@ class InterviewSession:
         if not self.opened:
             async for event in self.open():
                 yield event
+        await self._fold_deferred()
         async for event in self._reply(director.closing(reason), self.state.model_copy(deep=True), None, {}):
             yield event
 
     # ------------------------------------------------------------------ internals
 
     def _candidate_seq(self) -> int | None:
-        last = self.repo.last_turn(self.interview_id)
-        if last is None:
-            return None
-        if last.role == "candidate":
-            return last.seq
-        return last.seq - 1 if not last.complete else None
+        return self._last_candidate_seq
+
+    async def _fold_deferred(self) -> None:
+        """Fold in the concurrent analyst's reading of the previous turn, if it finished after its reply."""
+        if self._deferred is None:
+            return
+        from storage import NewEvent
+
+        deep, turn_seq = self._deferred
+        self._deferred = None
+        reading = await deep.get()
+        if reading is None:
+            event = AnalystFallback(deep.error or "the analyst gave no answer")
+            self.repo.add_events(self.interview_id, [NewEvent(event.type, event.payload(), turn_seq)])
+            return
+        changes = director.merge_judged(self.state, reading)
+        if changes:
+            events = [NewEvent(StageCovered.type, StageCovered(s, a, b).payload(), turn_seq) for s, (b, a) in changes.items()]
+            self.repo.add_events(self.interview_id, events)
+            self.repo.set_state(self.interview_id, self.state.to_json())
 
     def _store_partial(self, text: str, kind: str, moves_json: list, events: list[EngineEvent]):
         """An interrupted reply: stored as shown, marked incomplete; the state stays where it was."""
@@ -371,6 +394,7 @@ class InterviewSession:
             return False
 
         sanctioned = self._sanctioned_text(decision.moves)
+        known = self.guard.known_figures(sanctioned)
         released = ""
         held = ""
         tripped = None
@@ -379,6 +403,8 @@ class InterviewSession:
         stream = self.voice.stream(request)
         try:
             async for chunk in stream:
+                if deep is not None:
+                    deep.start()
                 if isinstance(chunk, Usage):
                     usage = chunk
                     continue
@@ -386,18 +412,18 @@ class InterviewSession:
                 cut = _last_release_point(held)
                 if cut:
                     piece, held = held[:cut], held[cut:]
-                    verdict = self.guard.check(released + piece, allowed, sanctioned)
+                    verdict = self.guard.check(released + piece, allowed, sanctioned, known)
                     while not verdict.ok and await confirmed(verdict):
-                        verdict = self.guard.check(released + piece, allowed, sanctioned)
+                        verdict = self.guard.check(released + piece, allowed, sanctioned, known)
                     if not verdict.ok:
                         tripped = verdict
                         break
                     released += piece
                     yield ReplyDelta(piece)
             if tripped is None and held:
-                verdict = self.guard.check(released + held, allowed, sanctioned)
+                verdict = self.guard.check(released + held, allowed, sanctioned, known)
                 while not verdict.ok and await confirmed(verdict):
-                    verdict = self.guard.check(released + held, allowed, sanctioned)
+                    verdict = self.guard.check(released + held, allowed, sanctioned, known)
                 if verdict.ok:
                     released += held
                     yield ReplyDelta(held)
@@ -405,7 +431,7 @@ class InterviewSession:
                     tripped = verdict
         except VoiceFailure as exc:
             failure = exc
-            if held and tripped is None and self.guard.check(released + held, allowed, sanctioned).ok:
+            if held and tripped is None and self.guard.check(released + held, allowed, sanctioned, known).ok:
                 released += held  # the partial reply is kept and shown, marked incomplete
                 yield ReplyDelta(held)
         except (asyncio.CancelledError, GeneratorExit):
@@ -435,13 +461,17 @@ class InterviewSession:
             return
 
         state.elapsed_seconds += self.clock.lap(released, "interviewer")
-        if deep is not None:
+        if deep is not None and deep.settled:
             reading = await deep.get()
             if reading is None:
                 domain.append(AnalystFallback(deep.error or "the analyst gave no answer"))
             else:
                 for stage, (before, after) in director.merge_judged(state, reading).items():
                     changes[stage] = (changes.get(stage, (before, after))[0], after)
+        elif deep is not None:
+            # Still thinking: the reply is committed now, and its reading is folded in before the next turn.
+            deep.start()
+            self._deferred = (deep, len(self.history) + 1)
         for fact in asked_late:
             state.facts_revealed.append(fact)
             if fact not in state.facts_asked:
@@ -501,18 +531,29 @@ class InterviewSession:
 
 
 class _DeepReading:
-    """The concurrent analyst's result, awaited at most once and only when needed."""
+    """The concurrent analyst's result: started once, awaited at most once and only when needed."""
 
-    def __init__(self, task: "asyncio.Future[Analysis]"):
-        self.task = task
+    def __init__(self, make: "Callable[[], Awaitable[Analysis]]"):
+        self._make = make
+        self.task: asyncio.Future[Analysis] | None = None
         self.error: str | None = None
         self._result: Analysis | None = None
         self._done = False
 
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._make())
+
+    @property
+    def settled(self) -> bool:
+        """The reading is in (or failed): waiting for it costs nothing."""
+        return self._done or (self.task is not None and self.task.done())
+
     async def get(self) -> Analysis | None:
+        self.start()
         if not self._done:
             try:
-                self._result = await self.task
+                self._result = await self.task  # type: ignore[misc]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure: the offline reading stands, and the event says why
@@ -521,6 +562,8 @@ class _DeepReading:
         return self._result
 
     def cancel(self) -> None:
+        if self.task is None:
+            return
         if not self.task.done():
             self.task.cancel()
         elif not self.task.cancelled():

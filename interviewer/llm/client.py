@@ -61,6 +61,24 @@ def make_client(settings: Settings) -> openai.AsyncOpenAI:
     )
 
 
+async def _post(client: openai.AsyncOpenAI, body: dict[str, Any], *, stream: bool) -> Any:
+    """POST /chat/completions with a body we built as plain JSON.
+
+    ``client.chat.completions.create`` walks every message through the package's typed-dict
+    transformer, which costs tens of milliseconds per request once a conversation is long; our
+    messages are already plain JSON, so they go through the client's generic ``post`` (same auth,
+    retries, errors and stream parsing).
+    """
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    if stream:
+        return await client.post(
+            "/chat/completions", body=body, cast_to=ChatCompletion, stream=True,
+            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+        )
+    return await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
+
+
 def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
     """A user-facing :class:`LLMError` for anything the ``openai`` package raised."""
     where = settings.endpoint or "the OpenAI API"
@@ -125,17 +143,17 @@ async def stream_chat(
     stats: StreamStats,
 ) -> AsyncIterator[str]:
     """Yield the reply's text as it streams. Fills ``stats``. Raises :class:`LLMError`."""
+    body = {
+        "model": model,
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     try:
         stream = await asyncio.wait_for(
-            client.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                max_tokens=max_tokens,
-                stream=True,
-                stream_options={"include_usage": True},
-            ),
-            timeout=settings.first_token_timeout + settings.connect_timeout,
+            _post(client, body, stream=True), timeout=settings.first_token_timeout + settings.connect_timeout
         )
     except asyncio.TimeoutError:
         waited = settings.first_token_timeout + settings.connect_timeout
@@ -217,17 +235,15 @@ async def complete_json(
         # 500 (llama-cpp-python) should not be retried, only asked the other way.
         caller = client.with_options(max_retries=0) if probing and attempt == 0 else client
         format_ = _response_format(settings, schema_name, schema)
+        body = {
+            "model": model,
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "response_format": format_,
+        }
         try:
-            response = await asyncio.wait_for(
-                caller.chat.completions.create(
-                    model=model,
-                    messages=messages,  # type: ignore[arg-type]
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    response_format=format_,  # type: ignore[arg-type]
-                ),
-                timeout=timeout,
-            )
+            response = await asyncio.wait_for(_post(caller, body, stream=False), timeout=timeout)
             if probing and format_["type"] == "json_schema":
                 _JSON_SCHEMA_ENDPOINTS.add(endpoint)
             break

@@ -81,6 +81,10 @@ class FakeOpenAI:
     def __init__(self, responder: Callable[[Recorded], Behaviour] | None = None, models: list[str] | None = None):
         self.queue: deque[Behaviour] = deque()
         self.requests: list[Recorded] = []
+        self.first_chunk_at = 0.0
+        """perf_counter() when the last streamed reply's first content chunk was written (benchmarks)."""
+        self.last_chunk_at = 0.0
+        """perf_counter() when the last streamed reply's final chunk was written."""
         self.responder = responder or default_responder
         self.models = models or ["fake-model", "fake-grader"]
         self._lock = threading.Lock()
@@ -183,6 +187,8 @@ class FakeOpenAI:
                         self.wfile.flush()
                         return
                     send(chunk({"content": piece}))
+                    if index == 0:
+                        server.first_chunk_at = time.perf_counter()
                     if b.chunk_delay:
                         time.sleep(b.chunk_delay)
                 send(chunk({}, b.finish_reason))
@@ -194,6 +200,7 @@ class FakeOpenAI:
                     send({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
                           "model": model, "choices": [], "usage": usage})
                 send("[DONE]")
+                server.last_chunk_at = time.perf_counter()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

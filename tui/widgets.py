@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import time
 
+from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import events
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Markdown, Static, TextArea
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static, TextArea
 
 from interviewer.stages import STAGES
 
@@ -90,59 +94,142 @@ KIND_LABELS = {
 }
 
 
-class InterviewerMessage(Vertical):
-    """The interviewer's reply: a header with markers, a Markdown body (streamed), a status line."""
+def _message_header(name: str, seq: int | None, kind: str, markers: list[str]) -> Text:
+    header = Text()
+    header.append(name, style="bold")
+    if seq is not None:
+        header.append(f"  #{seq}", style="dim")
+    label = KIND_LABELS.get(kind, kind)
+    for marker in ([label] if label else []) + markers:
+        header.append("  ")
+        header.append(f" {marker} ", style="reverse")
+    return header
 
-    def __init__(self, name: str, *, kind: str = "", text: str = "", seq: int | None = None, live: bool = False):
-        super().__init__(classes="message interviewer")
-        self.name_ = name
-        self.kind = kind
-        self.seq = seq
-        self.markers: list[str] = []
-        self._initial = text
-        self._live = live
+
+class InterviewerMessage(Static):
+    """A finished interviewer reply in the chat: one widget (header, Markdown body, status line), so a
+    long conversation stays cheap to lay out."""
+
+    def __init__(self, name: str, *, kind: str = "", text: str = "", seq: int | None = None,
+                 markers: list[str] | None = None, status: str = "", failed: bool = False):
+        super().__init__(classes="message interviewer" + (" failed" if failed else ""))
+        self.name_, self.kind, self.seq = name, kind, seq
         self.body_text = text
+        self.markers = list(markers or [])
+        self.status = status
+        self._paint()
+
+    def _paint(self) -> None:
+        parts = [_message_header(self.name_, self.seq, self.kind, self.markers), RichMarkdown(self.body_text or " ")]
+        if self.status:
+            parts.append(Text(self.status, style="bold red" if self.has_class("failed") else "dim"))
+        self.update(Group(*parts))
+
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        self.status = text
+        self.set_class(error, "failed")
+        self._paint()
+
+
+class LiveBody(Widget):
+    """The streamed reply's text, rendered as Markdown and shown from the bottom.
+
+    Appending only repaints this widget's lines. Its height grows in a few steps rather than line by
+    line, so the screen is laid out again a handful of times per reply instead of on every chunk:
+    a long conversation above it then costs nothing while the reply streams.
+    """
+
+    DEFAULT_CSS = "LiveBody { height: 2; }"
+    STEPS = (2, 4, 8, 14, 22)
+    FRAME = 1 / 24
+    """Repaint at most this often: chunks that arrive faster are shown together in the next frame."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.source = ""
+        self._strips: list[Strip] = []
+        self._key: tuple[int, int] | None = None
+        self._painted = 0.0
+        self._pending = False
+
+    def append(self, text: str) -> None:
+        self.source += text
+        if self._pending:
+            return
+        wait = self._painted + self.FRAME - time.monotonic()
+        if wait <= 0:
+            self._paint()  # the first chunk shows at once
+        else:
+            self._pending = True
+            self.set_timer(wait, self._paint)
+
+    def _paint(self) -> None:
+        self._pending = False
+        self._painted = time.monotonic()
+        self._grow()
+        self.refresh()
+
+    def _rendered(self, width: int) -> list[Strip]:
+        key = (len(self.source), width)
+        if key != self._key:
+            console = self.app.console
+            options = console.options.update_width(max(1, width))
+            lines = console.render_lines(RichMarkdown(self.source or " "), options, pad=False)
+            self._strips = [Strip(line) for line in lines]
+            self._key = key
+        return self._strips
+
+    def _grow(self) -> None:
+        width = self.size.width or self.parent.size.width  # type: ignore[union-attr]
+        needed = len(self._rendered(width))
+        current = self.styles.height.value if self.styles.height else self.STEPS[0]
+        if needed > current:
+            limit = max(self.STEPS[0], (self.screen.size.height * 3) // 5)
+            step = next((s for s in self.STEPS if s >= needed), limit)
+            self.styles.height = min(step, limit)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        strips = self._rendered(width)
+        index = y + max(0, len(strips) - self.size.height)
+        if index >= len(strips):
+            return Strip.blank(width, self.rich_style)
+        return strips[index].crop_extend(0, width, self.rich_style)
+
+
+class LiveReply(Vertical):
+    """The reply being streamed: a header with markers and the streamed body."""
+
+    def __init__(self, name: str, *, kind: str = ""):
+        super().__init__(classes="message interviewer live")
+        self.name_, self.kind = name, kind
+        self.markers: list[str] = []
+        self.status = ""
+        self.failed = False
 
     def compose(self):
-        yield Static(self._header(), classes="header")
-        if self._live:
-            yield Markdown(self._initial, classes="body")
-        else:
-            yield Static(RichMarkdown(self._initial or " "), classes="body")
-        status = Static("", classes="status")
-        status.display = False
-        yield status
+        yield Static(_message_header(self.name_, None, self.kind, self.markers), classes="header")
+        yield LiveBody(classes="body")
 
-    def _header(self) -> Text:
-        header = Text()
-        header.append(self.name_, style="bold")
-        if self.seq is not None:
-            header.append(f"  #{self.seq}", style="dim")
-        label = KIND_LABELS.get(self.kind, self.kind)
-        for marker in ([label] if label else []) + self.markers:
-            header.append("  ")
-            header.append(f" {marker} ", style="reverse")
-        return header
+    def write(self, text: str) -> None:
+        self.query_one(LiveBody).append(text)
 
-    def set_kind(self, kind: str) -> None:
-        self.kind = kind
-        self.query_one(".header", Static).update(self._header())
+    @property
+    def text(self) -> str:
+        return self.query_one(LiveBody).source
 
     def add_marker(self, marker: str) -> None:
         if marker not in self.markers:
             self.markers.append(marker)
-            self.query_one(".header", Static).update(self._header())
-
-    def finish(self, seq: int, text: str) -> None:
-        self.seq = seq
-        self.body_text = text
-        self.query_one(".header", Static).update(self._header())
+            self.query_one(".header", Static).update(_message_header(self.name_, None, self.kind, self.markers))
 
     def set_status(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one(".status", Static)
-        status.update(Text(text, style="bold red" if error else "dim"))
-        status.display = bool(text)
-        self.set_class(error, "failed")
+        self.status, self.failed = text, error
+
+    def settled(self, seq: int | None, text: str) -> InterviewerMessage:
+        """The finished message that replaces this one in the chat."""
+        return InterviewerMessage(self.name_, kind=self.kind, text=text, seq=seq, markers=self.markers,
+                                  status=self.status, failed=self.failed)
 
 
 class AgendaPanel(Static):

@@ -18,7 +18,7 @@ from tui.screens.personas import PersonasScreen
 from tui.screens.progress import ProgressScreen
 from tui.screens.replay import ReplayScreen
 from tui.screens.scorecard import EvidenceItem, ScorecardScreen
-from tui.widgets import CandidateMessage, ChatInput, InterviewerMessage
+from tui.widgets import CandidateMessage, ChatInput, InterviewerMessage, LiveReply
 
 
 async def wait_for(pilot, condition, tries: int = 200) -> None:
@@ -97,7 +97,7 @@ async def test_escape_cancels_a_streaming_reply_and_ctrl_r_retries(app, repo, ba
         backend.scripted_voice.plan.append("stall")
         screen.query_one(ChatInput).load_text("How many users are there?")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._busy() and len(screen.query(InterviewerMessage)) == 2)
+        await wait_for(pilot, lambda: screen._busy() and len(screen.query(LiveReply)) == 1)
         await pilot.pause(0.1)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not screen._busy())

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Static
 
 from interviewer.engine.events import (
     CandidateTurnStored,
@@ -31,10 +31,14 @@ from interviewer.stages import STAGES
 from interviewer.usage import Totals, totals
 from tui.context import AppContext
 from tui.modals import BusyDialog, ConfirmDialog
-from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, clock_text
+from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, LiveReply, clock_text
 
 NARROW = 100
 """Below this many columns the side panel folds into one status line."""
+HISTORY_WINDOW = 40
+"""Messages kept in the chat; older ones are a keypress away (and all are in the replay)."""
+HISTORY_SLACK = 20
+"""Prune in batches of this many, not one message at a time."""
 
 
 class InterviewScreen(Screen):
@@ -44,6 +48,7 @@ class InterviewScreen(Screen):
         Binding("ctrl+g", "end", "End & grade"),
         Binding("ctrl+b", "toggle_side", "Side panel"),
         Binding("ctrl+o", "leave", "Leave (resume later)"),
+        Binding("ctrl+l", "show_earlier", "Earlier turns", show=False),
     ]
 
     def __init__(self, context: AppContext, session: InterviewSession):
@@ -51,9 +56,10 @@ class InterviewScreen(Screen):
         self.context = context
         self.session = session
         self.usage: Totals = totals(t for t in context.repo.get_turns(session.interview_id))
-        self._reply: InterviewerMessage | None = None
-        self._stream = None
+        self._reply: LiveReply | None = None
         self._time_up_asked = False
+        self._earlier: list = []
+        self._pruned = 0
         self._grading = False
 
     # ------------------------------------------------------------------ construction
@@ -82,6 +88,9 @@ class InterviewScreen(Screen):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield VerticalScroll(id="chat")
+                # The reply being streamed lives apart from the history, so its growth never lays out the
+                # whole conversation again; when it is done it moves into the history.
+                yield VerticalScroll(id="live")
                 yield Static("", id="status-line")
                 yield ChatInput(id="input", soft_wrap=True, show_line_numbers=False)
             with Vertical(id="side"):
@@ -97,20 +106,13 @@ class InterviewScreen(Screen):
         self.title = f"Interview {session.interview_id}: {session.problem.title}"
         self.sub_title = f"{session.persona.name}, {session.persona.role}"
         chat = self.query_one("#chat", VerticalScroll)
-        widgets = []
-        for turn in self.context.repo.get_turns(session.interview_id):
-            if turn.role == "candidate":
-                widgets.append(CandidateMessage(turn.text, seq=turn.seq))
-            else:
-                message = InterviewerMessage(session.persona.name, kind=turn.kind or "", text=turn.text, seq=turn.seq)
-                widgets.append(message)
-                if not turn.complete:
-                    message.add_class("incomplete")
-        if widgets:
-            await chat.mount_all(widgets)
-            for message in self.query(".incomplete").results(InterviewerMessage):
-                message.set_status("This reply did not finish. Ctrl+R retries it.", error=True)
+        self._earlier = self.context.repo.get_turns(session.interview_id)
+        recent, self._earlier = self._earlier[-HISTORY_WINDOW:], self._earlier[:-HISTORY_WINDOW]
+        await chat.mount(Static("", id="earlier"))
+        await chat.mount_all([self._message_for(turn) for turn in recent])
+        self._show_earlier_count()
         chat.anchor()
+        self.query_one("#live").display = False
         self.query_one("#engine", Static).update(Text(f"Engine: {self.context.backend.label}", style="dim"))
         self._layout_for(self.size.width)
         self.refresh_panel()
@@ -235,10 +237,9 @@ class InterviewScreen(Screen):
             self._restore(bubble, restore, stored)
             self.notify(str(exc), severity="warning")
         except asyncio.CancelledError:
-            await self._finish_stream()
             if self._reply is not None:
                 self._reply.set_status("Stopped. Ctrl+R asks again.", error=True)
-                self._reply = None
+                await self._settle(None)
             raise
         except Exception as exc:  # storage or engine failure: keep the candidate's text in the box
             self._restore(bubble, restore, stored)
@@ -246,7 +247,6 @@ class InterviewScreen(Screen):
             self.notify(f"Something went wrong: {exc}", severity="error", timeout=10)
         finally:
             await events.aclose()
-            await self._finish_stream()
             self.refresh_panel()
         if self.session.finished and not self._grading:
             self._lock_input("The interview is over.")
@@ -262,26 +262,69 @@ class InterviewScreen(Screen):
         if not box.text.strip():
             box.load_text(text)
 
-    async def _finish_stream(self) -> None:
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            await stream.stop()
+    def _message_for(self, turn):
+        if turn.role == "candidate":
+            return CandidateMessage(turn.text, seq=turn.seq)
+        return InterviewerMessage(
+            self.session.persona.name, kind=turn.kind or "", text=turn.text, seq=turn.seq,
+            status="" if turn.complete else "This reply did not finish. Ctrl+R retries it.",
+            failed=not turn.complete,
+        )
+
+    def _show_earlier_count(self) -> None:
+        hidden = len(self._earlier) + self._pruned
+        notice = self.query_one("#earlier", Static)
+        notice.display = hidden > 0
+        notice.update(Text(f"{hidden} earlier turn(s) not shown: Ctrl+L shows them; the replay has them all.",
+                           style="dim italic"))
+
+    async def _prune(self) -> None:
+        """Keep the chat to a bounded number of messages, so its layout cost stays flat as it grows."""
+        messages = list(self.query_one("#chat", VerticalScroll).query(".message"))
+        extra = len(messages) - HISTORY_WINDOW - HISTORY_SLACK
+        if extra > 0:
+            for message in messages[: extra + HISTORY_SLACK]:
+                await message.remove()
+            self._pruned += extra + HISTORY_SLACK
+            self._show_earlier_count()
+
+    async def action_show_earlier(self) -> None:
+        chat = self.query_one("#chat", VerticalScroll)
+        turns = self.context.repo.get_turns(self.session.interview_id)
+        shown = {getattr(w, "seq", None) for w in chat.query(".message")}
+        missing = [turn for turn in turns if turn.seq not in shown and turn.seq < min(s for s in shown if s)]
+        if not missing:
+            return
+        await chat.mount_all([self._message_for(turn) for turn in missing], after=self.query_one("#earlier"))
+        self._earlier, self._pruned = [], 0
+        self._show_earlier_count()
+
+    async def _settle(self, seq: int | None, text: str | None = None) -> None:
+        """Move the streamed reply from the live area into the history, as one finished message."""
+        reply, self._reply = self._reply, None
+        if reply is None:
+            return
+        body = text if text is not None else reply.text
+        live = self.query_one("#live", VerticalScroll)
+        await self.query_one("#chat", VerticalScroll).mount(reply.settled(seq, body))
+        await reply.remove()
+        live.display = False
+        await self._prune()
 
     async def handle(self, event) -> None:
         if isinstance(event, ReplyStarted):
-            self._reply = InterviewerMessage(self.session.persona.name, kind=event.kind, live=True)
-            await self.query_one("#chat", VerticalScroll).mount(self._reply)
-            self._stream = Markdown.get_stream(self._reply.query_one(Markdown))
+            self._reply = LiveReply(self.session.persona.name, kind=event.kind)
+            live = self.query_one("#live", VerticalScroll)
+            live.display = True
+            await live.mount(self._reply)
         elif isinstance(event, ReplyDelta):
-            if self._stream is not None:
-                await self._stream.write(event.text)
-        elif isinstance(event, ReplyDone):
-            await self._finish_stream()
             if self._reply is not None:
-                self._reply.finish(event.seq, event.text)
-                if not event.complete and not self._reply.has_class("failed"):
+                self._reply.write(event.text)
+        elif isinstance(event, ReplyDone):
+            if self._reply is not None:
+                if not event.complete and not self._reply.failed:
                     self._reply.set_status("This reply did not finish. Ctrl+R retries it.", error=True)
-                self._reply = None
+                await self._settle(event.seq, event.text)
             self.refresh_panel()
         elif isinstance(event, EngineError):
             message = f"{event.message}. " + ("Ctrl+R retries." if event.retryable else "")
@@ -351,7 +394,6 @@ class InterviewScreen(Screen):
                 await self.handle(event)
         finally:
             await events.aclose()
-            await self._finish_stream()
         self._lock_input("The interview is over.")
         self.grade()
 

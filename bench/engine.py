@@ -1,0 +1,263 @@
+"""Engine benchmarks: overhead per turn, the engine's share of time to first token, prompt tokens and
+prefix reuse, the offline reply, requests per grading."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from bench.common import Result, temporary_home
+from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
+
+LINES = [
+    "How many users are there, and what is the latency budget?",
+    "I would start with logistic regression on word n-grams and sender features because it is cheap to serve.",
+    "For labels I would use the report spam clicks, audited with a reviewed sample, and split the data by time.",
+    "For metrics I would optimise precision at a very low false positive rate and track recall as secondary.",
+    "Serving runs on the CPU fleet inside the latency budget, with cached sender reputation features.",
+    "I would monitor the spam rate and rescue rate daily and alert on sudden changes in either.",
+    "Spammers adapt, so I would retrain often and run error analysis on reported mistakes every week.",
+]
+
+
+class Stamps:
+    """Server-side timestamps, on the same clock as the client (one process)."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.first_chunk: list[float] = []
+        self.last_chunk: list[float] = []
+        self.lock = threading.Lock()
+
+
+def _timed_server(stamps: Stamps, *, delay_first: float = 0.0, chunk_delay: float = 0.0) -> FakeOpenAI:
+    def responder(record: Recorded) -> Behaviour:
+        if record.structured:
+            return default_responder(record)
+        with stamps.lock:
+            stamps.arrivals.append(time.perf_counter())
+        behaviour = default_responder(record)
+        behaviour.delay_first = delay_first
+        behaviour.chunk_delay = chunk_delay
+        return behaviour
+
+    server = FakeOpenAI(responder=responder)
+    return server
+
+
+def _settings(server: FakeOpenAI, **extra):
+    from interviewer.config import load_settings
+
+    values = dict(base_url=server.base_url, model="fake-model", grader_model="fake-model", max_retries=0,
+                  first_token_timeout=30, idle_timeout=30)
+    values.update(extra)
+    return load_settings(**values)
+
+
+async def _session(repo, backend, minutes: float = 100_000):
+    from interviewer.content import ContentLibrary
+    from interviewer.engine.clock import ScriptedClock
+    from interviewer.engine.session import InterviewSession
+
+    library = ContentLibrary()
+    session = InterviewSession.start(
+        repo,
+        problem=library.problems.get("spam-filter"),
+        persona=library.personas.get("mentor"),
+        rubric=library.rubrics.get("ml-design"),
+        backend=backend,
+        minutes=minutes,
+        clock=ScriptedClock(),
+    )
+    async for _ in session.open():
+        pass
+    return session
+
+
+async def _overhead(checkpoints: list[int], samples: int, analyst: str) -> dict[int, tuple[list[float], list[float]]]:
+    """Turn -> (submit to request leaving, last chunk to turn committed), in ms."""
+    from interviewer.backends.openai_backend import OpenAIBackend
+    from interviewer.engine.events import ReplyDone
+    from interviewer.services import open_repository
+
+    stamps = Stamps()
+    out: dict[int, tuple[list[float], list[float]]] = {c: ([], []) for c in checkpoints}
+    with temporary_home(), _timed_server(stamps) as server:
+        repo = open_repository()
+        backend = OpenAIBackend(_settings(server, analyst=analyst))
+        session = await _session(repo, backend)
+        turn = 0
+        last = max(checkpoints) + samples
+        while turn < last:
+            turn += 1
+            text = LINES[turn % len(LINES)]
+            measure = any(c <= turn < c + samples for c in checkpoints)
+            before_arrivals = len(stamps.arrivals)
+            start = time.perf_counter()
+            done = None
+            async for event in session.submit(text):
+                if isinstance(event, ReplyDone):
+                    done = time.perf_counter()
+            if not measure or len(stamps.arrivals) == before_arrivals:
+                continue
+            checkpoint = max(c for c in checkpoints if c <= turn)
+            arrival = stamps.arrivals[-1]
+            last_chunk = server.last_chunk_at
+            out[checkpoint][0].append((arrival - start) * 1000)
+            out[checkpoint][1].append((done - last_chunk) * 1000)
+        repo.close()
+    return out
+
+
+def overhead(quick: bool) -> list[Result]:
+    checkpoints = [1, 50, 100] if quick else [1, 50, 100, 200]
+    samples = 5 if quick else 30
+    data = asyncio.run(_overhead(checkpoints, samples, analyst="llm"))
+    results = []
+    for checkpoint in checkpoints:
+        before, after = data[checkpoint]
+        target_on_100 = checkpoint == 100
+        results.append(Result(f"engine: submit → request sent, turn {checkpoint}", "ms", before,
+                              target=5 if target_on_100 else None))
+        results.append(Result(f"engine: submit → request sent, turn {checkpoint} (p99)", "ms", before,
+                              target=20 if target_on_100 else None, target_on="p99"))
+        results.append(Result(f"engine: last chunk → turn committed, turn {checkpoint}", "ms", after,
+                              target=5 if target_on_100 else None))
+    return results
+
+
+async def _ttft(delay: float, chunk_delay: float, turns: int) -> tuple[list[float], list[float]]:
+    from interviewer.backends.openai_backend import OpenAIBackend
+    from interviewer.engine.events import ReplyDelta
+    from interviewer.services import open_repository
+
+    stamps = Stamps()
+    user, server_side = [], []
+    with temporary_home(), _timed_server(stamps, delay_first=delay, chunk_delay=chunk_delay) as server:
+        repo = open_repository()
+        session = await _session(repo, OpenAIBackend(_settings(server, analyst="llm")))
+        for turn in range(turns):
+            start = time.perf_counter()
+            first = None
+            async for event in session.submit(LINES[turn % len(LINES)]):
+                if isinstance(event, ReplyDelta) and first is None:
+                    first = time.perf_counter()
+            user.append((first - start) * 1000)
+            server_side.append((server.first_chunk_at - stamps.arrivals[-1]) * 1000)
+        repo.close()
+    return user, server_side
+
+
+def ttft(quick: bool) -> list[Result]:
+    turns = 5 if quick else 20
+    results = []
+    for label, delay, chunk_delay in (("instant stream", 0.2, 0.0), ("30 chunks/s", 0.2, 1 / 30)):
+        user, server_side = asyncio.run(_ttft(delay, chunk_delay, turns))
+        share = [u - s for u, s in zip(user, server_side)]
+        results.append(Result(f"time to first token: engine's share ({label})", "ms", share,
+                              note=f"server's own TTFT p50 {sorted(server_side)[len(server_side) // 2]:.0f} ms; "
+                                   "the guard releases text a sentence at a time"))
+    return results
+
+
+async def _prompt_tokens(turns: int) -> dict:
+    from interviewer import tokens
+    from interviewer.backends.openai_backend import OpenAIBackend
+    from interviewer.services import open_repository
+
+    with temporary_home(), FakeOpenAI() as server:
+        repo = open_repository()
+        session = await _session(repo, OpenAIBackend(_settings(server, analyst="offline")))
+        for turn in range(turns):
+            async for _ in session.submit(LINES[turn % len(LINES)]):
+                pass
+        requests = [r.messages for r in server.chat_requests(structured=False)]
+        repo.close()
+
+    def size(messages: list[dict]) -> int:
+        return tokens.count_messages(messages)
+
+    def shared_prefix(previous: list[dict], current: list[dict]) -> int:
+        count = 0
+        for a, b in zip(previous, current):
+            if a != b:
+                break
+            count += size([a]) - tokens.REPLY_PRIMING
+        return count
+
+    ours = [size(m) for m in requests]
+    reuse = [shared_prefix(p, c) / size(c) for p, c in zip(requests, requests[1:])]
+    # The naive prompt: the interview's state and the director's instructions at the top of a system
+    # prompt rebuilt every turn, followed by the transcript, so that nothing after the first few
+    # tokens repeats the previous request byte for byte.
+    naive = []
+    for messages in requests:
+        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in messages[1:] if m["role"] != "system")
+        note = messages[-1]["content"]
+        naive.append(size([{"role": "system", "content": note + "\n\n" + messages[0]["content"]},
+                           {"role": "user", "content": transcript}]))
+    cached = sum(shared_prefix(p, c) for p, c in zip(requests, requests[1:]))
+    return {"ours": ours, "reuse": reuse, "naive": naive, "cached": cached}
+
+
+def prompt_tokens(quick: bool) -> list[Result]:
+    turns = 10 if quick else 40
+    data = asyncio.run(_prompt_tokens(turns))
+    ours, naive = sum(data["ours"]), sum(data["naive"])
+    # Effective cost with cached input at a quarter of the price (OpenAI's ratio for its GPT-4.1 models).
+    effective = ours - data["cached"] * 0.75
+    return [
+        Result(f"prefix reuse per request ({turns}-turn interview, after the first)", "%",
+               [100 * r for r in data["reuse"]], target=95, higher_is_better=True,
+               note=f"min {100 * min(data['reuse']):.1f}%, last {100 * data['reuse'][-1]:.1f}%"),
+        Result(f"prompt tokens per interview ({turns} turns)", "tokens", [float(ours)],
+               note=f"naive full-history prompt: {naive:,} tokens, none reusable"),
+        Result("effective prompt cost, ours / naive (cached input at 1/4 price)", "ratio",
+               [effective / naive], note=f"{effective:,.0f} vs {naive:,} token-equivalents"),
+    ]
+
+
+async def _offline_reply(turns: int) -> list[float]:
+    from interviewer.backends import OfflineBackend
+    from interviewer.services import open_repository
+
+    out = []
+    with temporary_home():
+        repo = open_repository()
+        session = await _session(repo, OfflineBackend())
+        for turn in range(turns):
+            start = time.perf_counter()
+            async for _ in session.submit(LINES[turn % len(LINES)]):
+                pass
+            out.append((time.perf_counter() - start) * 1000)
+        repo.close()
+    return out
+
+
+def offline_reply(quick: bool) -> list[Result]:
+    samples = asyncio.run(_offline_reply(20 if quick else 100))
+    return [Result("offline reply (submit → reply stored)", "ms", samples, target=10)]
+
+
+async def _grading_requests() -> int:
+    from interviewer.backends.openai_backend import OpenAIBackend
+    from interviewer.grading import grade_interview
+    from interviewer.services import open_repository
+
+    with temporary_home(), FakeOpenAI() as server:
+        repo = open_repository()
+        backend = OpenAIBackend(_settings(server, analyst="offline"))
+        session = await _session(repo, backend)
+        for line in LINES:
+            async for _ in session.submit(line):
+                pass
+        before = len(server.chat_requests())
+        await grade_interview(repo, session.interview_id, backend.grader())
+        repo.close()
+        return len(server.chat_requests()) - before
+
+
+def grading_requests(quick: bool) -> list[Result]:
+    count = asyncio.run(_grading_requests())
+    return [Result("requests per grading", "requests", [float(count)], target=1)]

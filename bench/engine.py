@@ -4,11 +4,19 @@ prefix reuse, the offline reply, requests per grading."""
 from __future__ import annotations
 
 import asyncio
-import threading
+import json
+import subprocess
+import sys
 import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
 
 from bench.common import Result, temporary_home
-from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
+from tests.fakes.openai_server import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LINES = [
     "How many users are there, and what is the latency budget?",
@@ -21,32 +29,27 @@ LINES = [
 ]
 
 
-class Stamps:
-    """Server-side timestamps, on the same clock as the client (one process)."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[float] = []
-        self.first_chunk: list[float] = []
-        self.last_chunk: list[float] = []
-        self.lock = threading.Lock()
-
-
-def _timed_server(stamps: Stamps, *, delay_first: float = 0.0, chunk_delay: float = 0.0) -> FakeOpenAI:
-    def responder(record: Recorded) -> Behaviour:
-        if record.structured:
-            return default_responder(record)
-        with stamps.lock:
-            stamps.arrivals.append(time.perf_counter())
-        behaviour = default_responder(record)
-        behaviour.delay_first = delay_first
-        behaviour.chunk_delay = chunk_delay
-        return behaviour
-
-    server = FakeOpenAI(responder=responder)
-    return server
+@contextmanager
+def server_process(delay_first: float = 0.0, chunk_delay: float = 0.0):
+    """The fake OpenAI-compatible server in its own process, so its work does not count as ours.
+    Its timestamps use the same monotonic clock as ours."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.openai_server", str(delay_first), str(chunk_delay)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, text=True,
+    )
+    try:
+        yield SimpleNamespace(base_url=process.stdout.readline().strip())
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
 
 
-def _settings(server: FakeOpenAI, **extra):
+def stamps(base_url: str) -> dict:
+    with urllib.request.urlopen(f"{base_url}/_stamps", timeout=5) as response:
+        return json.load(response)
+
+
+def _settings(server, **extra):
     from interviewer.config import load_settings
 
     values = dict(base_url=server.base_url, model="fake-model", grader_model="fake-model", max_retries=0,
@@ -81,9 +84,8 @@ async def _overhead(checkpoints: list[int], samples: int, analyst: str) -> dict[
     from interviewer.engine.events import ReplyDone
     from interviewer.services import open_repository
 
-    stamps = Stamps()
     out: dict[int, tuple[list[float], list[float]]] = {c: ([], []) for c in checkpoints}
-    with temporary_home(), _timed_server(stamps) as server:
+    with temporary_home(), server_process() as server:
         repo = open_repository()
         backend = OpenAIBackend(_settings(server, analyst=analyst))
         session = await _session(repo, backend)
@@ -93,19 +95,19 @@ async def _overhead(checkpoints: list[int], samples: int, analyst: str) -> dict[
             turn += 1
             text = LINES[turn % len(LINES)]
             measure = any(c <= turn < c + samples for c in checkpoints)
-            before_arrivals = len(stamps.arrivals)
             start = time.perf_counter()
             done = None
             async for event in session.submit(text):
                 if isinstance(event, ReplyDone):
                     done = time.perf_counter()
-            if not measure or len(stamps.arrivals) == before_arrivals:
+            if not measure:
                 continue
+            seen = stamps(server.base_url)
+            if not seen["arrivals"] or seen["arrivals"][-1] < start:
+                continue  # a reply without a request (a fixed line): nothing to time
             checkpoint = max(c for c in checkpoints if c <= turn)
-            arrival = stamps.arrivals[-1]
-            last_chunk = server.last_chunk_at
-            out[checkpoint][0].append((arrival - start) * 1000)
-            out[checkpoint][1].append((done - last_chunk) * 1000)
+            out[checkpoint][0].append((seen["arrivals"][-1] - start) * 1000)
+            out[checkpoint][1].append((done - seen["last_chunk_at"]) * 1000)
         repo.close()
     return out
 
@@ -132,9 +134,8 @@ async def _ttft(delay: float, chunk_delay: float, turns: int) -> tuple[list[floa
     from interviewer.engine.events import ReplyDelta
     from interviewer.services import open_repository
 
-    stamps = Stamps()
     user, server_side = [], []
-    with temporary_home(), _timed_server(stamps, delay_first=delay, chunk_delay=chunk_delay) as server:
+    with temporary_home(), server_process(delay, chunk_delay) as server:
         repo = open_repository()
         session = await _session(repo, OpenAIBackend(_settings(server, analyst="llm")))
         for turn in range(turns):
@@ -143,8 +144,9 @@ async def _ttft(delay: float, chunk_delay: float, turns: int) -> tuple[list[floa
             async for event in session.submit(LINES[turn % len(LINES)]):
                 if isinstance(event, ReplyDelta) and first is None:
                     first = time.perf_counter()
+            seen = stamps(server.base_url)
             user.append((first - start) * 1000)
-            server_side.append((server.first_chunk_at - stamps.arrivals[-1]) * 1000)
+            server_side.append((seen["first_chunk_at"] - seen["arrivals"][-1]) * 1000)
         repo.close()
     return user, server_side
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import create_db_engine, migrate
@@ -172,58 +172,64 @@ class Repository:
         state: dict[str, Any] | None = None,
         status: str | None = None,
         events: list[NewEvent] | None = None,
-        update_meta: dict[int, dict[str, Any]] | None = None,
+        set_meta: dict[int, dict[str, Any]] | None = None,
     ) -> Turn:
         """Store one turn, committed before returning.
 
         In the same transaction it can replace the interview's state and status, store events
-        (``turn_seq`` None means this turn) and merge ``update_meta`` into earlier turns' meta.
+        (``turn_seq`` None means this turn) and set the meta of earlier turns (``set_meta``).
+        Core statements rather than the ORM's unit of work: this runs twice per turn.
         """
         usage = usage or {}
+        now = utcnow()
         with self.writing() as session:
             seq = self._next_seq(session, interview_id)
-            turn = Turn(
-                interview_id=interview_id,
-                seq=seq,
-                role=role,
-                kind=kind,
-                text=text,
-                elapsed_seconds=elapsed_seconds,
-                complete=complete,
-                moves=moves,
-                meta=meta,
-                model=usage.get("model"),
-                first_token_ms=usage.get("first_token_ms"),
-                total_ms=usage.get("total_ms"),
-                prompt_tokens=usage.get("prompt_tokens"),
-                completion_tokens=usage.get("completion_tokens"),
-                cached_tokens=usage.get("cached_tokens"),
-            )
-            session.add(turn)
-            for earlier_seq, extra in (update_meta or {}).items():
-                earlier = session.scalar(
-                    select(Turn).where(Turn.interview_id == interview_id, Turn.seq == earlier_seq)
+            row = {
+                "interview_id": interview_id,
+                "seq": seq,
+                "role": role,
+                "kind": kind,
+                "text": text,
+                "created_at": now,
+                "elapsed_seconds": elapsed_seconds,
+                "complete": complete,
+                "moves": moves,
+                "meta": meta,
+                "model": usage.get("model"),
+                "first_token_ms": usage.get("first_token_ms"),
+                "total_ms": usage.get("total_ms"),
+                "prompt_tokens": usage.get("prompt_tokens"),
+                "completion_tokens": usage.get("completion_tokens"),
+                "cached_tokens": usage.get("cached_tokens"),
+            }
+            turn_id = session.execute(insert(Turn).values(**row).returning(Turn.id)).scalar_one()
+            for earlier_seq, value in (set_meta or {}).items():
+                session.execute(
+                    update(Turn).where(Turn.interview_id == interview_id, Turn.seq == earlier_seq).values(meta=value)
                 )
-                if earlier is not None:
-                    earlier.meta = {**(earlier.meta or {}), **extra}
-            for item in events or ():
-                session.add(
-                    Event(
-                        interview_id=interview_id,
-                        turn_seq=seq if item.turn_seq is None else item.turn_seq,
-                        type=item.type,
-                        payload=item.payload,
-                    )
+            if events:
+                session.execute(
+                    insert(Event),
+                    [
+                        {
+                            "interview_id": interview_id,
+                            "turn_seq": seq if item.turn_seq is None else item.turn_seq,
+                            "type": item.type,
+                            "payload": item.payload,
+                            "created_at": now,
+                        }
+                        for item in events
+                    ],
                 )
-            values: dict[str, Any] = {"turn_count": Interview.turn_count + 1, "updated_at": utcnow()}
+            values: dict[str, Any] = {"turn_count": Interview.turn_count + 1, "updated_at": now}
             if state is not None:
                 values["state"] = state
             if status is not None:
                 values["status"] = status
                 if status == "ended":
-                    values["ended_at"] = utcnow()
+                    values["ended_at"] = now
             session.execute(update(Interview).where(Interview.id == interview_id).values(**values))
-        return turn
+        return Turn(id=turn_id, **row)
 
     def get_turns(self, interview_id: int) -> list[Turn]:
         with self.reading() as session:

@@ -148,16 +148,16 @@ async def test_a_leaky_model_that_echoes_its_system_prompt_is_caught_every_time(
 
 async def test_the_llm_analyst_lets_the_voice_answer_what_the_lexicon_missed(repo, library):
     problem = library.problems.get("spam-filter")
-    question = "Tell me something: what portion of arriving messages is unwanted?"
+    question = "Tell me something: what portion of arriving messages is junk?"
 
     def responder(record: Recorded) -> Behaviour:
         if record.structured:
             text = record.messages[-1]["content"]
-            mapped = ["spam-rate"] if "unwanted" in text else []
+            mapped = ["spam-rate"] if "junk" in text else []
             return Behaviour(
                 json_body={"questions": [{"text": text, "fact_ids": mapped}], "stages": [{"stage": "data", "depth": 3}],
                            "end_requested": False, "injection": False}, delay_first=0.3)
-        if "unwanted" in json.dumps(record.messages[-2:]):
+        if "junk" in json.dumps(record.messages[-2:]):
             return Behaviour(text="About that: " + problem.fact("spam-rate").answer)
         return default_responder(record)
 
@@ -217,10 +217,11 @@ async def test_a_failed_analyst_falls_back_and_is_logged(fake, repo):
         return default_responder(record)
 
     fake.responder = responder
-    session, events = await play(repo, ["How many users are there?"], backend=backend, end=False)
-    assert [e for e in events if isinstance(e, AnalystFallback)]
+    session, events = await play(repo, ["How many users are there?", "What is the latency budget?"], backend=backend,
+                                 end=False)
+    assert [e for e in events if isinstance(e, FactRevealed)][0].fact == "scale"  # the offline reading stood
+    # Reported with the reply, or (when it failed after the reply was out) before the next turn.
     assert repo.get_events(session.interview_id, "analyst_fallback")
-    assert [e for e in events if isinstance(e, FactRevealed)][0].fact == "scale"
 
 
 # ----------------------------------------------------------------------------- faults

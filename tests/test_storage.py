@@ -103,7 +103,7 @@ def test_turns_get_consecutive_seqs_and_state_events_in_one_commit(repo: Reposit
     third = repo.add_turn(
         interview_id, "interviewer", "Answer", kind="answer", state={"phase": "discussion"},
         events=[NewEvent("fact_revealed", {"fact": "scale", "asked": True})],
-        update_meta={second.seq: {"analysis": {"questions": []}}},
+        set_meta={second.seq: {"analysis": {"questions": []}}},
     )
     assert [first.seq, second.seq, third.seq] == [1, 2, 3]
     assert repo.get_interview(interview_id).state == {"phase": "discussion"}

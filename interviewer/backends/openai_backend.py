@@ -22,6 +22,7 @@ from interviewer.grading.base import Grader
 from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
 from interviewer.llm import prompts
 from interviewer.llm.client import LLMError, StreamStats, complete_json, make_client, stream_chat, strict_schema
+from interviewer.text import sentences, term_set
 
 # Moves the persona's own lines express exactly; no LLM call is needed (or wanted) for them.
 _FIXED_LINES = {MoveKind.OPENING, MoveKind.CLOSE, MoveKind.DEFLECT}
@@ -53,7 +54,7 @@ class OpenAIBackend(Backend):
     def deep_analyst(self, lexicon: Lexicon) -> Analyst | None:
         if self.settings.analyst != "llm":
             return None
-        return LLMAnalyst(self, lexicon.problem)
+        return LLMAnalyst(self, lexicon.problem, lexicon)
 
     def voice(self) -> Voice:
         return LLMVoice(self)
@@ -154,13 +155,32 @@ class LLMVoice(Voice):
 # ----------------------------------------------------------------------------- analyst
 
 
-class LLMAnalyst(Analyst):
-    """A structured-output reading of the turn; runs concurrently with the reply."""
+MAX_FACTS_PER_QUESTION = 2
+"""A question the analyst maps to more facts than this is a fishing expedition: it answers none."""
 
-    def __init__(self, backend: OpenAIBackend, problem: Problem):
+
+class LLMAnalyst(Analyst):
+    """A structured-output reading of the turn; runs concurrently with the reply.
+
+    It reads text the candidate controls, so a message can talk it into claiming that every hidden
+    fact was asked for. Its word only counts where it is plausible: a fact it maps must share a cue
+    word with one of the message's actual questions, a question maps to at most two facts, and a
+    reading that calls the message an injection confirms nothing.
+    """
+
+    def __init__(self, backend: OpenAIBackend, problem: Problem, lexicon: Lexicon | None = None):
         self.backend = backend
         self.problem = problem
         self._fact_ids = {fact.id for fact in problem.facts}
+        self._topic = lexicon.topic if lexicon is not None else term_set(f"{problem.title}. {problem.prompt}")
+        self._cue_terms = {
+            fact.id: frozenset().union(*(term_set(cue) for cue in fact.cues)) - self._topic for fact in problem.facts
+        }
+
+    def plausible_facts(self, text: str) -> set[str]:
+        """Facts one of the message's questions could be asking for: it shares a cue word with them."""
+        asked = [term_set(s.text) - self._topic for s in sentences(text) if s.is_question]
+        return {fact for fact, terms in self._cue_terms.items() if any(terms & question for question in asked)}
 
     async def analyze(self, text: str, state: InterviewState) -> Analysis:
         settings = self.backend.settings
@@ -180,9 +200,10 @@ class LLMAnalyst(Analyst):
         except ValidationError as exc:
             raise LLMError(f"the analyst's answer does not fit its schema: {exc.errors()[0]['msg']}", kind="invalid") from None
         analysis = Analysis(source="llm")
-        analysis.questions = [
-            Question(q.text, tuple(dict.fromkeys(f for f in q.fact_ids if f in self._fact_ids))) for q in output.questions
-        ]
+        plausible = set() if output.injection else self.plausible_facts(text)
+        for q in output.questions:
+            facts = tuple(dict.fromkeys(f for f in q.fact_ids if f in self._fact_ids and f in plausible))
+            analysis.questions.append(Question(q.text, facts if len(facts) <= MAX_FACTS_PER_QUESTION else ()))
         analysis.depths = {s.stage: max(0, min(3, s.depth)) for s in output.stages}
         analysis.end_requested = output.end_requested
         analysis.injection = output.injection
@@ -273,7 +294,7 @@ class LLMGrader(Grader):
                 continue
             if problems:
                 notes.append(f"The first answer was invalid ({problems[0]}); the retry was used.")
-            card = finalize(
+            return finalize(
                 interview_id=transcript.interview_id,
                 rubric=rubric,
                 grader=self.name,
@@ -283,9 +304,6 @@ class LLMGrader(Grader):
                 improvements=improvements,
                 notes=notes,
             )
-            if card.dropped_quotes:
-                card.notes.append(f"{card.dropped_quotes} quote(s) were not verbatim in the cited turn and were dropped.")
-            return card
         raise GradingError("grading failed")  # not reached: the loop returns or raises
 
 

@@ -516,7 +516,7 @@ class InterviewSession:
             state=state.to_json(),
             status="ended" if state.phase == "ended" else None,
             events=events,
-            update_meta={candidate_seq: {"analysis": analysis.to_json()}} if candidate_seq and analysis else None,
+            set_meta={candidate_seq: {"analysis": analysis.to_json()}} if candidate_seq and analysis else None,
         )
         self.state = state
         if request.note:

@@ -127,6 +127,9 @@ def finalize(
         score.name = score.name or rubric_dimension.name
         ordered.append(score)
     dropped = verify_evidence(ordered, transcript)
+    notes = list(notes or [])
+    if dropped:
+        notes.append(f"{dropped} quote(s) were not verbatim in the cited turn and were dropped.")
     scores = {d.id: d.score for d in ordered}
     overall = rubric.overall(scores)
     return Scorecard(
@@ -140,5 +143,5 @@ def finalize(
         improvements=improvements,
         facts_uncovered=list(transcript.facts_asked),
         dropped_quotes=dropped,
-        notes=list(notes or []),
+        notes=notes,
     )

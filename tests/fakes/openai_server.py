@@ -81,6 +81,8 @@ class FakeOpenAI:
     def __init__(self, responder: Callable[[Recorded], Behaviour] | None = None, models: list[str] | None = None):
         self.queue: deque[Behaviour] = deque()
         self.requests: list[Recorded] = []
+        self.arrivals: list[float] = []
+        """perf_counter() at which each streamed (non-structured) request arrived."""
         self.first_chunk_at = 0.0
         """perf_counter() when the last streamed reply's first content chunk was written (benchmarks)."""
         self.last_chunk_at = 0.0
@@ -97,18 +99,25 @@ class FakeOpenAI:
                 pass
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/").endswith("/_stamps"):
+                    # Timing for benchmarks that run this server in another process (same monotonic clock).
+                    self._json(200, {"arrivals": server.arrivals, "first_chunk_at": server.first_chunk_at,
+                                     "last_chunk_at": server.last_chunk_at})
+                elif self.path.rstrip("/").endswith("/models"):
                     body = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]}
                     self._json(200, body)
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
             def do_POST(self) -> None:
+                arrived = time.perf_counter()
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
                 with server._lock:
                     server.requests.append(record)
+                    if not record.structured:
+                        server.arrivals.append(arrived)
                     behaviour = server.queue.popleft() if server.queue else None
                 if behaviour is None:
                     behaviour = server.responder(record)
@@ -280,3 +289,25 @@ def fake_scorecard(record: Recorded) -> dict:
         "strengths": ["Asked about the setting first."],
         "improvements": ["Quantify the latency budget earlier."],
     }
+
+
+def serve_forever(delay_first: float = 0.0, chunk_delay: float = 0.0) -> None:
+    """Run the fake in this process until killed, printing its base URL (benchmarks use this to keep
+    the server's work off the measured process)."""
+    import sys
+
+    def responder(record: Recorded) -> Behaviour:
+        behaviour = default_responder(record)
+        if not record.structured:
+            behaviour.delay_first, behaviour.chunk_delay = delay_first, chunk_delay
+        return behaviour
+
+    with FakeOpenAI(responder=responder) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve_forever(*(float(a) for a in sys.argv[1:3]))

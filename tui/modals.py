@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -48,22 +52,35 @@ class ConfirmDialog(Dialog):
 
 
 class BusyDialog(ModalScreen):
-    """A visible progress indicator while something slow runs (grading)."""
+    """Runs something slow (grading) behind a visible progress indicator; dismisses with its result,
+    or with the exception it raised, so the caller's callback sees either once the dialog is gone."""
 
     DEFAULT_CSS = """
     BusyDialog { align: center middle; }
-    BusyDialog > Vertical { width: 50; height: 7; border: thick $accent; background: $surface; padding: 1 2; }
+    BusyDialog > Vertical { width: 60; height: 7; border: thick $accent; background: $surface; padding: 1 2; }
     BusyDialog LoadingIndicator { height: 1; }
     """
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, job: Callable[[], Awaitable[Any]]):
         super().__init__()
         self.message = message
+        self.job = job
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.message)
             yield LoadingIndicator()
+
+    def on_mount(self) -> None:
+        self.run()
+
+    @work(exclusive=True)
+    async def run(self) -> None:
+        try:
+            result = await self.job()
+        except Exception as exc:  # handed to the caller, which says what failed
+            result = exc
+        self.dismiss(result)
 
 
 class PromptDialog(Dialog):
@@ -92,13 +109,15 @@ class PromptDialog(Dialog):
 class AnnotationDialog(Dialog):
     """Text and tag of an annotation; returns (text, tag) or None."""
 
+    BINDINGS = [("escape", "cancel", "Cancel"), ("ctrl+s", "save", "Save")]
+
     def __init__(self, turn: int, *, text: str = "", tag: str | None = "note"):
         super().__init__()
         self.turn, self.text, self.tag = turn, text, tag or "note"
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Annotation on turn {self.turn}", classes="title")
+            yield Label(f"Annotation on turn {self.turn}  (Ctrl+S saves, Esc cancels)", classes="title")
             yield TextArea(self.text, id="text")
             yield Select([(tag, tag) for tag in ANNOTATION_TAGS], value=self.tag, allow_blank=False, id="tag")
             with Horizontal(classes="buttons"):
@@ -112,6 +131,9 @@ class AnnotationDialog(Dialog):
         if event.button.id != "save":
             self.dismiss(None)
             return
+        self.action_save()
+
+    def action_save(self) -> None:
         text = self.query_one("#text", TextArea).text.strip()
         if not text:
             self.notify("An annotation needs some text.", severity="warning")

@@ -24,6 +24,8 @@ from tui.widgets import CandidateMessage, ChatInput, InterviewerMessage, LiveRep
 async def wait_for(pilot, condition, tries: int = 200) -> None:
     for _ in range(tries):
         if condition():
+            # Let the app finish what the change set off (a new screen's title, say) before going on.
+            await pilot.pause()
             return
         await pilot.pause(0.02)
     raise AssertionError("condition never became true")
@@ -273,7 +275,7 @@ async def test_progress_shows_each_dimension_and_the_weakest(app, repo):
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, ProgressScreen) and app.screen.query(".trend"))
         screen = app.screen
-        assert len(screen.query(".trend")) == 9  # overall plus eight dimensions
+        assert len(screen.query(".trend")) == 10  # a header, overall, and eight dimensions
         assert "Practise next" in str(screen.query_one("#weakest").render())
 
 

@@ -397,22 +397,23 @@ class InterviewScreen(Screen):
         self._lock_input("The interview is over.")
         self.grade()
 
-    @work(exclusive=True, group="grade")
-    async def grade(self) -> None:
+    def grade(self) -> None:
         from interviewer.grading import grade_interview
 
         self._grading = True
-        busy = BusyDialog(f"Grading with {self.context.backend.grader().name}…")
-        await self.app.push_screen(busy)
-        try:
-            await grade_interview(self.context.repo, self.session.interview_id, self.context.backend.grader())
-        except Exception as exc:
-            await busy.dismiss()
+        grader = self.context.backend.grader()
+
+        def job():
+            return grade_interview(self.context.repo, self.session.interview_id, grader)
+
+        self.app.push_screen(BusyDialog(f"Grading with {grader.name}…", job), self._graded)
+
+    def _graded(self, result) -> None:
+        if isinstance(result, Exception):
             self._grading = False
-            self.notify(f"Grading failed: {exc}. Grade it again from its scorecard (s on the home screen).",
+            self.notify(f"Grading failed: {result}. Grade it again from its scorecard (s on the home screen).",
                         severity="error", timeout=12)
             return
-        await busy.dismiss()
         from tui.screens.scorecard import ScorecardScreen
 
         self.app.switch_screen(ScorecardScreen(self.session.interview_id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widgets import Footer, Header, Static
 
 from interviewer.progress import compute_progress
 
@@ -35,7 +35,14 @@ class ProgressScreen(Screen):
             callout.append(f"  (recent average {weakest.recent_mean:.1f} / 4)")
             await body.mount(Static(callout, id="weakest"))
         overall = [round(item[3], 2) for item in progress.interviews]
-        widgets = [self._row("Overall", overall, f"{overall[-1]:.2f}")]
+        recent = overall[-3:]
+        header = Horizontal(
+            Static("", classes="trend-name"),
+            Static(Text("one bar per graded interview, oldest first", style="dim"), classes="trend-line"),
+            Static(Text("last 3", style="dim"), classes="trend-figure"),
+            classes="trend",
+        )
+        widgets = [header, self._row("Overall", overall, f"{sum(recent) / len(recent):.2f}")]
         for trend in progress.trends:
             change = f" {'+' if trend.change > 0 else ''}{trend.change:.1f}" if trend.change else ""
             widgets.append(self._row(trend.name, trend.scores, f"{trend.recent_mean:.1f}{change}"))
@@ -49,7 +56,22 @@ class ProgressScreen(Screen):
     def _row(self, name: str, values: list, figure: str) -> Horizontal:
         return Horizontal(
             Static(Text(name, style="bold"), classes="trend-name"),
-            Sparkline(values, summary_function=max, classes="trend-line"),
+            Static(score_chart(values), classes="trend-line"),
             Static(figure, classes="trend-figure"),
             classes="trend",
         )
+
+
+BARS = "▁▂▃▄▅▆▇█"
+STYLES = {1: "red", 2: "yellow", 3: "green", 4: "bright_green"}
+SHOWN = 60
+"""Most recent gradings drawn; one column each."""
+
+
+def score_chart(values: list[float]) -> Text:
+    """One bar per graded interview, oldest left, on the fixed 1-4 scale (so heights compare across rows)."""
+    chart = Text()
+    for value in values[-SHOWN:]:
+        level = round((max(1.0, min(4.0, value)) - 1) / 3 * (len(BARS) - 1))
+        chart.append(BARS[level] + " ", style=STYLES[max(1, min(4, round(value)))])
+    return chart

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -158,13 +157,11 @@ class ScorecardScreen(Screen):
         self.app.push_screen(RegradeDialog(rubrics, current, llm=llm, model=model), self._regrade)
 
     def _regrade(self, choice: tuple[str, str | None] | None) -> None:
-        if choice:
-            self.regrade(*choice)
-
-    @work(exclusive=True, group="grade")
-    async def regrade(self, rubric_id: str, model: str | None) -> None:
+        if not choice:
+            return
         from interviewer.grading import grade_interview
 
+        rubric_id, model = choice
         context = self.app.context
         backend = context.backend
         if model and backend.name != "offline":
@@ -173,15 +170,16 @@ class ScorecardScreen(Screen):
             backend = get_backend(backend.name, backend.settings.model_copy(update={"grader_model": model}))
         rubric = context.library.rubrics.get(rubric_id)
         grader = backend.grader()
-        busy = BusyDialog(f"Grading against {rubric.name} with {grader.name}…")
-        await self.app.push_screen(busy)
-        try:
-            await grade_interview(context.repo, self.interview_id, grader, rubric)
-        except Exception as exc:
-            self.notify(f"Grading failed: {exc}", severity="error", timeout=12)
+
+        def job():
+            return grade_interview(context.repo, self.interview_id, grader, rubric)
+
+        self.app.push_screen(BusyDialog(f"Grading against {rubric.name} with {grader.name}…", job), self._regraded)
+
+    def _regraded(self, result) -> None:
+        if isinstance(result, Exception):
+            self.notify(f"Grading failed: {result}", severity="error", timeout=12)
             return
-        finally:
-            await busy.dismiss()
         self.card_id = None
         self.load()
         self.notify("Graded again; earlier gradings are kept in the list at the top.")

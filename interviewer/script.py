@@ -22,15 +22,21 @@ class ScriptError(Exception):
 
 def parse_candidate_script(source: str, path: Path | str = "<script>") -> list[str]:
     messages: list[str] = []
-    for number, line in enumerate(source.splitlines(), start=1):
+    # Only a newline ends a line (str.splitlines would also split on form feeds, U+2028 and the like).
+    for number, line in enumerate(source.split("\n"), start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if stripped.startswith("{"):
             try:
                 data = json.loads(stripped)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            except (ValueError, RecursionError) as exc:  # ValueError: also integers too long to convert
+                if isinstance(exc, json.JSONDecodeError):
+                    message = exc.msg
+                elif isinstance(exc, RecursionError):
+                    message = "nested too deeply"
+                else:
+                    message = str(exc).splitlines()[0][:200]
                 raise ScriptError(path, f"invalid JSON: {message}", number) from None
             if not isinstance(data, dict) or not isinstance(data.get("text"), str):
                 raise ScriptError(path, 'a JSON line must be an object with a string "text"', number)

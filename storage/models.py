@@ -8,13 +8,49 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import re
+
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """Naive UTC, stored the same way on every database."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+_NUL_ESCAPE = "\ue000"  # a private-use character: NUL is stored as ESCAPE + "0", ESCAPE itself as ESCAPE + "e"
+_ESCAPED = re.compile(_NUL_ESCAPE + "([0e])")
+
+
+class PortableText(TypeDecorator):
+    """Text that round-trips any Python string on every database.
+
+    PostgreSQL's text types cannot hold NUL, which a candidate can paste; there, NUL and the escape
+    character are stored as two-character escapes (other text is stored as is). SQLite stores the
+    string unchanged.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "postgresql" or ("\x00" not in value and _NUL_ESCAPE not in value):
+            return value
+        return value.replace(_NUL_ESCAPE, _NUL_ESCAPE + "e").replace("\x00", _NUL_ESCAPE + "0")
+
+    def process_result_value(self, value, dialect):
+        if value is None or dialect.name != "postgresql" or _NUL_ESCAPE not in value:
+            return value
+        return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else _NUL_ESCAPE, value)
+
+
+class PortableString(PortableText):
+    """A bounded :class:`PortableText` (``VARCHAR(n)``)."""
+
+    impl = String
+    cache_ok = True
 
 
 class Base(DeclarativeBase):
@@ -33,7 +69,7 @@ class Interview(Base):
     problem_id: Mapped[str] = mapped_column(String(64))
     persona_id: Mapped[str] = mapped_column(String(64))
     rubric_id: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(PortableString(200))
     problem: Mapped[dict[str, Any]] = mapped_column(JSON)
     """Snapshot of the problem used, hidden spec included, so replay never depends on files that changed."""
     persona: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -66,7 +102,7 @@ class Turn(Base):
     """``interviewer`` or ``candidate``."""
     kind: Mapped[str | None] = mapped_column(String(16))
     """Interviewer turns: opening, answer, probe, what_if, redirect, wrap_up, deflect, acknowledge."""
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(PortableText)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     elapsed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     """Interview clock when the turn was stored."""
@@ -121,8 +157,8 @@ class Annotation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
     turn_seq: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    tag: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(PortableText)
+    tag: Mapped[str | None] = mapped_column(PortableString(32))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

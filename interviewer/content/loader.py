@@ -54,7 +54,16 @@ class ContentNotFound(LookupError):
 # ----------------------------------------------------------------------------- one file
 
 _TOML_LINE = re.compile(r"at line (\d+)")
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*(\]\]?)\s*(#.*)?$")
+# Unambiguous (linear) on any line: the name starts and ends with a non-space character.
+_NAME_CHAR = r"[A-Za-z0-9_.\-\"']"
+_HEADER = re.compile(
+    rf"^[ \t]*(\[\[?)[ \t]*({_NAME_CHAR}(?:[A-Za-z0-9_.\-\"' \t]*{_NAME_CHAR})?)[ \t]*(\]\]?)[ \t]*(#.*)?$"
+)
+_MAX_HEADER_LINE = 500
+"""Longer lines are not table headers worth finding (and may sit inside a multi-line string)."""
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -63,7 +72,11 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            name = str(part)
+            if len(name) > 80 or _UNPRINTABLE.search(name):
+                # A key from the file: keep the error on one line and of a readable length.
+                name = repr(name[:80] + ("…" if len(name) > 80 else ""))
+            out += f".{name}" if out else name
     return out
 
 
@@ -72,7 +85,7 @@ def _line_of(source: str, loc: tuple[int | str, ...]) -> int | None:
     lines = source.splitlines()
     headers: list[tuple[int, str, bool]] = []  # (index, dotted name, is array of tables)
     for index, text in enumerate(lines):
-        match = _HEADER.match(text)
+        match = _HEADER.match(text) if len(text) <= _MAX_HEADER_LINE else None
         if match:
             name = match.group(2).replace('"', "").replace("'", "").replace(" ", "")
             headers.append((index, name, match.group(1) == "[["))
@@ -162,6 +175,8 @@ def load_file(path: Path | str, model: type[M]) -> M:
         raise ContentError(path, f"invalid TOML: {message}", line=int(match.group(1)) if match else None) from None
     except RecursionError:
         raise ContentError(path, "invalid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ContentError(path, f"invalid TOML: {str(exc).splitlines()[0][:200]}") from None
     return parse_model(model, data, path, source)
 
 

@@ -135,13 +135,14 @@ def fit_messages(
     keep_head: int = 1,
     keep_tail: int = 2,
     notice: str = "[{n} earlier message(s) left out to fit the model's context window]",
+    cut_notice: str = " (the rest of this message was cut to fit the model's context window) […]",
 ) -> tuple[list[dict], int]:
     """Keep a chat request inside ``budget`` prompt tokens.
 
     The first ``keep_head`` messages (the system prefix) and the last ``keep_tail`` stay; the
     oldest messages between them are dropped, replaced by one notice that says how many.
-    If that is still too long, the longest kept message is truncated. Returns the messages and
-    how many were dropped.
+    If that is still too long, the longest kept message is truncated and ends with ``cut_notice``
+    (so the model knows it saw only the start). Returns the messages and how many were dropped.
     """
     if count_messages(messages, model) <= budget:
         return messages, 0
@@ -160,8 +161,8 @@ def fit_messages(
         index = max(range(len(result)), key=lambda i: len(result[i].get("content") or ""))
         content = result[index].get("content") or ""
         excess = count_messages(result, model) - budget
-        target = max(1, count_text(content, model) - excess - 8)
+        target = max(1, count_text(content, model) - excess - 4)
         if target >= count_text(content, model):
             break
-        result[index] = {**result[index], "content": truncate_text(content, target, model)}
+        result[index] = {**result[index], "content": truncate_text(content, target, model, marker=cut_notice)}
     return result, dropped

@@ -80,7 +80,19 @@ async def _post(client: openai.AsyncOpenAI, body: dict[str, Any], *, stream: boo
 
 
 def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
-    """A user-facing :class:`LLMError` for anything the ``openai`` package raised."""
+    """A user-facing :class:`LLMError` for anything the ``openai`` package raised.
+
+    Server-provided text is part of some messages; a server (or a proxy) that echoes the caller's key
+    in its error must not get the key shown, stored or logged, so it is masked here."""
+    error = _describe(exc, settings, model)
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    if key and len(key) >= 8 and key in str(error):
+        masked = LLMError(str(error).replace(key, "[the API key]"), retryable=error.retryable, kind=error.kind)
+        return masked
+    return error
+
+
+def _describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
     where = settings.endpoint or "the OpenAI API"
     retries = settings.max_retries
     if isinstance(exc, LLMError):
@@ -203,16 +215,16 @@ async def stream_chat(
         raise describe(exc, settings, model) from None
     finally:
         stats.total_ms = (time.perf_counter() - stats.started) * 1000
+        close = getattr(stream, "close", None)
+        if close is not None:
+            try:
+                await close()  # release the connection, also after a timeout or an error
+            except Exception:  # the connection is gone already; nothing to release
+                pass
     if stats.finish_reason is None:
         # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
         raise LLMError("the stream broke off before the reply was finished (connection closed or malformed data)",
                        kind="disconnect")
-        close = getattr(stream, "close", None)
-        if close is not None:
-            try:
-                await close()
-            except Exception:  # the connection is gone already; nothing to release
-                pass
 
 
 async def complete_json(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from interviewer.stages import STAGE_BY_ID
@@ -9,6 +10,26 @@ from interviewer.stages import STAGE_BY_ID
 if TYPE_CHECKING:
     from storage import Repository
     from storage.models import Interview, Turn
+
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode "control pictures": ␛ for ESC, ␀ for NUL, ␍ for CR
+    if code == 0x7F:
+        return "\u2421"
+    return f"<U+{code:04X}>"
+
+
+def display_safe(text: str) -> str:
+    """Text as it may be shown on a terminal or in a document: control characters (escape sequences,
+    NUL, carriage returns, backspaces) and bidirectional overrides become visible symbols, so stored
+    text cannot move the cursor, recolour or retitle the terminal, or reorder what is shown. Newlines
+    and tabs stay. The stored text (and the JSON export) keep every character."""
+    return _UNSAFE.sub(_visible, text)
 
 
 def turn_json(turn: "Turn") -> dict[str, Any]:
@@ -80,14 +101,15 @@ def scorecard_markdown(card: dict[str, Any]) -> list[str]:
     lines.append("")
     for dim in card["dimensions"]:
         for item in dim["evidence"]:
-            lines.append(f"- {dim['name'] or dim['id']}, turn {item['turn']}: > {item['quote']}")
+            quote = " ".join(str(item["quote"]).split())  # one line, whatever the turn's layout
+            lines.append(f"- {dim['name'] or dim['id']}, turn {item['turn']}: > {quote}")
     if card.get("strengths"):
         lines += ["", "**Strengths**", ""] + [f"- {s}" for s in card["strengths"]]
     if card.get("improvements"):
         lines += ["", "**To improve**", ""] + [f"- {s}" for s in card["improvements"]]
     if card.get("dropped_quotes"):
         lines += ["", f"_{card['dropped_quotes']} evidence quote(s) were dropped: not verbatim in the cited turn._"]
-    return lines
+    return [display_safe(line) for line in lines]
 
 
 def interview_markdown(repo: "Repository", interview_id: int) -> str:
@@ -120,7 +142,7 @@ def interview_markdown(repo: "Repository", interview_id: int) -> str:
         suffix = f" _({', '.join(tags)})_" if tags else ""
         lines.append(f"**{turn.seq}. {who}** [{_minutes(turn.elapsed_seconds)}]{suffix}")
         lines.append("")
-        lines += [f"> {line}" if line else ">" for line in turn.text.splitlines() or [""]]
+        lines += [f"> {line}" if line else ">" for line in display_safe(turn.text).splitlines() or [""]]
         for note in notes.get(turn.seq, []):
             lines += ["", f"📝 {note}"]
         lines.append("")
@@ -134,4 +156,4 @@ def interview_markdown(repo: "Repository", interview_id: int) -> str:
                 f"grader `{c.grader}`"
                 for c in cards[:-1]
             ]
-    return "\n".join(lines).rstrip() + "\n"
+    return display_safe("\n".join(lines).rstrip() + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from rich.console import Group
@@ -15,15 +14,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
+from interviewer.export import display_safe
 from interviewer.stages import STAGES
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe_text(text: str) -> str:
-    """Text as the terminal should show it: control and escape characters made visible, not obeyed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
-
 
 def clock_text(seconds: float) -> str:
     seconds = max(0, int(seconds))
@@ -66,7 +58,7 @@ class CandidateMessage(Static):
         if seq is not None:
             body.append(f"  #{seq}", style="dim")
         body.append("\n")
-        body.append(safe_text(text))
+        body.append(display_safe(text))
         super().__init__(body, classes="message candidate" + (" sending" if pending else ""))
         self.seq = seq
         self.raw = text
@@ -78,7 +70,7 @@ class CandidateMessage(Static):
         body.append("You", style="bold")
         body.append(f"  #{seq}", style="dim")
         body.append("\n")
-        body.append(safe_text(self.raw))
+        body.append(display_safe(self.raw))
         self.update(body)
 
 

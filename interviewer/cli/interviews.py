@@ -16,7 +16,7 @@ from interviewer.content.loader import ContentLibrary
 from interviewer.engine.clock import ScriptedClock, WallClock
 from interviewer.engine.events import EngineError, EngineEvent, ReplyDelta, ReplyDone
 from interviewer.engine.session import InterviewSession, SessionError
-from interviewer.export import interview_json, interview_markdown, scorecard_markdown
+from interviewer.export import display_safe, interview_json, interview_markdown, scorecard_markdown
 from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
@@ -68,17 +68,17 @@ class Printer:
             if not self._open:
                 self.out.write(f"\n{self.name}: ")
                 self._open = True
-            self.out.write(event.text)
+            self.out.write(display_safe(event.text))
             self.out.flush()
         elif isinstance(event, ReplyDone):
             if self.stream:
-                self.out.write("\n" if self._open else f"\n{self.name}: {event.text}\n")
+                self.out.write("\n" if self._open else f"\n{self.name}: {display_safe(event.text)}\n")
             else:
-                self.out.write(f"\n{self.name} [{event.kind}]: {event.text}\n")
+                self.out.write(f"\n{self.name} [{event.kind}]: {display_safe(event.text)}\n")
             self._open = False
             self.out.flush()
         elif isinstance(event, EngineError):
-            self.out.write(f"\n[error] {event.message}\n")
+            self.out.write(f"\n[error] {display_safe(event.message)}\n")
             self.out.flush()
 
 

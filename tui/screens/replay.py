@@ -18,7 +18,8 @@ from textual.widgets import Footer, Header, Static
 from interviewer.export import interview_json, interview_markdown
 from interviewer.stages import STAGE_BY_ID
 from tui.modals import AnnotationDialog, ConfirmDialog, ExportDialog
-from tui.widgets import clock_text, safe_text
+from interviewer.export import display_safe
+from tui.widgets import clock_text
 
 PLAY_SPEED = 30.0
 """Play mode compresses the original pace this many times."""
@@ -86,14 +87,14 @@ class TurnCard(Static):
         if turn.role == "interviewer":
             body = RichMarkdown(turn.text or " ")
         else:
-            body = Text(safe_text(turn.text))
+            body = Text(display_safe(turn.text))
         parts = [header, body]
         for note in self.notes:
             line = Text()
             line.append("  ✎ ", style="bold yellow")
             if note.tag:
                 line.append(f"[{note.tag}] ", style="yellow")
-            line.append(safe_text(note.text))
+            line.append(display_safe(note.text))
             parts.append(line)
         self.update(Group(*parts))
 

@@ -1,0 +1,96 @@
+"""Shared pieces of the reliability suite (crash loop, faults, bad input, injection, PostgreSQL,
+concurrency, secrets): the API key every LLM test sends, the places their artifacts are left for
+the secrets sweep, and the PostgreSQL server the CI script starts."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+TEST_API_KEY = "sk-reliability-" + "7Q2f9XkL0pWz4VbN8rTj"
+"""The key the reliability tests hand to the app (OPENAI_API_KEY). It must never be stored anywhere."""
+
+ARTIFACTS: list[Path] = []
+"""Folders (homes, logs, exports) the tests leave behind; tests/test_secrets.py sweeps them."""
+
+PG_URL_FILE = Path("/tmp/interviewer-pg-url")
+"""Where .ci/postgres.sh writes the URL of the server it started."""
+
+
+def keep(path: Path) -> Path:
+    """Register a folder (or file) for the secrets sweep."""
+    ARTIFACTS.append(Path(path))
+    return Path(path)
+
+
+def llm_env(base_env: dict[str, str], base_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a CLI process that talks to the fake server with the test key."""
+    env = dict(base_env)
+    env.update(
+        OPENAI_BASE_URL=base_url,
+        OPENAI_API_KEY=TEST_API_KEY,
+        INTERVIEWER_MODEL="fake-model",
+        INTERVIEWER_GRADER_MODEL="fake-grader",
+        INTERVIEWER_ANALYST="offline",
+    )
+    env.update(extra)
+    return env
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+def pg_url() -> tuple[str | None, str]:
+    """The server's URL, or None and the reason there is none."""
+    url = os.environ.get("INTERVIEWER_TEST_PG_URL", "").strip()
+    if not url and PG_URL_FILE.exists():
+        url = PG_URL_FILE.read_text().strip()
+    if not url:
+        return None, (
+            "no PostgreSQL server: .ci/postgres.sh did not start one (no INTERVIEWER_TEST_PG_URL, "
+            f"no {PG_URL_FILE})"
+        )
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return None, "psycopg is not installed (pip install 'psycopg[binary]')"
+    try:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(_driver(url), connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any reason the server cannot be used is the skip reason
+        return None, f"PostgreSQL at {_hide(url)} is not reachable: {str(exc).splitlines()[0]}"
+    return _driver(url), ""
+
+
+def _driver(url: str) -> str:
+    """SQLAlchemy URL with the psycopg (3) driver."""
+    return re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql+psycopg://", url)
+
+
+def _hide(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+@contextmanager
+def pg_database(url: str):
+    """A fresh database of its own on the server (dropped afterwards); yields its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "itest_" + uuid.uuid4().hex[:12]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,0 +1,221 @@
+"""LLM faults beyond tests/test_llm_fake.py: a server that accepts connections and never answers (at
+the socket level), a burst of 429s longer than the retry budget through a whole headless run (and
+through grading), and, in every fault case, a stored transcript that is exactly what the user saw."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import tests.test_llm_fake as llm_fake
+from interviewer.backends.openai_backend import GradingError
+from interviewer.engine.events import EngineError, ReplyDelta, ReplyDone, ReplyStarted
+from interviewer.export import display_safe
+from interviewer.grading import grade_interview
+from tests.conftest import DATA, ROOT
+from tests.fakes.blackhole import Blackhole
+from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
+from tests.helpers import collect, play
+from tests.reliability import keep, llm_env
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+FAULTS_TRIED: Counter[str] = Counter()
+
+EXTRA_FAULTS = [
+    ("stall after two sentences",
+     [Behaviour(text="Good question. About 400 million accounts. And the rest comes later here.", stall_after_chunks=8,
+                stall_seconds=3)], {"idle_timeout": 0.5}, "stalled"),
+    ("disconnect after a sentence",
+     [Behaviour(text="Good question. About 400 million accounts. And then the connection drops.",
+                disconnect_after_chunks=7)], {}, "broke off"),
+    ("malformed after a sentence",
+     [Behaviour(text="Good question. About 400 million accounts. Then garbage arrives.", malformed_after_chunks=7)],
+     {}, "malformed"),
+    ("server error then stall", [Behaviour(status=500), Behaviour(text="Late. Very late.", stall_after_chunks=1,
+                                                                   stall_seconds=3)],
+     {"idle_timeout": 0.5, "max_retries": 1}, "stalled"),
+]
+ALL_FAULTS = [(name, behaviours, settings, message) for name, behaviours, settings, message, _ in llm_fake.FAULTS]
+ALL_FAULTS += EXTRA_FAULTS
+
+
+def replies_as_shown(events) -> list[str]:
+    """Concatenated ReplyDelta text of each reply, in order: exactly what the user saw."""
+    shown: list[str] = []
+    for event in events:
+        if isinstance(event, ReplyStarted):
+            shown.append("")
+        elif isinstance(event, ReplyDelta):
+            shown[-1] += event.text
+    return shown
+
+
+def assert_stored_is_shown(repo, interview_id: int, events) -> None:
+    shown = replies_as_shown(events)
+    stored = [t.text for t in repo.get_turns(interview_id) if t.role == "interviewer"]
+    assert stored == shown, "the stored transcript differs from what the user saw"
+    done = [e.text for e in events if isinstance(e, ReplyDone)]
+    assert done == shown, "a ReplyDone differs from its deltas"
+
+
+@pytest.mark.parametrize(("name", "behaviours", "settings", "message"), ALL_FAULTS, ids=[f[0] for f in ALL_FAULTS])
+async def test_every_fault_stores_exactly_what_the_user_saw(repo, name, behaviours, settings, message):
+    with FakeOpenAI() as fake:
+        backend = llm_fake.make_backend(fake, **settings)
+        session, events = await play(repo, [], backend=backend, end=False)
+        fake.push(*behaviours)
+        events += await collect(session.submit("How many users are there?"))
+        errors = [e for e in events if isinstance(e, EngineError)]
+        assert len(errors) == 1 and message in errors[0].message and "\n" not in errors[0].message
+        assert session.pending
+        events += await collect(session.respond())  # the retry works
+        events += await collect(session.submit("What is the latency budget?"))
+        events += await collect(session.end())
+    assert session.finished
+    assert_stored_is_shown(repo, session.interview_id, events)
+    turns = repo.get_turns(session.interview_id)
+    assert [t.complete for t in turns if t.role == "interviewer"].count(False) == 1
+    FAULTS_TRIED["session faults"] += 1
+
+
+async def test_a_server_that_accepts_and_never_answers(repo):
+    """At the socket level: the connection opens, the request goes out, nothing ever comes back."""
+    with Blackhole() as hole:
+        settings = dict(base_url=hole.base_url, connect_timeout=0.5, first_token_timeout=0.5, max_retries=1,
+                        grader_timeout=1.0)
+        backend = llm_fake.make_backend(FakeOpenAIStub(hole.base_url), **settings)
+        session, events = await play(repo, [], backend=backend, end=False)
+        started = time.monotonic()
+        events += await collect(session.submit("How many users are there?"))
+        waited = time.monotonic() - started
+        [error] = [e for e in events if isinstance(e, EngineError)]
+        assert "sent nothing within 1 s" in error.message and "\n" not in error.message
+        assert waited < 5, f"the reply hung for {waited:.1f} s"
+        assert hole.accepted, "the client did connect"
+        assert session.pending
+        events += await collect(session.end())  # ending needs no LLM: the closing line is the persona's
+        started = time.monotonic()
+        with pytest.raises(GradingError, match="no answer from the model within 1 s"):
+            await grade_interview(repo, session.interview_id, backend.grader())
+        assert time.monotonic() - started < 5
+    assert_stored_is_shown(repo, session.interview_id, events)
+    # The endpoint comes back: the stored interview is graded as it is.
+    with FakeOpenAI() as fake:
+        card = await grade_interview(repo, session.interview_id, llm_fake.make_backend(fake).grader())
+    assert card.overall >= 1.0
+    FAULTS_TRIED["accepts and never answers (session, grader)"] += 1
+
+
+class FakeOpenAIStub:
+    """Just enough of FakeOpenAI for make_backend: the URL."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+
+def _cli(args, env, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=timeout)
+
+
+def _shown_in_order(stdout: str, repo_turns: list[dict], name: str) -> None:
+    """Every stored interviewer turn appears, as stored, in what the headless run printed, in order."""
+    position = 0
+    for turn in repo_turns:
+        if turn["role"] != "interviewer":
+            continue
+        line = f"{name} [{turn['kind']}]: {display_safe(turn['text'])}\n"
+        found = stdout.find(line, position)
+        assert found >= 0, f"stored turn {turn['seq']} was not shown as stored: {line[:120]!r}"
+        position = found + len(line)
+
+
+def test_headless_run_against_a_server_that_never_answers(cli_env, tmp_path: Path):
+    keep(tmp_path)
+    with Blackhole() as hole:
+        env = llm_env(cli_env, hole.base_url, INTERVIEWER_CONNECT_TIMEOUT="0.5", INTERVIEWER_FIRST_TOKEN_TIMEOUT="0.5",
+                      INTERVIEWER_MAX_RETRIES="0")
+        started = time.monotonic()
+        result = _cli(["run", "--problem", "spam-filter", "--candidate", str(DATA / "spam-strong.txt"),
+                       "--backend", "openai"], env)
+        waited = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert waited < 30
+    [line] = result.stderr.strip().splitlines()
+    assert "sent nothing within 1 s" in line and "interviewer resume 1" in line and "Traceback" not in line
+    with FakeOpenAI() as fake:
+        resumed = _cli(["resume", "1", "--candidate", str(DATA / "spam-strong.txt"), "--json"],
+                       llm_env(cli_env, fake.base_url))
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data["status"] == "ended" and data["scorecard"]["overall"] >= 1.0
+    FAULTS_TRIED["accepts and never answers (headless run)"] += 1
+
+
+def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(cli_env, tmp_path: Path):
+    keep(tmp_path)
+    lines = [line for line in (DATA / "spam-strong.txt").read_text().splitlines() if line.strip()][:4]
+    script = tmp_path / "script.txt"
+    script.write_text("\n".join(lines) + "\n")
+    state = {"grading_429": False}
+
+    def responder(record: Recorded) -> Behaviour:
+        if record.structured and state["grading_429"]:
+            return Behaviour(status=429, headers={"Retry-After": "0"},
+                             error_body={"error": {"message": "Rate limit reached"}})
+        return default_responder(record)
+
+    # max_retries=2: one reply is 3 requests; a headless run tries a reply 3 times: 9 requests. 12 is more.
+    burst = 12
+    with FakeOpenAI(responder=responder) as fake:
+        fake.push(*[Behaviour(status=429, headers={"Retry-After": "0"},
+                              error_body={"error": {"message": "Rate limit reached"}})] * burst)
+        env = llm_env(cli_env, fake.base_url, INTERVIEWER_MAX_RETRIES="2", INTERVIEWER_BACKEND="openai")
+        first = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
+        assert first.returncode == 1, first.stdout + first.stderr
+        [message] = first.stderr.strip().splitlines()
+        assert "rate limiting" in message and "Everything so far is saved" in message
+        assert "interviewer resume 1" in message
+        assert len(fake.chat_requests(structured=False)) == 9
+        errors = [line for line in first.stdout.splitlines() if line.startswith("[error]")]
+        assert len(errors) == 3 and all("HTTP 429" in e and "rate limiting" in e for e in errors)
+        export = json.loads(_cli(["export", "1", "--format", "json"], env).stdout)
+        assert [t["text"] for t in export["turns"] if t["role"] == "candidate"] == lines[:1]
+        _shown_in_order(first.stdout, export["turns"], "Maya")
+
+        # The rest of the burst hits the resumed run's first reply; it recovers, then grading is rate limited.
+        first_seen = max(t["seq"] for t in export["turns"])
+        state["grading_429"] = True
+        rest = tmp_path / "rest.txt"
+        rest.write_text("\n".join(lines[1:]) + "\n")
+        second = _cli(["resume", "1", "--candidate", str(rest)], env)
+        assert second.returncode == 1, second.stdout + second.stderr
+        [message] = second.stderr.strip().splitlines()
+        assert message.startswith("interviewer: grading failed:") and "rate limiting" in message
+        export = json.loads(_cli(["export", "1", "--format", "json"], env).stdout)
+        assert export["status"] == "ended" and export["scorecard"] is None
+        assert [t["text"] for t in export["turns"] if t["role"] == "candidate"] == lines
+        _shown_in_order(second.stdout, [t for t in export["turns"] if t["seq"] > first_seen], "Maya")
+
+        # The limit lifts: resuming the ended, ungraded interview grades it.
+        state["grading_429"] = False
+        third = _cli(["resume", "1", "--candidate", str(script), "--json"], env)
+        assert third.returncode == 0, third.stderr
+        data = json.loads(third.stdout)
+        assert data["scorecard"]["overall"] >= 1.0 and data["unused_candidate_messages"] == len(lines)
+        assert data["turns"] == export["turns"]
+    FAULTS_TRIED["429 burst through a headless run and grading"] += 1
+
+
+def test_zz_report_faults():
+    print(f"\nLLM faults: {sum(FAULTS_TRIED.values())} fault scenarios passed ("
+          + ", ".join(f"{k}: {v}" for k, v in sorted(FAULTS_TRIED.items())) + "), "
+          f"of {len(ALL_FAULTS)} session faults ({len(llm_fake.FAULTS)} from test_llm_fake + {len(EXTRA_FAULTS)} more) "
+          "each checked for stored == shown")

@@ -434,3 +434,16 @@ async def test_a_server_without_json_schema_gets_a_schema_through_json_object(re
         formats = [r.body["response_format"]["type"] for r in server.chat_requests(structured=True)]
     assert formats == ["json_schema", "json_object", "json_object"]  # probed once, without retries
     assert first.overall == second.overall
+
+
+async def test_a_message_too_long_for_the_model_is_stored_whole_and_the_candidate_is_told(fake, repo):
+    from interviewer.engine.events import Notice
+
+    backend = make_backend(fake, context_window=4_096, max_reply_tokens=200)
+    paste = "I would use sender reputation features because they are hard to fake. " * 3_000
+    session, events = await play(repo, [paste], backend=backend, end=False, minutes=10**6)
+    [notice] = [e for e in events if isinstance(e, Notice)]
+    assert "the interviewer read its first" in notice.message
+    assert repo.get_turns(session.interview_id)[1].text == paste
+    assert repo.get_events(session.interview_id, "notice")
+    assert tokens.count_messages(fake.chat_requests(structured=False)[-1].messages) <= 4_096 - 200

@@ -13,7 +13,7 @@ from interviewer.backends.base import Backend
 from interviewer.config import Settings
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine.analyst import Analysis, Analyst, Lexicon, OfflineAnalyst, Question
-from interviewer.engine.events import Usage
+from interviewer.engine.events import Notice, Usage
 from interviewer.engine.moves import MoveKind
 from interviewer.engine.session import VoiceFailure
 from interviewer.engine.state import InterviewState
@@ -107,6 +107,9 @@ class LLMVoice(Voice):
             return
         messages, _ = self.messages(request)
         model = self._model(request.persona)
+        notice = _cut_notice(request, messages, model)
+        if notice:
+            yield notice
         temperature = request.persona.temperature if request.persona.temperature is not None else self.settings.temperature
         stats = StreamStats()
         pieces: list[str] = []
@@ -150,6 +153,20 @@ class LLMVoice(Voice):
             return None
         usage, self._last = self._usage(*self._last), None
         return usage
+
+
+def _cut_notice(request: VoiceRequest, messages: list[dict], model: str) -> Notice | None:
+    """Tell the candidate when their latest message was too long for the model to read whole."""
+    latest = next((text for role, text in reversed(request.history) if role == "candidate"), None)
+    sent = next((m["content"] for m in reversed(messages) if m["role"] == "user"), None)
+    if latest is None or sent is None or sent == latest:
+        return None
+    read = tokens.count_text(sent, model)
+    total = tokens.count_text(latest, model)
+    return Notice(
+        f"Your message is long ({total:,} tokens): the interviewer read its first {read:,} tokens, which is what "
+        "fits the model's context window. The whole message is stored."
+    )
 
 
 # ----------------------------------------------------------------------------- analyst

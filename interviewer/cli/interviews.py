@@ -14,7 +14,7 @@ from interviewer.backends import Backend, get_backend
 from interviewer.cli import EXIT_OK, CommandError
 from interviewer.content.loader import ContentLibrary
 from interviewer.engine.clock import ScriptedClock, WallClock
-from interviewer.engine.events import EngineError, EngineEvent, ReplyDelta, ReplyDone
+from interviewer.engine.events import EngineError, EngineEvent, Notice, ReplyDelta, ReplyDone
 from interviewer.engine.session import InterviewSession, SessionError
 from interviewer.export import display_safe, interview_json, interview_markdown, scorecard_markdown
 from interviewer.grading import grade_interview
@@ -79,6 +79,9 @@ class Printer:
             self.out.flush()
         elif isinstance(event, EngineError):
             self.out.write(f"\n[error] {display_safe(event.message)}\n")
+            self.out.flush()
+        elif isinstance(event, Notice):
+            self.out.write(f"\n[notice] {event.message}\n")
             self.out.flush()
 
 

@@ -139,6 +139,15 @@ class EngineError(EngineEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class Notice(EngineEvent):
+    """Something the candidate should know about this reply (their message was cut to fit, say)."""
+
+    type: ClassVar[str] = "notice"
+    stored: ClassVar[bool] = True
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class AnalystFallback(EngineEvent):
     """The LLM analyst failed for a turn; the offline analyst's reading stood."""
 

@@ -29,6 +29,7 @@ from interviewer.engine.events import (
     GuardTripped,
     InjectionDeflected,
     InterviewEnded,
+    Notice,
     PhaseChanged,
     ProbeAsked,
     Redirected,
@@ -400,6 +401,7 @@ class InterviewSession:
         tripped = None
         failure: VoiceFailure | None = None
         usage: Usage | None = None
+        notices: list[Notice] = []
         stream = self.voice.stream(request)
         try:
             async for chunk in stream:
@@ -407,6 +409,10 @@ class InterviewSession:
                     deep.start()
                 if isinstance(chunk, Usage):
                     usage = chunk
+                    continue
+                if isinstance(chunk, Notice):
+                    notices.append(chunk)
+                    yield chunk
                     continue
                 held += chunk
                 cut = _last_release_point(held)
@@ -454,7 +460,7 @@ class InterviewSession:
         if failure is not None:
             # Keep what streamed, marked incomplete; the state does not advance, so a retry redoes the turn.
             domain.append(EngineError(str(failure), failure.retryable))
-            turn = self._store_partial(released, kind, moves_json, domain)
+            turn = self._store_partial(released, kind, moves_json, [*notices, *domain])
             for event in domain:
                 yield event
             yield ReplyDone(turn.seq, released, kind, complete=False)
@@ -493,7 +499,8 @@ class InterviewSession:
             domain.append(PhaseChanged(state.phase, previous_phase))
         if state.phase == "ended":
             domain.append(InterviewEnded(decision.notes[0] if decision.notes else "ended"))
-        events = [NewEvent(e.type, e.payload()) for e in domain if e.stored]
+        # Notices were shown as they came; they are stored with the reply's other events.
+        events = [NewEvent(e.type, e.payload()) for e in [*notices, *domain] if e.stored]
 
         usage_json = None
         if usage is not None:

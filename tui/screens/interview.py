@@ -18,6 +18,7 @@ from interviewer.engine.events import (
     FactRevealed,
     GuardTripped,
     InterviewEnded,
+    Notice,
     ProbeAsked,
     Redirected,
     ReplyDelta,
@@ -332,6 +333,8 @@ class InterviewScreen(Screen):
                 self._reply.set_status(message, error=True)
             self._set_alert(message)
             self.notify(event.message, severity="error", timeout=8)
+        elif isinstance(event, Notice):
+            self.notify(event.message, timeout=12)
         elif isinstance(event, Usage):
             self.usage.add(self.context.backend.model, event.prompt_tokens, event.cached_tokens,
                            event.completion_tokens)

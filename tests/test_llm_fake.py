@@ -9,10 +9,9 @@ import sys
 
 import pytest
 
-from interviewer.backends.openai_backend import GradingError, LLMGrader, OpenAIBackend
+from interviewer.backends.openai_backend import GradingError, OpenAIBackend
 from interviewer.config import load_settings
-from interviewer.engine.events import AnalystFallback, EngineError, FactRevealed, GuardTripped, ReplyDone, Usage
-from interviewer.engine.session import InterviewSession
+from interviewer.engine.events import EngineError, FactRevealed, GuardTripped, ReplyDone, Usage
 from interviewer.grading import grade_interview
 from interviewer import tokens
 from tests.conftest import DATA, ROOT

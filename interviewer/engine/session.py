@@ -47,7 +47,7 @@ from interviewer.engine.state import InterviewState
 from interviewer.engine.voice import VoiceRequest, probe_text, render_move
 
 if TYPE_CHECKING:
-    from storage import NewEvent, Repository
+    from storage import Repository
 
 DEFAULT_MINUTES = 45.0
 

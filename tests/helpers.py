@@ -48,3 +48,32 @@ async def play(
 
 def interviewer_kinds(repo, interview_id: int) -> list[str]:
     return [t.kind for t in repo.get_turns(interview_id) if t.role == "interviewer"]
+
+
+def replies_as_shown(events) -> list[str]:
+    """The concatenated ReplyDelta text of each reply, in order: exactly what the user saw."""
+    from interviewer.engine.events import ReplyDelta, ReplyStarted
+
+    shown: list[str] = []
+    for event in events:
+        if isinstance(event, ReplyStarted):
+            shown.append("")
+        elif isinstance(event, ReplyDelta):
+            shown[-1] += event.text
+    return shown
+
+
+def schema_of(engine) -> dict:
+    """Tables with their columns, indexes, unique constraints and foreign keys, for comparing schemas."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    return {
+        table: (
+            sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)),
+            sorted(tuple(i["column_names"]) for i in inspector.get_indexes(table)),
+            sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+            sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in inspector.get_foreign_keys(table)),
+        )
+        for table in inspector.get_table_names()
+    }

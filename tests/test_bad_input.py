@@ -20,12 +20,12 @@ from interviewer.backends.openai_backend import OpenAIBackend
 from interviewer.config import load_settings
 from interviewer.content import ContentLibrary
 from interviewer.engine.clock import Clock
-from interviewer.engine.events import EngineError, ReplyDelta, ReplyDone, ReplyStarted
+from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.engine.session import EmptyMessage, InterviewSession
 from interviewer.export import interview_json, interview_markdown
 from tests.conftest import ROOT
 from tests.fakes.openai_server import FakeOpenAI
-from tests.helpers import collect
+from tests.helpers import collect, replies_as_shown
 from tests.reliability import TEST_API_KEY, keep
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -69,17 +69,6 @@ def _start(repo, backend) -> InterviewSession:
     )
 
 
-def _replies_as_shown(events) -> list[str]:
-    """The concatenated ReplyDelta text of each reply, in order: what the user saw."""
-    shown: list[str] = []
-    for event in events:
-        if isinstance(event, ReplyStarted):
-            shown.append("")
-        elif isinstance(event, ReplyDelta):
-            shown[-1] += event.text
-    return shown
-
-
 @pytest.mark.parametrize("backend_name", ["offline", "openai"])
 async def test_bad_input_is_stored_whole_and_never_crashes(repo, backend_name, monkeypatch):
     with FakeOpenAI() as fake:
@@ -111,7 +100,7 @@ async def test_bad_input_is_stored_whole_and_never_crashes(repo, backend_name, m
     candidate = [t.text for t in turns if t.role == "candidate"]
     expected = [m for text in BAD.values() for m in (text, "How many users are there?")]
     assert candidate == expected, "every message is stored byte for byte, empty ones are not stored"
-    assert [t.text for t in turns if t.role == "interviewer"] == _replies_as_shown(events)
+    assert [t.text for t in turns if t.role == "interviewer"] == replies_as_shown(events)
     exported = interview_json(repo, session.interview_id)
     assert [t["text"] for t in exported["turns"] if t["role"] == "candidate"] == expected
     assert json.loads(json.dumps(exported, ensure_ascii=False)) == exported

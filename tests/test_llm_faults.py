@@ -15,13 +15,13 @@ import pytest
 
 import tests.test_llm_fake as llm_fake
 from interviewer.backends.openai_backend import GradingError
-from interviewer.engine.events import EngineError, ReplyDelta, ReplyDone, ReplyStarted
+from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.export import display_safe
 from interviewer.grading import grade_interview
 from tests.conftest import DATA, ROOT
 from tests.fakes.blackhole import Blackhole
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
-from tests.helpers import collect, play
+from tests.helpers import collect, play, replies_as_shown
 from tests.reliability import keep, llm_env
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -44,17 +44,6 @@ EXTRA_FAULTS = [
 ]
 ALL_FAULTS = [(name, behaviours, settings, message) for name, behaviours, settings, message, _ in llm_fake.FAULTS]
 ALL_FAULTS += EXTRA_FAULTS
-
-
-def replies_as_shown(events) -> list[str]:
-    """Concatenated ReplyDelta text of each reply, in order: exactly what the user saw."""
-    shown: list[str] = []
-    for event in events:
-        if isinstance(event, ReplyStarted):
-            shown.append("")
-        elif isinstance(event, ReplyDelta):
-            shown[-1] += event.text
-    return shown
 
 
 def assert_stored_is_shown(repo, interview_id: int, events) -> None:

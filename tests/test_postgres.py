@@ -16,7 +16,9 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import text
+
+from tests.helpers import schema_of
 
 import tests.test_storage as storage_suite
 from storage import NewEvent, Repository
@@ -61,25 +63,12 @@ def test_storage_suite_on_postgresql(name, pg_repo):
     REPOSITORY_TESTS[name](pg_repo)
 
 
-def _schema(engine) -> dict:
-    inspector = inspect(engine)
-    return {
-        table: (
-            sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)),
-            sorted(tuple(i["column_names"]) for i in inspector.get_indexes(table)),
-            sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
-            sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in inspector.get_foreign_keys(table)),
-        )
-        for table in inspector.get_table_names()
-    }
-
-
 def _diff(engine) -> list:
     with engine.connect() as conn:
         return compare_metadata(MigrationContext.configure(conn), Base.metadata)
 
 
-def test_migrations_on_postgresql_both_paths_give_the_models_schema():
+def test_migrations_on_postgresql_both_paths_give_the_modelsschema_of():
     with pg_database(PG_URL) as alembic_url, pg_database(PG_URL) as fast_url:
         slow = create_db_engine(alembic_url)
         migrate(slow, use_alembic_on_empty=True)  # the Alembic scripts, from an empty database
@@ -88,8 +77,8 @@ def test_migrations_on_postgresql_both_paths_give_the_models_schema():
         try:
             assert current_revision(slow) == current_revision(fast) == HEAD_REVISION
             assert _diff(slow) == [] and _diff(fast) == []
-            assert _schema(slow) == _schema(fast)
-            assert set(_schema(fast)) >= {"interviews", "turns", "events", "scorecards", "annotations"}
+            assert schema_of(slow) == schema_of(fast)
+            assert set(schema_of(fast)) >= {"interviews", "turns", "events", "scorecards", "annotations"}
             migrate(slow)  # at head: nothing to do
             migrate(fast, use_alembic_on_empty=True)
         finally:

@@ -9,12 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from interviewer import paths
 from storage import NewEvent, NotFound, Repository
 from storage.db import HEAD_REVISION, MIGRATIONS_DIR, create_db_engine, migrate
 from storage.models import Base
+from tests.helpers import schema_of
 
 
 def test_head_revision_constant_matches_the_scripts():
@@ -45,19 +46,7 @@ def test_a_new_database_gets_the_same_schema_in_one_step(tmp_path: Path):
     migrate(slow, use_alembic_on_empty=True)
     assert _schema_diff(fast) == []
 
-    def describe(engine):
-        inspector = inspect(engine)
-        return {
-            table: (
-                sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)),
-                sorted(tuple(i["column_names"]) for i in inspector.get_indexes(table)),
-                sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
-                sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in inspector.get_foreign_keys(table)),
-            )
-            for table in inspector.get_table_names()
-        }
-
-    assert describe(fast) == describe(slow)
+    assert schema_of(fast) == schema_of(slow)
 
 
 def test_sqlite_lives_in_the_home_folder_with_wal_foreign_keys_and_busy_timeout(repo, interviewer_home: Path):

@@ -235,12 +235,6 @@ class Repository:
         with self.reading() as session:
             return list(session.scalars(select(Turn).where(Turn.interview_id == interview_id).order_by(Turn.seq)))
 
-    def last_turn(self, interview_id: int) -> Turn | None:
-        with self.reading() as session:
-            return session.scalar(
-                select(Turn).where(Turn.interview_id == interview_id).order_by(Turn.seq.desc()).limit(1)
-            )
-
     # ------------------------------------------------------------------ events
 
     def add_events(self, interview_id: int, events: list[NewEvent]) -> None:

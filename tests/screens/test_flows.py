@@ -308,3 +308,22 @@ async def test_grading_shows_progress_while_it_runs(app, repo, backend):
         await wait_for(pilot, lambda: isinstance(app.screen, BusyDialog))
         release.set()
         await wait_for(pilot, lambda: isinstance(app.screen, ScorecardScreen))
+
+
+async def test_a_long_interview_keeps_its_latest_turns_on_screen_and_shows_the_rest_on_demand(app, repo):
+    from tui.screens.interview import HISTORY_WINDOW
+
+    session, _ = await play(repo, [], end=False)
+    for index in range(60):
+        repo.add_turn(session.interview_id, "candidate", f"Point {index} about the data and the labels.")
+        repo.add_turn(session.interview_id, "interviewer", "Go on.", kind="acknowledge")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(InterviewScreen.resume(app.context, session.interview_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, InterviewScreen) and app.screen.query(".message"))
+        screen = app.screen
+        assert len(screen.query(".message")) == HISTORY_WINDOW
+        assert "81 earlier turn(s) not shown" in str(screen.query_one("#earlier").render())
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: len(screen.query(".message")) == 121)
+        assert [m.seq for m in screen.query(".message")] == list(range(1, 122))
+        assert not screen.query_one("#earlier").display

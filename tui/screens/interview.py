@@ -59,8 +59,8 @@ class InterviewScreen(Screen):
         self.usage: Totals = totals(t for t in context.repo.get_turns(session.interview_id))
         self._reply: LiveReply | None = None
         self._time_up_asked = False
-        self._earlier: list = []
-        self._pruned = 0
+        self._hidden = 0
+        """Turns of this interview not mounted in the chat (Ctrl+L mounts them)."""
         self._grading = False
 
     # ------------------------------------------------------------------ construction
@@ -107,8 +107,9 @@ class InterviewScreen(Screen):
         self.title = f"Interview {session.interview_id}: {session.problem.title}"
         self.sub_title = f"{session.persona.name}, {session.persona.role}"
         chat = self.query_one("#chat", VerticalScroll)
-        self._earlier = self.context.repo.get_turns(session.interview_id)
-        recent, self._earlier = self._earlier[-HISTORY_WINDOW:], self._earlier[:-HISTORY_WINDOW]
+        turns = self.context.repo.get_turns(session.interview_id)
+        recent = turns[-HISTORY_WINDOW:]
+        self._hidden = len(turns) - len(recent)
         await chat.mount(Static("", id="earlier"))
         await chat.mount_all([self._message_for(turn) for turn in recent])
         self._show_earlier_count()
@@ -273,31 +274,31 @@ class InterviewScreen(Screen):
         )
 
     def _show_earlier_count(self) -> None:
-        hidden = len(self._earlier) + self._pruned
         notice = self.query_one("#earlier", Static)
-        notice.display = hidden > 0
-        notice.update(Text(f"{hidden} earlier turn(s) not shown: Ctrl+L shows them; the replay has them all.",
+        notice.display = self._hidden > 0
+        notice.update(Text(f"{self._hidden} earlier turn(s) not shown: Ctrl+L shows them; the replay has them all.",
                            style="dim italic"))
 
     async def _prune(self) -> None:
         """Keep the chat to a bounded number of messages, so its layout cost stays flat as it grows."""
-        messages = list(self.query_one("#chat", VerticalScroll).query(".message"))
+        chat = self.query_one("#chat", VerticalScroll)
+        messages = list(chat.query(".message"))
         extra = len(messages) - HISTORY_WINDOW - HISTORY_SLACK
         if extra > 0:
-            for message in messages[: extra + HISTORY_SLACK]:
-                await message.remove()
-            self._pruned += extra + HISTORY_SLACK
+            await chat.remove_children(messages[: extra + HISTORY_SLACK])  # one layout, not one per message
+            self._hidden += extra + HISTORY_SLACK
             self._show_earlier_count()
 
     async def action_show_earlier(self) -> None:
         chat = self.query_one("#chat", VerticalScroll)
         turns = self.context.repo.get_turns(self.session.interview_id)
-        shown = {getattr(w, "seq", None) for w in chat.query(".message")}
-        missing = [turn for turn in turns if turn.seq not in shown and turn.seq < min(s for s in shown if s)]
+        shown = [w.seq for w in chat.query(".message") if getattr(w, "seq", None)]
+        first_shown = min(shown, default=len(turns) + 1)
+        missing = [turn for turn in turns if turn.seq < first_shown]
         if not missing:
             return
         await chat.mount_all([self._message_for(turn) for turn in missing], after=self.query_one("#earlier"))
-        self._earlier, self._pruned = [], 0
+        self._hidden = 0
         self._show_earlier_count()
 
     async def _settle(self, seq: int | None, text: str | None = None) -> None:

@@ -13,10 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from interviewer.stages import DIMENSION_IDS, STAGE_IDS, DimensionId, StageId
 
-ContentId = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
-]
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ContentId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """Lower-case letters, digits, ``-`` and ``_``; used in file names and on the command line."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]

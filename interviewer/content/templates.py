@@ -59,17 +59,19 @@ def persona_template(persona_id: str, path: str) -> str:
 
 
 class TemplateError(Exception):
-    pass
+    def __init__(self, message: str, *, bad_id: bool = False):
+        super().__init__(message)
+        self.bad_id = bad_id
 
 
 def write_persona_template(persona_id: str, folder: Path, *, force: bool = False) -> Path:
     """Write ``<folder>/<id>.toml`` from the template; it validates as written."""
     from interviewer.content.loader import load_file
-    from interviewer.content.models import Persona
+    from interviewer.content.models import ID_PATTERN, Persona
 
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", persona_id):
+    if not re.fullmatch(ID_PATTERN, persona_id):
         raise TemplateError(
-            f"'{persona_id}' is not a valid id: use lower-case letters, digits, - and _ (at most 64)"
+            f"'{persona_id}' is not a valid id: use lower-case letters, digits, - and _ (at most 64)", bad_id=True
         )
     target = folder / f"{persona_id}.toml"
     if target.exists() and not force:

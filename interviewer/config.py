@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from interviewer import paths
+from interviewer.errors import InvalidInput
 
 CONFIG_FILE = "config.toml"
 
@@ -23,7 +24,7 @@ def config_file() -> Path:
     return paths.config_dir() / CONFIG_FILE
 
 
-class ConfigError(Exception):
+class ConfigError(InvalidInput):
     """The settings file or an environment variable holds a bad value (the message names it)."""
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from interviewer.errors import InvalidInput
+
 MAX_SCRIPT_BYTES = 50_000_000
 
 
-class ScriptError(Exception):
+class ScriptError(InvalidInput):
     def __init__(self, path: Path | str, message: str, line: int | None = None):
         self.path = Path(path)
         self.line = line

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from interviewer import paths
+from interviewer.errors import InterviewerError
 
 if TYPE_CHECKING:
     import tiktoken
@@ -32,8 +33,8 @@ TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
 
 
-class TokenizerUnavailable(RuntimeError):
-    pass
+class TokenizerUnavailable(InterviewerError):
+    """The tokenizer's files cannot be found or read (the message says which)."""
 
 
 def encoding_name_for(model: str | None) -> str:

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import create_db_engine, migrate
+from storage.db import StorageError, create_db_engine, migrate
 from storage.models import Annotation, Event, Interview, Scorecard, Turn, utcnow
 
 
-class NotFound(LookupError):
+class NotFound(StorageError, LookupError):
+    """No row with that id (the message says which)."""
+
     def __str__(self) -> str:
         return self.args[0]
 
@@ -237,11 +239,16 @@ class Repository:
 
     # ------------------------------------------------------------------ events
 
-    def add_events(self, interview_id: int, events: list[NewEvent]) -> None:
+    def add_events(self, interview_id: int, events: list[NewEvent], *, state: dict[str, Any] | None = None) -> None:
+        """Store events (and, in the same transaction, replace the interview's state)."""
         with self.writing() as session:
             for item in events:
                 session.add(
                     Event(interview_id=interview_id, turn_seq=item.turn_seq, type=item.type, payload=item.payload)
+                )
+            if state is not None:
+                session.execute(
+                    update(Interview).where(Interview.id == interview_id).values(state=state, updated_at=utcnow())
                 )
 
     def get_events(self, interview_id: int, type: str | None = None) -> list[Event]:

@@ -27,7 +27,7 @@ from interviewer.backends import OfflineBackend
 from interviewer.backends.openai_backend import OpenAIBackend
 from interviewer.config import load_settings
 from interviewer.content import ContentLibrary
-from interviewer.engine.analyst import Lexicon
+from interviewer.understanding.lexicon import Lexicon
 from interviewer.engine.events import ReplyDone
 from interviewer.text import sentences
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from interviewer.backends.openai_backend import GradingError, OpenAIBackend
+from interviewer.backends.openai_backend import OpenAIBackend
+from interviewer.grading.base import GradingError
 from interviewer.config import load_settings
 from interviewer.engine.events import EngineError, FactRevealed, GuardTripped, ReplyDone, Usage
 from interviewer.grading import grade_interview

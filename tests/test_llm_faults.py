@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import tests.test_llm_fake as llm_fake
-from interviewer.backends.openai_backend import GradingError
+from interviewer.grading.base import GradingError
 from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.export import display_safe
 from interviewer.grading import grade_interview

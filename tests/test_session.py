@@ -19,7 +19,8 @@ from interviewer.engine.events import (
     ReplyDelta,
     ReplyDone,
 )
-from interviewer.engine.session import EmptyMessage, InterviewFinished, InterviewSession, ReplyPending, VoiceFailure
+from interviewer.engine.session import EmptyMessage, InterviewFinished, InterviewSession, ReplyPending
+from interviewer.engine.voice import VoiceFailure
 from interviewer.engine.voice import OfflineVoice, Voice, VoiceRequest
 from interviewer.paths import database_url
 from tests.helpers import collect, interviewer_kinds, play

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from interviewer.backends.base import Backend
+from interviewer.engine.backend import Backend
 from interviewer.backends.offline import OfflineBackend
 
 if TYPE_CHECKING:

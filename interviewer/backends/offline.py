@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from interviewer.backends.base import Backend
-from interviewer.engine.analyst import Analyst, Lexicon, OfflineAnalyst
+from interviewer.engine.analyst import Analyst, OfflineAnalyst
+from interviewer.engine.backend import Backend
 from interviewer.engine.voice import OfflineVoice, Voice
 from interviewer.grading.base import Grader
 from interviewer.grading.offline import OfflineGrader
+from interviewer.understanding.lexicon import Lexicon
 
 
 class OfflineBackend(Backend):

@@ -12,17 +12,22 @@ from collections.abc import Callable, Sequence
 
 from interviewer import __version__
 
+from interviewer.errors import EXIT_ERROR, EXIT_INVALID, InterviewerError
+
 EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_INVALID = 2
+__all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "CommandError", "main"]
 
 
-class CommandError(Exception):
-    """A failure to report as one line on stderr, with an exit code."""
+class CommandError(InterviewerError):
+    """A failure of a command to report as one line on stderr, with an exit code."""
 
     def __init__(self, message: str, code: int = EXIT_ERROR):
         super().__init__(message)
-        self.code = code
+        self.exit_code = code
+
+    @property
+    def code(self) -> int:
+        return self.exit_code
 
 
 def _positive_minutes(value: str) -> float:
@@ -173,28 +178,6 @@ def _resolve(handler: str, tui: TuiRunner | None) -> Callable[[argparse.Namespac
     return getattr(module, function)
 
 
-def _user_error(exc: Exception) -> tuple[str, int] | None:
-    """Errors that are the user's input or environment: one line, no traceback."""
-    # Imported here: by the time one of these is raised its module is loaded anyway.
-    from interviewer.content.loader import ContentError, ContentNotFound
-    from interviewer.engine.session import SessionError
-    from interviewer.script import ScriptError
-    from storage import NotFound, StorageError
-
-    if isinstance(exc, (ContentError, ScriptError)):
-        return str(exc), EXIT_INVALID
-    if isinstance(exc, (ContentNotFound, NotFound, StorageError, SessionError)):
-        return str(exc), EXIT_ERROR
-    for module, name, code in (
-        ("interviewer.config", "ConfigError", EXIT_INVALID),
-        ("interviewer.backends.openai_backend", "GradingError", EXIT_ERROR),
-    ):
-        loaded = sys.modules.get(module)
-        if loaded is not None and isinstance(exc, getattr(loaded, name)):
-            return str(exc), code
-    return None
-
-
 def main(argv: Sequence[str] | None = None, *, tui: TuiRunner | None = None) -> int:
     """Run a command. ``tui`` starts the full-screen app; the launcher in the ``tui`` package passes
     it in, so the engine never imports the UI."""
@@ -206,15 +189,16 @@ def main(argv: Sequence[str] | None = None, *, tui: TuiRunner | None = None) -> 
         args = parser.parse_args(["tui" if interactive else "chat", *(argv or [])])
     try:
         return _resolve(args.handler, tui)(args)
-    except CommandError as exc:
+    except InterviewerError as exc:
         print(f"interviewer: {exc}", file=sys.stderr)
-        return exc.code
+        return exc.exit_code
     except Exception as exc:
-        known = _user_error(exc)
-        if known is None:
+        from storage import StorageError  # a separate package with its own error base
+
+        if not isinstance(exc, StorageError):
             raise
-        print(f"interviewer: {known[0]}", file=sys.stderr)
-        return known[1]
+        print(f"interviewer: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("\ninterviewer: interrupted; everything you sent is saved", file=sys.stderr)
         return 130

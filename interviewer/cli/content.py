@@ -127,8 +127,7 @@ def new_persona(args: argparse.Namespace) -> int:
     try:
         target = write_persona_template(args.id, paths.user_content_dir("personas"), force=args.force)
     except TemplateError as exc:
-        code = EXIT_INVALID if exc.bad_id else 1
-        raise CommandError(str(exc), code) from None
+        raise CommandError(str(exc), exc.exit_code) from None
     print(f"Wrote {target}")
     print(f"Edit it, check it with `interviewer personas validate {target}`, and use it with --persona {args.id}.")
     return EXIT_OK

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from interviewer import paths
+from interviewer.errors import InterviewerError, InvalidInput
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
 
 M = TypeVar("M", bound=BaseModel)
@@ -23,7 +24,7 @@ MAX_FILE_BYTES = 2_000_000
 """Content files are hand-written; anything larger is a mistake, not a spec."""
 
 
-class ContentError(Exception):
+class ContentError(InvalidInput):
     """A content file that cannot be used, described in one line."""
 
     def __init__(self, path: Path | str, message: str, *, field: str | None = None, line: int | None = None):
@@ -39,7 +40,7 @@ class ContentError(Exception):
         return f"{where}: {what}{self.message}"
 
 
-class ContentNotFound(LookupError):
+class ContentNotFound(InterviewerError, LookupError):
     def __init__(self, kind: str, content_id: str, known: list[str]):
         self.kind = kind
         self.content_id = content_id

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from interviewer.errors import EXIT_INVALID, InterviewerError
+
 PERSONA_TEMPLATE = '''\
 # A new interviewer persona. Edit anything below, then check it with:
 #     interviewer personas validate {path}
@@ -58,10 +60,12 @@ def persona_template(persona_id: str, path: str) -> str:
     return PERSONA_TEMPLATE.format(id=persona_id, path=path)
 
 
-class TemplateError(Exception):
+class TemplateError(InterviewerError):
     def __init__(self, message: str, *, bad_id: bool = False):
         super().__init__(message)
         self.bad_id = bad_id
+        if bad_id:
+            self.exit_code = EXIT_INVALID
 
 
 def write_persona_template(persona_id: str, folder: Path, *, force: bool = False) -> Path:

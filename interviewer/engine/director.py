@@ -3,6 +3,9 @@
 It is the same for every backend. Given the state (already updated with the analyst's
 reading of the candidate's turn), the analysis, the persona's settings, the problem and the
 clock, it returns a :class:`Decision`. :func:`apply` then records the decision in the state.
+
+The director is the only code that changes an :class:`InterviewState`: the session hands it
+the analysts' readings, the time spent and what the guard let through, and stores the result.
 """
 
 from __future__ import annotations
@@ -49,6 +52,19 @@ class Clockface:
 def steer_at(persona: Persona) -> float:
     """When skipped stages start being steered to: earlier for stricter interviewers."""
     return round(0.65 - 0.35 * persona.strictness, 3)
+
+
+def spend_time(state: InterviewState, seconds: float) -> None:
+    """A turn took this much interview time."""
+    state.elapsed_seconds += seconds
+
+
+def confirm_asked(state: InterviewState, facts: list[str]) -> None:
+    """Facts the reply stated because the concurrent reading confirmed the candidate asked for them."""
+    for fact in facts:
+        state.facts_revealed.append(fact)
+        if fact not in state.facts_asked:
+            state.facts_asked.append(fact)
 
 
 def merge_analysis(state: InterviewState, analysis: Analysis) -> dict[str, tuple[int, int]]:

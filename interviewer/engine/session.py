@@ -1,61 +1,52 @@
 """The dialog loop: one interview, as an async stream of events.
 
-One turn, as data flows::
+One turn, as a pipeline of named steps::
 
-    candidate text -> storage (committed) -> analyst -> director -> voice -> guard -> storage
+    store the candidate turn -> read it (analyst) -> decide (director) -> render and guard (GuardedReply)
+    -> derive events (reply_events) -> commit once
 
-The candidate's message is committed before anything else happens; the reply, the events it
-caused and the new state are committed together in one transaction when the reply is done.
+The candidate's message is committed before anything else happens; the reply, the events it caused and
+the new state are committed together in one transaction when the reply is done. Database work runs on
+a worker thread, so a host's event loop (the TUI's) never waits on a lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from interviewer.backends.base import Backend
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine import director
-from interviewer.engine.analyst import Analysis, Lexicon
+from interviewer.engine.analyst import Analysis
+from interviewer.engine.backend import Backend
 from interviewer.engine.clock import Clock, WallClock
 from interviewer.engine.events import (
     AnalystFallback,
     CandidateTurnStored,
-    EngineError,
     EngineEvent,
-    FactRevealed,
-    GuardTripped,
-    InjectionDeflected,
-    InterviewEnded,
-    Notice,
-    PhaseChanged,
-    ProbeAsked,
-    Redirected,
-    ReplyDelta,
-    ReplyDone,
     ReplyCancelled,
+    ReplyDone,
     ReplyStarted,
     StageCovered,
-    Usage,
-    WhatIfInjected,
 )
 from interviewer.engine.guard import Guard
 from interviewer.engine.moves import Decision, Move, MoveKind
+from interviewer.engine.outcome import ReplyOutcome, TurnContext, reply_events
+from interviewer.engine.reading import ConcurrentReading
+from interviewer.engine.reply import GuardedReply
 from interviewer.engine.state import InterviewState
+from interviewer.engine.turnlog import CANDIDATE, INTERVIEWER, LoggedTurn, TurnLog
 from interviewer.engine.voice import VoiceRequest, probe_text, render_move
+from interviewer.errors import InterviewerError
+from interviewer.understanding.lexicon import Lexicon
 
 if TYPE_CHECKING:
-    from storage import Repository
-
-DEFAULT_MINUTES = 45.0
-
-# Text is released to the reader a sentence at a time so the guard can stop a leak before it shows.
-_RELEASE_POINT = re.compile(r"[.!?:;]['\")\]]*\s+|\n")
+    from storage import NewEvent, Repository
 
 
-class SessionError(Exception):
+class SessionError(InterviewerError):
     """A request the interview cannot take in its current state (the message says why)."""
 
 
@@ -71,12 +62,23 @@ class ReplyPending(SessionError):
     pass
 
 
-class VoiceFailure(Exception):
-    """Raised by a voice when the reply cannot be produced; ``partial`` is what streamed before."""
+MINUTES_PER_EXCHANGE = 2.5
+"""Rough length of one exchange, to speak of a turn limit in minutes."""
 
-    def __init__(self, message: str, *, retryable: bool = True):
-        super().__init__(message)
-        self.retryable = retryable
+
+@dataclass
+class _Turn:
+    """One reply in the making: the director's decision, the working state it leads to, and its grounds."""
+
+    decision: Decision
+    state: InterviewState
+    """A working copy; it becomes the session's state when the reply is committed."""
+    analysis: Analysis | None = None
+    changes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    reading: ConcurrentReading | None = None
+    candidate_seq: int | None = None
+    deferred: bool = False
+    """The concurrent reading was still out when the reply was done: fold it in before the next turn."""
 
 
 class InterviewSession:
@@ -92,10 +94,7 @@ class InterviewSession:
         state: InterviewState,
         budget_minutes: float,
         max_turns: int | None,
-        history: list[tuple[str, str]],
-        last_turn: tuple[str, bool] | None,
-        notes: dict[int, str] | None = None,
-        last_candidate_seq: int | None = None,
+        log: TurnLog | None = None,
         clock: Clock | None = None,
     ):
         self.repo = repo
@@ -107,17 +106,14 @@ class InterviewSession:
         self.state = state
         self.budget_minutes = budget_minutes
         self.max_turns = max_turns
-        self.history = history
-        self.notes: dict[int, str] = dict(notes or {})
-        self._last_candidate_seq = last_candidate_seq
-        self._deferred: tuple[_DeepReading, int] | None = None
-        self._last_turn = last_turn  # (role, complete) of the newest stored turn
+        self.log = log or TurnLog()
         self.clock = clock or WallClock()
         self.lexicon = Lexicon(problem, rubric)
         self.analyst = backend.analyst(self.lexicon)
         self.deep_analyst = backend.deep_analyst(self.lexicon)
         self.voice = backend.voice()
         self.guard = Guard(problem, persona, rubric, system_prompt=self.voice.instructions(persona))
+        self._deferred: tuple[ConcurrentReading, int] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -130,7 +126,7 @@ class InterviewSession:
         persona: Persona,
         rubric: Rubric,
         backend: Backend,
-        minutes: float = DEFAULT_MINUTES,
+        minutes: float,
         max_turns: int | None = None,
         clock: Clock | None = None,
     ) -> "InterviewSession":
@@ -151,28 +147,16 @@ class InterviewSession:
             state=state.to_json(),
         )
         return cls(
-            repo,
-            row.id,
-            problem=problem,
-            persona=persona,
-            rubric=rubric,
-            backend=backend,
-            state=state,
-            budget_minutes=minutes,
-            max_turns=max_turns,
-            history=[],
-            last_turn=None,
-            clock=clock,
-        )
+            repo, row.id, problem=problem, persona=persona, rubric=rubric, backend=backend, state=state,
+            budget_minutes=minutes, max_turns=max_turns, clock=clock,
+        )  # fmt: skip
 
     @classmethod
-    def load(cls, repo: "Repository", interview_id: int, backend: Backend, clock: Clock | None = None) -> "InterviewSession":
-        """Rebuild a stored interview to continue it, from its snapshots and its last state."""
+    def load(
+        cls, repo: "Repository", interview_id: int, backend: Backend, clock: Clock | None = None
+    ) -> "InterviewSession":
+        """Rebuild a stored interview to continue it, from its snapshots, its turns and its last state."""
         row = repo.get_interview(interview_id)
-        turns = repo.get_turns(interview_id)
-        last = (turns[-1].role, turns[-1].complete) if turns else None
-        complete = [t for t in turns if t.complete]
-        notes = {i: t.meta["note"] for i, t in enumerate(complete) if t.meta and t.meta.get("note")}
         return cls(
             repo,
             interview_id,
@@ -183,10 +167,7 @@ class InterviewSession:
             state=InterviewState.from_json(row.state),
             budget_minutes=row.budget_minutes,
             max_turns=row.max_turns,
-            history=[(t.role, t.text) for t in complete],
-            notes=notes,
-            last_turn=last,
-            last_candidate_seq=max((t.seq for t in turns if t.role == "candidate"), default=None),
+            log=TurnLog.from_rows(repo.get_turns(interview_id)),
             clock=clock,
         )
 
@@ -198,15 +179,12 @@ class InterviewSession:
 
     @property
     def opened(self) -> bool:
-        return self._last_turn is not None
+        return self.log.opened
 
     @property
     def pending(self) -> bool:
         """The newest candidate message has no (complete) reply yet: :meth:`respond` produces it."""
-        if self._last_turn is None:
-            return False
-        role, complete = self._last_turn
-        return role == "candidate" or not complete
+        return self.log.pending
 
     def clockface(self, state: InterviewState | None = None) -> director.Clockface:
         state = state or self.state
@@ -223,10 +201,8 @@ class InterviewSession:
         return self.state.elapsed_seconds + self.clock.running()
 
     def last_candidate_text(self) -> str | None:
-        for role, text in reversed(self.history):
-            if role == "candidate":
-                return text
-        return None
+        last = self.log.last_candidate()
+        return last.text if last is not None else None
 
     # ------------------------------------------------------------------ the loop
 
@@ -234,7 +210,7 @@ class InterviewSession:
         """The interviewer's opening: the public prompt only."""
         if self.opened:
             return
-        async for event in self._reply(director.opening(), self.state.model_copy(deep=True), None, {}):
+        async for event in self._reply(_Turn(director.opening(), self.state.model_copy(deep=True))):
             yield event
 
     async def submit(self, text: str) -> AsyncIterator[EngineEvent]:
@@ -248,18 +224,15 @@ class InterviewSession:
         if not self.opened:
             async for event in self.open():
                 yield event
-        self.state.elapsed_seconds += self.clock.lap(text, "candidate")
-        turn = self.repo.add_turn(
-            self.interview_id,
-            "candidate",
-            text,
-            elapsed_seconds=self.state.elapsed_seconds,
-            state=self.state.to_json(),
-        )
-        self.history.append(("candidate", text))
-        self._last_turn = ("candidate", True)
-        self._last_candidate_seq = turn.seq
-        yield CandidateTurnStored(turn.seq, text)
+        state = self.state.model_copy(deep=True)
+        director.spend_time(state, self.clock.lap(text, CANDIDATE))
+        row = await asyncio.to_thread(
+            self.repo.add_turn, self.interview_id, CANDIDATE, text,
+            elapsed_seconds=state.elapsed_seconds, state=state.to_json(),
+        )  # fmt: skip
+        self.state = state
+        self.log.append(LoggedTurn(row.seq, CANDIDATE, text))
+        yield CandidateTurnStored(row.seq, text)
         async for event in self.respond():
             yield event
 
@@ -268,24 +241,13 @@ class InterviewSession:
         if self.finished or not self.pending:
             return
         await self._fold_deferred()
-        text = self.last_candidate_text() or ""
-        candidate_seq = self._candidate_seq()
-        state = self.state.model_copy(deep=True)
-        analysis = await self.analyst.analyze(text, state)
-        deep = None
-        if self.deep_analyst is not None and not analysis.injection:
-            # Runs while the reply streams (started once the reply's request is out, so it never delays
-            # it); the reply waits for it only when the guard needs its word.
-            reader, snapshot = self.deep_analyst, state.model_copy(deep=True)
-            deep = _DeepReading(lambda: reader.analyze(text, snapshot))
-        changes = director.merge_analysis(state, analysis)
-        decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
+        turn = await self._read_and_decide()
         try:
-            async for event in self._reply(decision, state, analysis, changes, candidate_seq=candidate_seq, deep=deep):
+            async for event in self._reply(turn):
                 yield event
         finally:
-            if deep is not None and (self._deferred is None or self._deferred[0] is not deep):
-                deep.cancel()
+            if turn.reading is not None and not turn.deferred:
+                turn.reading.cancel()
 
     async def end(self, reason: str = "candidate ended the interview") -> AsyncIterator[EngineEvent]:
         """Close the interview now (the candidate ended it, or the time ran out)."""
@@ -295,290 +257,197 @@ class InterviewSession:
             async for event in self.open():
                 yield event
         await self._fold_deferred()
-        async for event in self._reply(director.closing(reason), self.state.model_copy(deep=True), None, {}):
+        async for event in self._reply(_Turn(director.closing(reason), self.state.model_copy(deep=True))):
             yield event
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ the steps of a turn
 
-    def _candidate_seq(self) -> int | None:
-        return self._last_candidate_seq
+    async def _read_and_decide(self) -> _Turn:
+        """Read the newest candidate message (and start the concurrent reading), then let the director decide."""
+        last = self.log.last_candidate()
+        text = last.text if last is not None else ""
+        state = self.state.model_copy(deep=True)
+        analysis = await self.analyst.analyze(text, state)
+        reading = None
+        if self.deep_analyst is not None and not analysis.injection:
+            reader, snapshot = self.deep_analyst, state.model_copy(deep=True)
+            reading = ConcurrentReading(lambda: reader.analyze(text, snapshot))
+        changes = director.merge_analysis(state, analysis)
+        decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
+        return _Turn(decision, state, analysis, changes, reading, last.seq if last is not None else None)
 
-    async def _fold_deferred(self) -> None:
-        """Fold in the concurrent analyst's reading of the previous turn, if it finished after its reply."""
-        if self._deferred is None:
-            return
-        from storage import NewEvent
+    async def _reply(self, turn: _Turn) -> AsyncIterator[EngineEvent]:
+        state, decision = turn.state, turn.decision
+        previous_phase, previously_revealed = state.phase, frozenset(state.facts_revealed)
+        director.apply(state, decision, self.persona, turn.analysis)
+        yield ReplyStarted(decision.kind.value, [move.to_json() for move in decision.moves])
+        request = self._voice_request(turn)
+        guarded = self._guarded(request, turn)
+        shown = guarded.stream()
+        try:
+            async for event in shown:
+                yield event
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stopped by the user (Esc) or the consumer: keep what was shown, marked incomplete.
+            await self._store_partial(turn, guarded.outcome.text, [ReplyCancelled()])
+            raise
+        finally:
+            await shown.aclose()
+        outcome = guarded.outcome
+        analyst_failure = await self._settle_reading(turn, outcome)
+        context = TurnContext(
+            previously_revealed, previous_phase, state.phase, turn.changes,
+            injection=(self.last_candidate_text() or "") if turn.analysis and turn.analysis.injection else None,
+            analyst_failure=analyst_failure,
+        )  # fmt: skip
+        events = reply_events(decision, outcome, context)
+        if outcome.failure is not None:
+            # Keep what streamed, marked incomplete; the state does not advance, so a retry redoes the turn.
+            seq = await self._store_partial(turn, outcome.text, [*outcome.notices, *events])
+        else:
+            seq = await self._commit(turn, request, outcome, events)
+        for event in events:
+            yield event
+        if outcome.failure is None and outcome.usage is not None:
+            yield outcome.usage
+        yield ReplyDone(seq, outcome.text, decision.kind.value, complete=outcome.failure is None)
 
-        deep, turn_seq = self._deferred
-        self._deferred = None
-        reading = await deep.get()
-        if reading is None:
-            event = AnalystFallback(deep.error or "the analyst gave no answer")
-            self.repo.add_events(self.interview_id, [NewEvent(event.type, event.payload(), turn_seq)])
-            return
-        changes = director.merge_judged(self.state, reading)
-        if changes:
-            events = [NewEvent(StageCovered.type, StageCovered(s, a, b).payload(), turn_seq) for s, (b, a) in changes.items()]
-            self.repo.add_events(self.interview_id, events)
-            self.repo.set_state(self.interview_id, self.state.to_json())
-
-    def _store_partial(self, text: str, kind: str, moves_json: list, events: list[EngineEvent]):
-        """An interrupted reply: stored as shown, marked incomplete; the state stays where it was."""
-        from storage import NewEvent
-
-        turn = self.repo.add_turn(
-            self.interview_id,
-            "interviewer",
-            text,
-            kind=kind,
-            complete=False,
-            moves=moves_json,
-            elapsed_seconds=self.state.elapsed_seconds,
-            events=[NewEvent(e.type, e.payload()) for e in events if e.stored],
+    def _voice_request(self, turn: _Turn) -> VoiceRequest:
+        history = self.log.history()
+        request = VoiceRequest(
+            persona=self.persona,
+            problem=self.problem,
+            moves=turn.decision.moves,
+            state=turn.state,
+            seq=len(history) + 1,
+            minutes_left=_minutes_left(self.clockface(turn.state)),
+            budget_minutes=self.budget_minutes,
+            history=history,
+            notes=self.log.notes(),
         )
-        self._last_turn = ("interviewer", False)
-        return turn
+        request.note = self.voice.director_note(request)
+        return request
 
-    def _sanctioned_text(self, moves: tuple[Move, ...]) -> str:
+    def _guarded(self, request: VoiceRequest, turn: _Turn) -> GuardedReply:
+        return GuardedReply(
+            self.voice,
+            self.guard,
+            request,
+            allowed=set(turn.state.facts_revealed),
+            sanctioned=self._sanctioned_text(request),
+            deflection=render_move(request, Move(MoveKind.DEFLECT)),
+            reading=turn.reading,
+        )
+
+    def _sanctioned_text(self, request: VoiceRequest) -> str:
         """Text this reply may legitimately draw figures from: the conversation and its own material."""
-        parts = [self.problem.prompt, *(text for _, text in self.history)]
-        for move in moves:
+        parts = [self.problem.prompt, *(text for _, text in request.history)]
+        for move in request.moves:
             if move.kind in (MoveKind.PROBE, MoveKind.REDIRECT):
                 parts.append(probe_text(self.problem, move.probe, move.stage))
             elif move.kind is MoveKind.WHAT_IF and move.what_if:
                 parts.append(self.problem.what_if(move.what_if).text)
         return "\n".join(parts)
 
-    async def _reply(
-        self,
-        decision: Decision,
-        state: InterviewState,
-        analysis: Analysis | None,
-        changes: dict[str, tuple[int, int]],
-        *,
-        candidate_seq: int | None = None,
-        deep: "_DeepReading | None" = None,
-    ) -> AsyncIterator[EngineEvent]:
-        from storage import NewEvent
-
-        previous_phase = state.phase
-        previously_revealed = set(state.facts_revealed)
-        director.apply(state, decision, self.persona, analysis)
-        kind = decision.kind.value
-        moves_json = [m.to_json() for m in decision.moves]
-        yield ReplyStarted(kind, moves_json)
-
-        clockface = self.clockface(state)
-        request = VoiceRequest(
-            persona=self.persona,
-            problem=self.problem,
-            moves=decision.moves,
-            state=state,
-            seq=len(self.history) + 1,
-            minutes_left=_minutes_left(clockface),
-            budget_minutes=self.budget_minutes,
-            history=list(self.history),
-            notes=dict(self.notes),
-        )
-        request.note = self.voice.director_note(request)
-        allowed = set(state.facts_revealed)
-        asked_late: list[str] = []  # facts the concurrent analyst confirmed the candidate asked for
-
-        async def confirmed(verdict) -> bool:
-            if verdict.fact is None or deep is None:
-                return False
-            reading = await deep.get()
-            if reading is not None and verdict.fact in reading.facts_asked and verdict.fact not in allowed:
-                allowed.add(verdict.fact)
-                asked_late.append(verdict.fact)
-                return True
-            return False
-
-        sanctioned = self._sanctioned_text(decision.moves)
-        known = self.guard.known_figures(sanctioned)
-        released = ""
-        held = ""
-        tripped = None
-        failure: VoiceFailure | None = None
-        usage: Usage | None = None
-        notices: list[Notice] = []
-        stream = self.voice.stream(request)
-        try:
-            async for chunk in stream:
-                if deep is not None:
-                    deep.start()
-                if isinstance(chunk, Usage):
-                    usage = chunk
-                    continue
-                if isinstance(chunk, Notice):
-                    notices.append(chunk)
-                    yield chunk
-                    continue
-                held += chunk
-                cut = _last_release_point(held)
-                if cut:
-                    piece, held = held[:cut], held[cut:]
-                    verdict = self.guard.check(released + piece, allowed, sanctioned, known)
-                    while not verdict.ok and await confirmed(verdict):
-                        verdict = self.guard.check(released + piece, allowed, sanctioned, known)
-                    if not verdict.ok:
-                        tripped = verdict
-                        break
-                    released += piece
-                    yield ReplyDelta(piece)
-            if tripped is None and held:
-                verdict = self.guard.check(released + held, allowed, sanctioned, known)
-                while not verdict.ok and await confirmed(verdict):
-                    verdict = self.guard.check(released + held, allowed, sanctioned, known)
-                if verdict.ok:
-                    released += held
-                    yield ReplyDelta(held)
-                else:
-                    tripped = verdict
-        except VoiceFailure as exc:
-            failure = exc
-            if held and tripped is None and self.guard.check(released + held, allowed, sanctioned, known).ok:
-                released += held  # the partial reply is kept and shown, marked incomplete
-                yield ReplyDelta(held)
-        except (asyncio.CancelledError, GeneratorExit):
-            # Stopped by the user (Esc) or the consumer: keep what was shown, marked incomplete.
-            self._store_partial(released, kind, moves_json, [ReplyCancelled()])
-            raise
-        finally:
-            await _aclose(stream)
-        if usage is None:
-            usage = self.voice.unfinished_usage()  # type: ignore[assignment]
-
-        domain: list[EngineEvent] = []
-        if tripped is not None:
-            deflection = render_move(request, Move(MoveKind.DEFLECT))
-            addition = ("\n\n" if released else "") + deflection
-            released += addition
-            yield ReplyDelta(addition)
-            domain.append(GuardTripped(tripped.reason, tripped.fact))
-
-        if failure is not None:
-            # Keep what streamed, marked incomplete; the state does not advance, so a retry redoes the turn.
-            domain.append(EngineError(str(failure), failure.retryable))
-            turn = self._store_partial(released, kind, moves_json, [*notices, *domain])
-            for event in domain:
-                yield event
-            yield ReplyDone(turn.seq, released, kind, complete=False)
-            return
-
-        state.elapsed_seconds += self.clock.lap(released, "interviewer")
-        if deep is not None and deep.settled:
-            reading = await deep.get()
-            if reading is None:
-                domain.append(AnalystFallback(deep.error or "the analyst gave no answer"))
+    async def _settle_reading(self, turn: _Turn, outcome: ReplyOutcome) -> str | None:
+        """Count the reply's time and fold in what the concurrent reading found, if it is in (else defer it).
+        Returns why the analyst failed, if it did. A failed reply changes nothing."""
+        if outcome.failure is not None:
+            return None
+        director.spend_time(turn.state, self.clock.lap(outcome.text, INTERVIEWER))
+        failure = None
+        reading = turn.reading
+        if reading is not None and reading.settled:
+            result = await reading.get()
+            if result is None:
+                failure = reading.error or "the analyst gave no answer"
             else:
-                for stage, (before, after) in director.merge_judged(state, reading).items():
-                    changes[stage] = (changes.get(stage, (before, after))[0], after)
-        elif deep is not None:
-            # Still thinking: the reply is committed now, and its reading is folded in before the next turn.
-            deep.start()
-            self._deferred = (deep, len(self.history) + 1)
-        for fact in asked_late:
-            state.facts_revealed.append(fact)
-            if fact not in state.facts_asked:
-                state.facts_asked.append(fact)
-            domain.append(FactRevealed(fact, asked=True))
-        for move in decision.moves:
-            if move.kind is MoveKind.ANSWER:
-                domain += [FactRevealed(f, asked=True) for f in move.facts if f not in previously_revealed]
-            elif move.kind is MoveKind.PROBE and move.stage:
-                domain.append(ProbeAsked(move.stage, move.probe))
-            elif move.kind is MoveKind.REDIRECT and move.stage:
-                domain.append(Redirected(move.stage))
-            elif move.kind is MoveKind.WHAT_IF and move.what_if:
-                domain.append(WhatIfInjected(move.what_if))
-            elif move.kind is MoveKind.DEFLECT and analysis is not None and analysis.injection:
-                domain.append(InjectionDeflected((self.last_candidate_text() or "")[:200]))
-        domain += [StageCovered(stage, after, before) for stage, (before, after) in changes.items()]
-        if state.phase != previous_phase:
-            domain.append(PhaseChanged(state.phase, previous_phase))
-        if state.phase == "ended":
-            domain.append(InterviewEnded(decision.notes[0] if decision.notes else "ended"))
-        # Notices were shown as they came; they are stored with the reply's other events.
-        events = [NewEvent(e.type, e.payload()) for e in [*notices, *domain] if e.stored]
+                for stage, (before, after) in director.merge_judged(turn.state, result).items():
+                    turn.changes[stage] = (turn.changes.get(stage, (before, after))[0], after)
+        elif reading is not None:
+            reading.start()  # still thinking: the reply is committed now, the reading folded in later
+            turn.deferred = True
+        director.confirm_asked(turn.state, outcome.asked_late)
+        return failure
 
-        usage_json = None
-        if usage is not None:
-            usage_json = {k: v for k, v in usage.payload().items() if v is not None}
-            usage_json["model"] = self.backend.model
-        meta: dict = {"director": list(decision.notes)}
+    async def _commit(self, turn: _Turn, request: VoiceRequest, outcome: ReplyOutcome, events: list[EngineEvent]) -> int:
+        """Store the reply, its events and the new state in one transaction; then the session moves on."""
+        state, decision = turn.state, turn.decision
+        meta: dict[str, Any] = {"director": list(decision.notes)}
         if request.note:
             meta["note"] = request.note
-        if tripped is not None:
-            meta["guarded"] = tripped.reason
-        turn = self.repo.add_turn(
+        if outcome.tripped is not None:
+            meta["guarded"] = outcome.tripped.reason
+        analysis = turn.analysis
+        row = await asyncio.to_thread(
+            self.repo.add_turn,
             self.interview_id,
-            "interviewer",
-            released,
-            kind=kind,
-            moves=moves_json,
+            INTERVIEWER,
+            outcome.text,
+            kind=decision.kind.value,
+            moves=[move.to_json() for move in decision.moves],
             meta=meta,
-            usage=usage_json,
+            usage=self._usage_json(outcome),
             elapsed_seconds=state.elapsed_seconds,
             state=state.to_json(),
             status="ended" if state.phase == "ended" else None,
-            events=events,
-            set_meta={candidate_seq: {"analysis": analysis.to_json()}} if candidate_seq and analysis else None,
+            events=_stored([*outcome.notices, *events]),
+            set_meta={turn.candidate_seq: {"analysis": analysis.to_json()}} if turn.candidate_seq and analysis else None,
         )
         self.state = state
-        if request.note:
-            self.notes[len(self.history)] = request.note
-        self.history.append(("interviewer", released))
-        self._last_turn = ("interviewer", True)
-        for event in domain:
-            yield event
-        if usage is not None:
-            yield usage
-        yield ReplyDone(turn.seq, released, kind)
+        self.log.append(LoggedTurn(row.seq, INTERVIEWER, outcome.text, True, request.note))
+        if turn.deferred and turn.reading is not None:
+            self._deferred = (turn.reading, row.seq)
+        return row.seq
 
+    def _usage_json(self, outcome: ReplyOutcome) -> dict[str, Any] | None:
+        if outcome.usage is None:
+            return None
+        usage = {key: value for key, value in outcome.usage.payload().items() if value is not None}
+        usage["model"] = self.backend.model
+        return usage
 
-class _DeepReading:
-    """The concurrent analyst's result: started once, awaited at most once and only when needed."""
+    async def _store_partial(self, turn: _Turn, text: str, events: list[EngineEvent]) -> int:
+        """An interrupted reply: stored as shown, marked incomplete; the state stays where it was."""
+        decision = turn.decision
+        row = await asyncio.to_thread(
+            self.repo.add_turn,
+            self.interview_id,
+            INTERVIEWER,
+            text,
+            kind=decision.kind.value,
+            complete=False,
+            moves=[move.to_json() for move in decision.moves],
+            elapsed_seconds=self.state.elapsed_seconds,
+            events=_stored(events),
+        )
+        self.log.append(LoggedTurn(row.seq, INTERVIEWER, text, complete=False))
+        return row.seq
 
-    def __init__(self, make: "Callable[[], Awaitable[Analysis]]"):
-        self._make = make
-        self.task: asyncio.Future[Analysis] | None = None
-        self.error: str | None = None
-        self._result: Analysis | None = None
-        self._done = False
-
-    def start(self) -> None:
-        if self.task is None:
-            self.task = asyncio.ensure_future(self._make())
-
-    @property
-    def settled(self) -> bool:
-        """The reading is in (or failed): waiting for it costs nothing."""
-        return self._done or (self.task is not None and self.task.done())
-
-    async def get(self) -> Analysis | None:
-        self.start()
-        if not self._done:
-            try:
-                self._result = await self.task  # type: ignore[misc]
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # any failure: the offline reading stands, and the event says why
-                self.error = str(exc) or type(exc).__name__
-            self._done = True
-        return self._result
-
-    def cancel(self) -> None:
-        if self.task is None:
+    async def _fold_deferred(self) -> None:
+        """Fold in the concurrent analyst's reading of the previous turn, if it finished after its reply."""
+        if self._deferred is None:
             return
-        if not self.task.done():
-            self.task.cancel()
-        elif not self.task.cancelled():
-            self.task.exception()  # a failure nobody waited for is still accounted for
+        reading, turn_seq = self._deferred
+        self._deferred = None
+        result = await reading.get()
+        if result is None:
+            failed = AnalystFallback(reading.error or "the analyst gave no answer")
+            await asyncio.to_thread(self.repo.add_events, self.interview_id, _stored([failed], turn_seq))
+            return
+        changes = director.merge_judged(self.state, result)
+        if changes:
+            covered = [StageCovered(stage, after, before) for stage, (before, after) in changes.items()]
+            await asyncio.to_thread(
+                self.repo.add_events, self.interview_id, _stored(covered, turn_seq), state=self.state.to_json()
+            )
 
 
-MINUTES_PER_EXCHANGE = 2.5
-"""Rough length of one exchange, to speak of a turn limit in minutes."""
+def _stored(events: list[EngineEvent], turn_seq: int | None = None) -> "list[NewEvent]":
+    """The events that go into the database's event log (``turn_seq`` None: the turn stored with them)."""
+    from storage import NewEvent
+
+    return [NewEvent(event.type, event.payload(), turn_seq) for event in events if event.stored]
 
 
 def _minutes_left(clockface: director.Clockface) -> float:
@@ -586,16 +455,3 @@ def _minutes_left(clockface: director.Clockface) -> float:
         return clockface.minutes_left
     turns_left = max(1, clockface.max_turns - clockface.candidate_turns)
     return min(clockface.minutes_left, MINUTES_PER_EXCHANGE * turns_left)
-
-
-def _last_release_point(text: str) -> int:
-    last = 0
-    for match in _RELEASE_POINT.finditer(text):
-        last = match.end()
-    return last
-
-
-async def _aclose(stream: object) -> None:
-    close = getattr(stream, "aclose", None)
-    if close is not None:
-        await close()

@@ -18,6 +18,14 @@ from interviewer.stages import STAGE_BY_ID
 from interviewer.text import sentences
 
 
+class VoiceFailure(Exception):
+    """Raised by a voice when the reply cannot be produced; what streamed before it is kept."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
 @dataclass
 class VoiceRequest:
     persona: Persona

@@ -6,10 +6,15 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from interviewer.content.models import Problem, Rubric
+from interviewer.errors import InterviewerError
 from interviewer.grading.scorecard import Scorecard, Transcript, TranscriptTurn
 
 if TYPE_CHECKING:
     from storage import Repository
+
+
+class GradingError(InterviewerError):
+    """The grader could not produce a valid scorecard; the message says why."""
 
 
 class Grader(ABC):

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from interviewer.content.models import Dimension, Problem, Rubric
-from interviewer.engine.analyst import SIGNALS_PER_SENTENCE, Lexicon, looks_like_injection
+from interviewer.understanding.lexicon import SIGNALS_PER_SENTENCE, Lexicon
+from interviewer.understanding.patterns import looks_like_injection
 from interviewer.grading.base import Grader
 from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences, term_set

@@ -18,9 +18,10 @@ from typing import Any
 import openai
 
 from interviewer.config import Settings
+from interviewer.errors import InterviewerError
 
 
-class LLMError(Exception):
+class LLMError(InterviewerError):
     """A failed LLM call, described for the user. ``retryable``: trying again may work."""
 
     def __init__(self, message: str, *, retryable: bool = True, kind: str = "error"):
@@ -41,6 +42,26 @@ class StreamStats:
     cached_tokens: int | None = None
     finish_reason: str | None = None
     usage_reported: bool = False
+
+
+class Connection:
+    """One endpoint's settings and its client: opened on first use, closed by :meth:`aclose` (and opened
+    again if used after that). The voice, the analyst and the grader of one backend share it."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: openai.AsyncOpenAI | None = None
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
 
 
 def make_client(settings: Settings) -> openai.AsyncOpenAI:

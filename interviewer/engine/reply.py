@@ -1,0 +1,119 @@
+"""A reply streamed through the guard: text reaches the reader only once the guard has passed it.
+
+The voice's chunks are held back to the next release point (the end of a sentence or a line) and
+checked together with everything shown before; a trip stops the stream and the persona's deflection
+line follows what was already shown. The guard's scan runs on a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+from interviewer.engine.events import Notice, ReplyDelta, Usage
+from interviewer.engine.guard import Guard, Verdict
+from interviewer.engine.outcome import ReplyOutcome
+from interviewer.engine.reading import ConcurrentReading
+from interviewer.engine.voice import Voice, VoiceFailure, VoiceRequest
+
+RELEASE_POINT = re.compile(r"[.!?:;]['\")\]]*\s+|\n")
+
+
+def last_release_point(text: str) -> int:
+    last = 0
+    for match in RELEASE_POINT.finditer(text):
+        last = match.end()
+    return last
+
+
+class GuardedReply:
+    """One reply: iterate :meth:`stream` for what to show; :attr:`outcome` then says how it ended."""
+
+    def __init__(
+        self,
+        voice: Voice,
+        guard: Guard,
+        request: VoiceRequest,
+        *,
+        allowed: set[str],
+        sanctioned: str,
+        deflection: str,
+        reading: ConcurrentReading | None = None,
+    ):
+        self.voice, self.guard, self.request = voice, guard, request
+        self.allowed = allowed
+        """Facts the reply may state: revealed before, or answered in this reply."""
+        self.sanctioned = sanctioned
+        """Text the reply may draw figures and passages from: the conversation and this reply's material."""
+        self.deflection = deflection
+        self.reading = reading
+        self.outcome = ReplyOutcome()
+        self._known: frozenset[str] | None = None
+
+    async def stream(self) -> AsyncIterator[ReplyDelta | Notice]:
+        outcome = self.outcome
+        chunks = self.voice.stream(self.request)
+        held = ""
+        try:
+            async for chunk in chunks:
+                if self.reading is not None:
+                    self.reading.start()  # the reply's request is out: the reading may begin
+                if isinstance(chunk, Usage):
+                    outcome.usage = chunk
+                    continue
+                if isinstance(chunk, Notice):
+                    outcome.notices.append(chunk)
+                    yield chunk
+                    continue
+                held += chunk
+                cut = last_release_point(held)
+                if cut:
+                    piece, held = held[:cut], held[cut:]
+                    if not await self._passes(piece):
+                        break
+                    yield self._show(piece)
+            if outcome.tripped is None and held and await self._passes(held):
+                yield self._show(held)
+        except VoiceFailure as exc:
+            outcome.failure = exc
+            if held and outcome.tripped is None and (await self._check(held)).ok:
+                yield self._show(held)  # the partial reply is kept and shown, marked incomplete
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
+        if outcome.usage is None:
+            outcome.usage = self.voice.unfinished_usage()
+        if outcome.tripped is not None:
+            yield self._show(("\n\n" if outcome.text else "") + self.deflection)
+
+    def _show(self, piece: str) -> ReplyDelta:
+        self.outcome.text += piece
+        return ReplyDelta(piece)
+
+    async def _check(self, piece: str) -> Verdict:
+        return await asyncio.to_thread(self._check_now, self.outcome.text + piece)
+
+    def _check_now(self, text: str) -> Verdict:
+        if self._known is None:
+            self._known = self.guard.known_figures(self.sanctioned)
+        return self.guard.check(text, self.allowed, self.sanctioned, self._known)
+
+    async def _passes(self, piece: str) -> bool:
+        """Check ``piece`` after what was shown; a fact the concurrent reading confirms was asked for passes."""
+        verdict = await self._check(piece)
+        while not verdict.ok and await self._asked_for(verdict.fact):
+            verdict = await self._check(piece)
+        if not verdict.ok:
+            self.outcome.tripped = verdict
+        return verdict.ok
+
+    async def _asked_for(self, fact: str | None) -> bool:
+        if self.reading is None or fact is None or fact in self.allowed:
+            return False
+        if not await self.reading.confirms(fact):
+            return False
+        self.allowed.add(fact)
+        self.outcome.asked_late.append(fact)
+        return True

@@ -1,0 +1,148 @@
+"""The grader as an LLM: one structured-output request over the stored transcript (plus one retry)."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from interviewer import tokens
+from interviewer.content.models import Problem, Rubric
+from interviewer.grading.base import Grader, GradingError
+from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
+from interviewer.llm import prompts
+from interviewer.llm.client import Connection, LLMError, complete_json
+
+
+class LLMGrader(Grader):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.settings = connection.settings
+        self.name = self.settings.effective_grader_model
+        self.requests: list[list[dict]] = []
+
+    def messages(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> tuple[list[dict], list[str]]:
+        """The grading request, fitted to the grader's context without dropping any turn."""
+        model = self.settings.effective_grader_model
+        system = prompts.grader_system(rubric, problem)
+        budget = self.settings.effective_grader_context - self.settings.grader_max_tokens
+        shortened: dict[int, str] = {}
+        notes: list[str] = []
+
+        def build() -> list[dict]:
+            return [
+                {"role": "system", "content": system},
+                {"role": "user", "content": "Transcript:\n\n" + prompts.numbered_transcript(transcript, shortened)},
+            ]
+
+        messages = build()
+        if tokens.count_messages(messages, model) <= budget:
+            return messages, notes
+        # First shorten the interviewer's turns (the candidate is graded), then the longest candidate turns.
+        for turn in transcript.turns:
+            if turn.role == "interviewer":
+                shortened[turn.seq] = tokens.truncate_text(turn.text, 40, model)
+        messages = build()
+        if tokens.count_messages(messages, model) > budget:
+            candidate = sorted(transcript.candidate_turns(), key=lambda t: -len(t.text))
+            cap = 2_000
+            while tokens.count_messages(messages, model) > budget and cap >= 50:
+                for turn in candidate:
+                    shortened[turn.seq] = tokens.truncate_text(turn.text, cap, model)
+                messages = build()
+                cap //= 2
+        cut = sorted(t.seq for t in transcript.candidate_turns() if t.seq in shortened and shortened[t.seq] != t.text)
+        notes.append(
+            "The transcript was longer than the grader's context: interviewer turns were shortened"
+            + (f", and candidate turns {', '.join(map(str, cut))} were cut to their opening part" if cut else "")
+            + "; no turn was left out."
+        )
+        if tokens.count_messages(messages, model) > budget:
+            raise GradingError(
+                f"the transcript does not fit the grader's context window ({self.settings.effective_grader_context} "
+                "tokens) even with every turn shortened; set grader_context_window for a larger model"
+            )
+        return messages, notes
+
+    async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
+        messages, notes = self.messages(transcript, rubric, problem)
+        ids = [d.id for d in rubric.dimensions]
+        problems: list[str] = []
+        for attempt in range(2):  # one request, plus at most one retry on invalid output
+            self.requests.append(messages)
+            try:
+                data, _ = await complete_json(
+                    self.connection.client,
+                    self.settings,
+                    model=self.settings.effective_grader_model,
+                    messages=messages,
+                    schema_name="scorecard",
+                    schema=prompts.grader_schema(ids),
+                    temperature=self.settings.grader_temperature,
+                    max_tokens=self.settings.grader_max_tokens,
+                    timeout=self.settings.grader_timeout,
+                )
+                dimensions, strengths, improvements = _check_grader_output(data, ids)
+            except LLMError as exc:
+                if exc.kind not in ("invalid", "protocol") or attempt == 1:
+                    raise GradingError(f"grading failed: {exc}") from None
+                problems.append(str(exc))
+                continue
+            except ValueError as exc:
+                problems.append(str(exc))
+                if attempt == 1:
+                    raise GradingError(f"the grader's answer was invalid twice: {'; '.join(problems)}") from None
+                continue
+            if problems:
+                notes.append(f"The first answer was invalid ({problems[0]}); the retry was used.")
+            return finalize(
+                interview_id=transcript.interview_id,
+                rubric=rubric,
+                grader=self.name,
+                dimensions=dimensions,
+                transcript=transcript,
+                strengths=strengths,
+                improvements=improvements,
+                notes=notes,
+            )
+        raise GradingError("grading failed")  # not reached: the loop returns or raises
+
+
+def _check_grader_output(data: object, ids: list[str]) -> tuple[list[DimensionScore], list[str], list[str]]:
+    """Validate what the grader said; servers may ignore the schema, so check everything."""
+    if not isinstance(data, dict) or not isinstance(data.get("dimensions"), dict):
+        raise ValueError('the answer has no "dimensions" object')
+    graded = data["dimensions"]
+    unknown = [key for key in graded if key not in ids]
+    if unknown:
+        raise ValueError(f"unknown dimension '{unknown[0]}'")
+    missing = [i for i in ids if i not in graded]
+    if missing:
+        raise ValueError(f"no score for {', '.join(missing)}")
+    scores: list[DimensionScore] = []
+    for dimension_id in ids:
+        raw = graded[dimension_id]
+        if isinstance(raw, dict) and isinstance(raw.get("score"), int) and not 1 <= raw["score"] <= 4:
+            raise ValueError(f"score {raw['score']} for '{dimension_id}' is outside 1-4")
+        try:
+            item = prompts.GradedDimension.model_validate(
+                {**raw, "evidence": [e for e in raw.get("evidence", []) if isinstance(e, dict)][:3]}
+                if isinstance(raw, dict) else raw
+            )
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(map(str, error["loc"]))
+            raise ValueError(f"dimension '{dimension_id}' field {where}: {error['msg']}") from None
+        scores.append(
+            DimensionScore(
+                id=dimension_id,
+                score=item.score,
+                rationale=item.rationale.strip() or "(no rationale given)",
+                evidence=[Evidence(turn=e.turn, quote=e.quote) for e in item.evidence if e.quote.strip()],
+            )
+        )
+    lists = []
+    for key in ("strengths", "improvements"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f'"{key}" is not a list of strings')
+        lists.append([v.strip() for v in value if v.strip()][:6])
+    return scores, lists[0], lists[1]

@@ -92,7 +92,7 @@ async def _ours(earlier: int, chunks: int, rounds: int) -> list[float]:
     context = _context(repo)
     app = InterviewerApp(context)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = InterviewScreen.resume(context, interview_id)
+        screen = await InterviewScreen.resume(context, interview_id)
         await app.push_screen(screen)
         await pilot.pause()
         samples = []
@@ -214,7 +214,7 @@ async def _memory(turns: int) -> tuple[float, float]:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         before = _rss_mb()
-        await app.push_screen(InterviewScreen.resume(context, interview_id))
+        await app.push_screen(await InterviewScreen.resume(context, interview_id))
         await pilot.pause()
         after = _rss_mb()
     repo.close()

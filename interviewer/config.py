@@ -31,6 +31,12 @@ class ConfigError(InvalidInput):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTERVIEWER_", extra="forbid", use_attribute_docstrings=True)
 
+    persona: str = Field(default="mentor", min_length=1, max_length=64)
+    """The interviewer persona of a new interview, unless another is chosen (``interviewer personas list``)."""
+    rubric: str = Field(default="ml-design", min_length=1, max_length=64)
+    """The rubric interviews are graded against, unless another is chosen (``interviewer rubrics list``)."""
+    minutes: float = Field(default=45.0, gt=0, le=600)
+    """The time budget of a new interview, in minutes."""
     backend: Literal["auto", "offline", "openai"] = "auto"
     """Which engine runs the interviewer: ``auto`` picks ``openai`` when an endpoint or key is configured."""
     base_url: str | None = None

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from interviewer.stages import STAGE_BY_ID
+from interviewer.vocabulary import INCOMPLETE, INTERVIEWER, stage_label, turn_kind_label
 
 if TYPE_CHECKING:
     from storage import Repository
@@ -133,12 +134,12 @@ def interview_markdown(repo: "Repository", interview_id: int) -> str:
     for turn in turns:
         who = interview.persona.get("name", "Interviewer") if turn.role == "interviewer" else "Candidate"
         tags = []
-        if turn.role == "interviewer" and turn.kind:
-            tags.append(turn.kind.replace("_", "-"))
+        if turn.role == INTERVIEWER and turn_kind_label(turn.kind):
+            tags.append(turn_kind_label(turn.kind))
         stages = ((turn.meta or {}).get("analysis") or {}).get("signals") or {}
-        tags += [STAGE_BY_ID[s].name for s in stages if s in STAGE_BY_ID]
+        tags += [stage_label(s) for s in stages if s in STAGE_BY_ID]
         if not turn.complete:
-            tags.append("incomplete")
+            tags.append(INCOMPLETE)
         suffix = f" _({', '.join(tags)})_" if tags else ""
         lines.append(f"**{turn.seq}. {who}** [{_minutes(turn.elapsed_seconds)}]{suffix}")
         lines.append("")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from interviewer.backends import Backend
+from interviewer.config import Settings, load_settings
 from interviewer.content import ContentLibrary
 from interviewer.engine.clock import Clock, WallClock
 from storage import Repository
@@ -19,8 +20,12 @@ class AppContext:
     clock_factory: Callable[[], Clock] = WallClock
     live: bool = True
     """Tick the clock and animate replays; off for snapshot tests, which need still frames."""
-    rubric_id: str = "ml-design"
+    settings: Settings = field(default_factory=load_settings)
     _backend: Backend | None = field(default=None, repr=False)
+
+    @property
+    def rubric_id(self) -> str:
+        return self.settings.rubric
 
     @property
     def backend(self) -> Backend:
@@ -35,7 +40,6 @@ class AppContext:
     @classmethod
     def from_settings(cls, backend: str | None = None, model: str | None = None, grader_model: str | None = None):
         from interviewer.backends import get_backend
-        from interviewer.config import load_settings
         from interviewer.services import open_repository
 
         settings = load_settings(backend=backend, model=model, grader_model=grader_model)
@@ -43,4 +47,5 @@ class AppContext:
             repo=open_repository(),
             library=ContentLibrary(),
             backend_factory=lambda: get_backend(settings.chosen_backend, settings),
+            settings=settings,
         )

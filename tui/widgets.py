@@ -16,6 +16,7 @@ from textual.widgets import Static, TextArea
 
 from interviewer.export import display_safe
 from interviewer.stages import STAGES
+from interviewer.vocabulary import depth_mark, depth_name, turn_kind_label
 
 def clock_text(seconds: float) -> str:
     seconds = max(0, int(seconds))
@@ -74,24 +75,12 @@ class CandidateMessage(Static):
         self.update(body)
 
 
-KIND_LABELS = {
-    "opening": "",
-    "answer": "answer",
-    "probe": "probe",
-    "what_if": "what-if",
-    "redirect": "redirect",
-    "wrap_up": "wrap-up",
-    "deflect": "deflected",
-    "acknowledge": "",
-}
-
-
 def _message_header(name: str, seq: int | None, kind: str, markers: list[str]) -> Text:
     header = Text()
     header.append(name, style="bold")
     if seq is not None:
         header.append(f"  #{seq}", style="dim")
-    label = KIND_LABELS.get(kind, kind)
+    label = turn_kind_label(kind)
     for marker in ([label] if label else []) + markers:
         header.append("  ")
         header.append(f" {marker} ", style="reverse")
@@ -227,16 +216,16 @@ class LiveReply(Vertical):
 class AgendaPanel(Static):
     """The public agenda: the stages and how far the candidate has covered each. Never the spec."""
 
-    MARKS = {0: ("○", "dim"), 1: ("◔", ""), 2: ("◑", "bold"), 3: ("●", "bold green")}
-    DEPTH = {0: "not yet", 1: "mentioned", 2: "discussed", 3: "deep"}
+    STYLES = ("dim", "", "bold", "bold green")
+    """The look of each coverage depth, 0-3."""
 
     def show(self, coverage: dict[str, int]) -> None:
         text = Text()
         text.append("Agenda\n", style="bold")
         for stage in STAGES:
             depth = coverage.get(stage.id, 0)
-            mark, style = self.MARKS[depth]
-            text.append(f"{mark} ", style=style)
+            style = self.STYLES[depth]
+            text.append(f"{depth_mark(depth)} ", style=style)
             text.append(f"{stage.name:<20}", style=style)
-            text.append(f"{self.DEPTH[depth]}\n", style="dim")
+            text.append(f"{depth_name(depth)}\n", style="dim")
         self.update(text)

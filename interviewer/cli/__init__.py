@@ -62,9 +62,9 @@ def _interview_id(value: str) -> int:
 
 def _add_interview_options(parser: argparse.ArgumentParser, *, problem_required: bool) -> None:
     parser.add_argument("--problem", required=problem_required, metavar="ID", help="problem id (see: interviewer problems list)")
-    parser.add_argument("--persona", metavar="ID", help="interviewer persona id (default: mentor)")
-    parser.add_argument("--rubric", metavar="ID", help="rubric id (default: ml-design)")
-    parser.add_argument("--minutes", type=_positive_minutes, default=45.0, metavar="N", help="time budget (default: 45)")
+    parser.add_argument("--persona", metavar="ID", help="interviewer persona id (default: the persona setting, mentor)")
+    parser.add_argument("--rubric", metavar="ID", help="rubric id (default: the rubric setting, ml-design)")
+    parser.add_argument("--minutes", type=_positive_minutes, metavar="N", help="time budget (default: the minutes setting, 45)")
     parser.add_argument("--max-turns", type=_positive_int, metavar="N", help="end after this many candidate messages")
     _add_backend_options(parser)
 

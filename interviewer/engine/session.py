@@ -37,9 +37,10 @@ from interviewer.engine.outcome import ReplyOutcome, TurnContext, reply_events
 from interviewer.engine.reading import ConcurrentReading
 from interviewer.engine.reply import GuardedReply
 from interviewer.engine.state import InterviewState
-from interviewer.engine.turnlog import CANDIDATE, INTERVIEWER, LoggedTurn, TurnLog
+from interviewer.engine.turnlog import LoggedTurn, TurnLog
 from interviewer.engine.voice import VoiceRequest, probe_text, render_move
 from interviewer.errors import InterviewerError
+from interviewer.vocabulary import CANDIDATE, INTERVIEWER
 from interviewer.understanding.lexicon import Lexicon
 
 if TYPE_CHECKING:

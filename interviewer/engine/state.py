@@ -14,8 +14,6 @@ from interviewer.stages import STAGE_IDS
 
 Phase = Literal["opening", "discussion", "wrap_up", "ended"]
 
-DEPTH_NAMES = ("none", "mentioned", "discussed", "deep")
-
 
 def depth_for(signals: int, reasoned: int) -> int:
     """Coverage depth from the distinct signals and the reasoned sentences seen for a stage."""

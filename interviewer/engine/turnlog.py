@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-CANDIDATE = "candidate"
-INTERVIEWER = "interviewer"
+from interviewer.vocabulary import CANDIDATE
+
+__all__ = ["LoggedTurn", "TurnLog"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from interviewer.engine.moves import Move, MoveKind
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_BY_ID
 from interviewer.text import sentences
+from interviewer.vocabulary import stage_label
 
 
 class VoiceFailure(Exception):
@@ -66,12 +67,6 @@ class Voice(ABC):
         return None
 
 
-def stage_name(stage: str | None) -> str:
-    if stage is None or stage not in STAGE_BY_ID:
-        return "the design"
-    return STAGE_BY_ID[stage].name.lower()
-
-
 def probe_text(problem: Problem, key: str | None, stage: str | None) -> str:
     """The problem's probe named by ``stage:index``, or the stage's neutral opener."""
     if key is not None:
@@ -106,13 +101,13 @@ def render_move(request: VoiceRequest, move: Move) -> str:
             return _pick(t.unspecified, seq, "unspecified")
         case MoveKind.PROBE:
             return _pick(t.probe, seq, "probe").format(
-                probe=probe_text(problem, move.probe, move.stage), stage=stage_name(move.stage)
+                probe=probe_text(problem, move.probe, move.stage), stage=stage_label(move.stage)
             )
         case MoveKind.WHAT_IF:
             return _pick(t.what_if, seq, "what_if").format(what_if=problem.what_if(move.what_if or "").text)
         case MoveKind.REDIRECT:
             return _pick(t.redirect, seq, "redirect").format(
-                question=probe_text(problem, move.probe, move.stage), stage=stage_name(move.stage)
+                question=probe_text(problem, move.probe, move.stage), stage=stage_label(move.stage)
             )
         case MoveKind.WRAP_UP:
             return _pick(t.wrap_up, seq, "wrap_up").format(minutes_left=max(1, round(request.minutes_left)))
@@ -125,7 +120,7 @@ def render_move(request: VoiceRequest, move: Move) -> str:
                 name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
             )
         case MoveKind.ACKNOWLEDGE:
-            return _pick(t.acknowledge, seq, "acknowledge").format(stage=stage_name(move.stage))
+            return _pick(t.acknowledge, seq, "acknowledge").format(stage=stage_label(move.stage))
     raise ValueError(f"unknown move {move.kind}")
 
 

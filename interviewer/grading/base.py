@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
@@ -45,12 +46,14 @@ def load_transcript(repo: "Repository", interview_id: int) -> Transcript:
 async def grade_interview(
     repo: "Repository", interview_id: int, grader: Grader, rubric: Rubric | None = None
 ) -> Scorecard:
-    """Grade a stored interview (with its own rubric unless another is given) and store the scorecard."""
-    interview = repo.get_interview(interview_id)
+    """Grade a stored interview (with its own rubric unless another is given) and store the scorecard.
+    Database work runs on a worker thread, so a host's event loop never waits on it."""
+    interview = await asyncio.to_thread(repo.get_interview, interview_id)
     rubric = rubric or Rubric.model_validate(interview.rubric)
-    transcript = load_transcript(repo, interview_id)
+    transcript = await asyncio.to_thread(load_transcript, repo, interview_id)
     card = await grader.grade(transcript, rubric, transcript.problem)
-    repo.add_scorecard(
+    await asyncio.to_thread(
+        repo.add_scorecard,
         interview_id,
         rubric_id=card.rubric_id,
         grader=card.grader,

@@ -7,6 +7,7 @@ sentence; depth needs reasons or figures. A turn that is a list of buzzwords ear
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ class OfflineGrader(Grader):
     name = GRADER_NAME
 
     async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
-        return self.grade_now(transcript, rubric, problem)
+        return await asyncio.to_thread(self.grade_now, transcript, rubric, problem)
 
     def grade_now(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
         corpus: list[_Sentence] = []

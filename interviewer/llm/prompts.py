@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine.moves import Move, MoveKind
-from interviewer.engine.voice import fact_answers, probe_text, stage_name
+from interviewer.engine.voice import fact_answers, probe_text
+from interviewer.vocabulary import stage_label
 from interviewer.grading.scorecard import Transcript
 from interviewer.stages import STAGE_IDS, STAGES
 
@@ -81,7 +82,7 @@ def director_note(
                     )
             case MoveKind.PROBE:
                 lines.append(
-                    f"Dig deeper into {stage_name(move.stage)}: ask this, in your own words: "
+                    f"Dig deeper into {stage_label(move.stage)}: ask this, in your own words: "
                     f'"{probe_text(problem, move.probe, move.stage)}"'
                 )
             case MoveKind.WHAT_IF:
@@ -91,7 +92,7 @@ def director_note(
                 )
             case MoveKind.REDIRECT:
                 lines.append(
-                    f"The candidate has not covered {stage_name(move.stage)} yet. Steer them there by asking: "
+                    f"The candidate has not covered {stage_label(move.stage)} yet. Steer them there by asking: "
                     f'"{probe_text(problem, move.probe, move.stage)}"'
                 )
             case MoveKind.WRAP_UP:

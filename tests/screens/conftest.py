@@ -39,3 +39,21 @@ def freeze_dates(repo) -> None:
     with repo.writing() as session:
         session.execute(update(Interview).values(created_at=FIXED, updated_at=FIXED))
         session.execute(update(Scorecard).values(created_at=FIXED))
+
+
+async def settle(pilot) -> None:
+    """Wait until the screen's background work (database reads on worker threads) is done and painted."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot, condition, tries: int = 500) -> None:
+    """Wait until ``condition()`` holds (checked between frames), then let the app settle."""
+    for _ in range(tries):
+        if condition():
+            # Let the app finish what the change set off (a new screen's title, say) before going on.
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition never became true")

@@ -10,6 +10,7 @@ from interviewer.grading import grade_interview
 from interviewer.grading.offline import OfflineGrader
 from tests.conftest import DATA
 from tests.helpers import play
+from tests.screens.conftest import wait_for
 from tui.modals import AnnotationDialog, BusyDialog, ConfirmDialog, ExportDialog, PromptDialog, RegradeDialog
 from tui.screens.home import HomeScreen
 from tui.screens.interview import InterviewScreen
@@ -19,16 +20,6 @@ from tui.screens.progress import ProgressScreen
 from tui.screens.replay import ReplayScreen
 from tui.screens.scorecard import EvidenceItem, ScorecardScreen
 from tui.widgets import CandidateMessage, ChatInput, InterviewerMessage, LiveReply
-
-
-async def wait_for(pilot, condition, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            # Let the app finish what the change set off (a new screen's title, say) before going on.
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition never became true")
 
 
 async def start_interview(pilot, problem: str = "spam-filter", persona: str = "mentor") -> InterviewScreen:
@@ -167,7 +158,7 @@ async def test_resume_from_home_shows_the_history(app, repo):
     session, _ = await play(repo, ["How many users are there?"], end=False)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(DataTable)
-        assert table.row_count == 1
+        await wait_for(pilot, lambda: table.row_count == 1)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, InterviewScreen))
         screen = app.screen
@@ -318,7 +309,7 @@ async def test_a_long_interview_keeps_its_latest_turns_on_screen_and_shows_the_r
         repo.add_turn(session.interview_id, "candidate", f"Point {index} about the data and the labels.")
         repo.add_turn(session.interview_id, "interviewer", "Go on.", kind="acknowledge")
     async with app.run_test(size=(120, 40)) as pilot:
-        app.push_screen(InterviewScreen.resume(app.context, session.interview_id))
+        app.push_screen(await InterviewScreen.resume(app.context, session.interview_id))
         await wait_for(pilot, lambda: isinstance(app.screen, InterviewScreen) and app.screen.query(".message"))
         screen = app.screen
         assert len(screen.query(".message")) == HISTORY_WINDOW

@@ -8,7 +8,7 @@ from interviewer.grading import grade_interview
 from interviewer.grading.offline import OfflineGrader
 from tests.conftest import DATA
 from tests.helpers import play
-from tests.screens.conftest import freeze_dates
+from tests.screens.conftest import freeze_dates, settle
 from tui.screens.interview import InterviewScreen
 from tui.screens.replay import ReplayScreen
 from tui.screens.scorecard import ScorecardScreen
@@ -38,19 +38,19 @@ async def active(repo) -> int:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_home_empty(app, snap_compare, size):
-    assert snap_compare(app, terminal_size=size)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_home_with_interviews(app, graded, active, snap_compare, size):
-    assert snap_compare(app, terminal_size=size)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_interview(app, context, active, snap_compare, size):
     async def open_it(pilot):
-        app.push_screen(InterviewScreen.resume(context, active))
-        await pilot.pause(0.3)
+        app.push_screen(await InterviewScreen.resume(context, active))
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_it)
 
@@ -59,7 +59,7 @@ def test_interview(app, context, active, snap_compare, size):
 def test_scorecard(app, graded, snap_compare, size):
     async def open_it(pilot):
         app.push_screen(ScorecardScreen(graded))
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_it)
 
@@ -68,6 +68,6 @@ def test_scorecard(app, graded, snap_compare, size):
 def test_replay(app, graded, snap_compare, size):
     async def open_it(pilot):
         app.push_screen(ReplayScreen(graded, focus=3))
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_it)

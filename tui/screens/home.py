@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from interviewer.errors import InterviewerError
+from storage import InterviewSummary, StorageError
 from tui.widgets import clock_text
 
 EMPTY = (
@@ -38,8 +43,15 @@ class HomeScreen(Screen):
             yield Static(EMPTY, id="empty")
         yield Footer()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[int, InterviewSummary] = {}
+        self._narrow: bool | None = None
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        table.display = False  # until the first read says whether there is anything to list
+        self.query_one("#empty").display = False
         table.add_columns("#", "Date", "Problem", "Persona", "Length", "Score", "Status")
         self.query_one("#engine-line", Static).update(f"Engine: {self.app.context.backend.label}")
         self.refresh_table()
@@ -49,14 +61,16 @@ class HomeScreen(Screen):
 
     def on_resize(self, event) -> None:
         narrow = event.size.width < 110
-        if narrow != getattr(self, "_narrow", None):
+        if narrow != self._narrow:
             self.refresh_table()
 
-    def refresh_table(self) -> None:
+    @work(exclusive=True, group="home-table")
+    async def refresh_table(self) -> None:
+        rows = await asyncio.to_thread(self.app.context.repo.list_interviews, limit=200)
+        self.rows = {row.id: row for row in rows}
         table = self.query_one(DataTable)
         narrow = self._narrow = self.size.width < 110
         table.clear()
-        rows = self.app.context.repo.list_interviews(limit=200)
         for row in rows:
             if row.overall is None:
                 score = "-"
@@ -79,12 +93,12 @@ class HomeScreen(Screen):
         if not empty:
             table.focus()
 
-    def _selected(self):
+    def _selected(self) -> InterviewSummary | None:
         table = self.query_one(DataTable)
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.app.context.repo.get_interview(int(key))
+        return self.rows.get(int(key)) if key is not None else None
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
@@ -100,7 +114,7 @@ class HomeScreen(Screen):
             return
         if interview.status == "active":
             self.action_resume()
-        elif interview.last_overall is not None:
+        elif interview.overall is not None:
             self.action_scorecard()
         else:
             self.action_replay()
@@ -113,9 +127,18 @@ class HomeScreen(Screen):
             self.notify(f"Interview {interview.id} has ended; opening its replay.")
             self.action_replay()
             return
+        self.open_interview(interview.id)
+
+    @work(exclusive=True, group="open-interview")
+    async def open_interview(self, interview_id: int) -> None:
         from tui.screens.interview import InterviewScreen
 
-        self.app.push_screen(InterviewScreen.resume(self.app.context, interview.id))
+        try:
+            screen = await InterviewScreen.resume(self.app.context, interview_id)
+        except (InterviewerError, StorageError) as exc:
+            self.notify(f"Cannot resume interview {interview_id}: {exc}", severity="error")
+            return
+        self.app.push_screen(screen)
 
     def action_replay(self) -> None:
         interview = self._selected()

@@ -15,21 +15,17 @@ from textual.widgets import Footer, Header, Static
 from interviewer.engine.events import (
     CandidateTurnStored,
     EngineError,
-    FactRevealed,
-    GuardTripped,
     InterviewEnded,
     Notice,
-    ProbeAsked,
-    Redirected,
     ReplyDelta,
     ReplyDone,
     ReplyStarted,
     Usage,
-    WhatIfInjected,
 )
 from interviewer.engine.session import InterviewSession, SessionError
 from interviewer.stages import STAGES
 from interviewer.usage import Totals, totals
+from interviewer.vocabulary import depth_mark, event_marker
 from tui.context import AppContext
 from tui.modals import BusyDialog, ConfirmDialog
 from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, LiveReply, clock_text
@@ -56,7 +52,7 @@ class InterviewScreen(Screen):
         super().__init__()
         self.context = context
         self.session = session
-        self.usage: Totals = totals(t for t in context.repo.get_turns(session.interview_id))
+        self.usage: Totals = totals([])
         self._reply: LiveReply | None = None
         self._time_up_asked = False
         self._hidden = 0
@@ -66,9 +62,11 @@ class InterviewScreen(Screen):
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def start(cls, context: AppContext, *, problem_id: str, persona_id: str, minutes: float) -> "InterviewScreen":
+    async def start(cls, context: AppContext, *, problem_id: str, persona_id: str, minutes: float) -> "InterviewScreen":
+        """A new interview, stored on a worker thread (the database may be busy elsewhere)."""
         library = context.library
-        session = InterviewSession.start(
+        session = await asyncio.to_thread(
+            InterviewSession.start,
             context.repo,
             problem=library.problems.get(problem_id),
             persona=library.personas.get(persona_id),
@@ -80,8 +78,10 @@ class InterviewScreen(Screen):
         return cls(context, session)
 
     @classmethod
-    def resume(cls, context: AppContext, interview_id: int) -> "InterviewScreen":
-        session = InterviewSession.load(context.repo, interview_id, context.backend, clock=context.clock_factory())
+    async def resume(cls, context: AppContext, interview_id: int) -> "InterviewScreen":
+        session = await asyncio.to_thread(
+            InterviewSession.load, context.repo, interview_id, context.backend, clock=context.clock_factory()
+        )
         return cls(context, session)
 
     def compose(self) -> ComposeResult:
@@ -107,7 +107,8 @@ class InterviewScreen(Screen):
         self.title = f"Interview {session.interview_id}: {session.problem.title}"
         self.sub_title = f"{session.persona.name}, {session.persona.role}"
         chat = self.query_one("#chat", VerticalScroll)
-        turns = self.context.repo.get_turns(session.interview_id)
+        turns = await asyncio.to_thread(self.context.repo.get_turns, session.interview_id)
+        self.usage = totals(turns)
         recent = turns[-HISTORY_WINDOW:]
         self._hidden = len(turns) - len(recent)
         await chat.mount(Static("", id="earlier"))
@@ -127,6 +128,10 @@ class InterviewScreen(Screen):
         elif session.pending:
             self.query_one("#status-line", Static).update("The last reply did not finish: Ctrl+R retries it.")
         self.query_one("#input", ChatInput).focus()
+
+    def on_unmount(self) -> None:
+        # The interview is left or over: its LLM connections go (a later interview opens new ones).
+        self.app.run_worker(self.context.backend.aclose(), group="close-backend")
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
@@ -152,7 +157,7 @@ class InterviewScreen(Screen):
         coverage = session.state.coverage()
         self.query_one("#agenda", AgendaPanel).show(coverage)
         self.query_one("#usage", Static).update(self._usage_text())
-        marks = "".join(AgendaPanel.MARKS[coverage[s.id]][0] for s in STAGES)
+        marks = "".join(depth_mark(coverage[s.id]) for s in STAGES)
         line = f"{clock_text(elapsed)}/{clock_text(budget)}  {marks}"
         status = self.query_one("#status-line", Static)
         if self.has_class("narrow") and not status.has_class("alert"):
@@ -163,7 +168,7 @@ class InterviewScreen(Screen):
         text.append("Tokens\n", style="bold")
         u = self.usage
         if not (u.prompt_tokens or u.completion_tokens):
-            text.append("none used" if self.context.backend.name == "offline" else "none yet", style="dim")
+            text.append("none yet" if self.context.backend.can_stream else "none used", style="dim")
             return text
         text.append(f"{u.prompt_tokens / 1000:.1f}k in ({u.cached_tokens / 1000:.1f}k cached)\n")
         text.append(f"{u.completion_tokens / 1000:.1f}k out\n")
@@ -291,7 +296,7 @@ class InterviewScreen(Screen):
 
     async def action_show_earlier(self) -> None:
         chat = self.query_one("#chat", VerticalScroll)
-        turns = self.context.repo.get_turns(self.session.interview_id)
+        turns = await asyncio.to_thread(self.context.repo.get_turns, self.session.interview_id)
         shown = [w.seq for w in chat.query(".message") if getattr(w, "seq", None)]
         first_shown = min(shown, default=len(turns) + 1)
         missing = [turn for turn in turns if turn.seq < first_shown]
@@ -340,7 +345,7 @@ class InterviewScreen(Screen):
             self.usage.add(self.context.backend.model, event.prompt_tokens, event.cached_tokens,
                            event.completion_tokens)
         elif self._reply is not None:
-            marker = _marker(event)
+            marker = event_marker(event.type, event.payload())
             if marker:
                 self._reply.add_marker(marker)
         if isinstance(event, InterviewEnded):
@@ -405,10 +410,14 @@ class InterviewScreen(Screen):
         from interviewer.grading import grade_interview
 
         self._grading = True
-        grader = self.context.backend.grader()
+        backend = self.context.backend
+        grader = backend.grader()
 
-        def job():
-            return grade_interview(self.context.repo, self.session.interview_id, grader)
+        async def job():
+            try:
+                return await grade_interview(self.context.repo, self.session.interview_id, grader)
+            finally:
+                await backend.aclose()  # the interview is over: its connections go
 
         self.app.push_screen(BusyDialog(f"Grading with {grader.name}…", job), self._graded)
 
@@ -422,16 +431,3 @@ class InterviewScreen(Screen):
 
         self.app.switch_screen(ScorecardScreen(self.session.interview_id))
 
-
-def _marker(event) -> str:
-    if isinstance(event, FactRevealed):
-        return "fact revealed"
-    if isinstance(event, ProbeAsked):
-        return f"probe: {event.stage}"
-    if isinstance(event, WhatIfInjected):
-        return "what-if"
-    if isinstance(event, Redirected):
-        return f"steer: {event.stage}"
-    if isinstance(event, GuardTripped):
-        return "guarded"
-    return ""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import random
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Select, Static
+
+from interviewer.errors import InterviewerError
+from storage import StorageError
 
 SURPRISE = "__surprise__"
 LENGTHS = [15, 30, 45, 60, 90]
@@ -30,7 +34,10 @@ class NewInterviewScreen(Screen):
             (p.model.id, f"{p.model.name}: {p.model.description}")
             for p in sorted(library.personas.items.values(), key=lambda p: p.model.name)
         ]
-        default_persona = self.persona_id or ("mentor" if "mentor" in library.personas.items else personas[0][0])
+        settings = self.app.context.settings
+        known = library.personas.items
+        default_persona = self.persona_id or (settings.persona if settings.persona in known else personas[0][0])
+        lengths = sorted({*LENGTHS, settings.minutes})
         yield Header()
         with VerticalScroll(id="new"):
             yield Label("Problem", classes="field-label")
@@ -39,7 +46,8 @@ class NewInterviewScreen(Screen):
             yield Select([(label, value) for value, label in personas], value=default_persona, allow_blank=False,
                          id="persona")
             yield Label("Length", classes="field-label")
-            yield Select([(f"{m} minutes", m) for m in LENGTHS], value=45, allow_blank=False, id="minutes")
+            yield Select([(f"{m:g} minutes", m) for m in lengths], value=settings.minutes, allow_blank=False,
+                         id="minutes")
             yield Static(f"Engine: {self.app.context.backend.label}", id="engine")
             with Horizontal(classes="buttons"):
                 yield Button("Start", id="start", variant="primary")
@@ -53,13 +61,23 @@ class NewInterviewScreen(Screen):
             self.action_start()
 
     def action_start(self) -> None:
-        from tui.screens.interview import InterviewScreen
-
         context = self.app.context
         problem_id = str(self.query_one("#problem", Select).value)
         if problem_id == SURPRISE:
             problem_id = random.choice(context.library.problems.ids())
         persona_id = str(self.query_one("#persona", Select).value)
         minutes = float(self.query_one("#minutes", Select).value)  # type: ignore[arg-type]
-        screen = InterviewScreen.start(context, problem_id=problem_id, persona_id=persona_id, minutes=minutes)
+        self.begin(problem_id, persona_id, minutes)
+
+    @work(exclusive=True, group="start-interview")
+    async def begin(self, problem_id: str, persona_id: str, minutes: float) -> None:
+        from tui.screens.interview import InterviewScreen
+
+        try:
+            screen = await InterviewScreen.start(
+                self.app.context, problem_id=problem_id, persona_id=persona_id, minutes=minutes
+            )
+        except (InterviewerError, StorageError) as exc:
+            self.notify(f"Cannot start the interview: {exc}", severity="error", timeout=10)
+            return
         self.app.switch_screen(screen)

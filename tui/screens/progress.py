@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,7 +24,7 @@ class ProgressScreen(Screen):
 
     async def on_mount(self) -> None:
         self.title = "Progress"
-        progress = compute_progress(self.app.context.repo)
+        progress = await asyncio.to_thread(compute_progress, self.app.context.repo)
         body = self.query_one("#progress", VerticalScroll)
         if not progress.interviews:
             await body.mount(Static("No graded interviews yet. Finish one and it shows up here.", id="no-progress"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -15,43 +16,43 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from interviewer.export import interview_json, interview_markdown
+from interviewer.export import display_safe, interview_json, interview_markdown
 from interviewer.stages import STAGE_BY_ID
+from interviewer.vocabulary import INCOMPLETE, INTERVIEWER, event_marker, stage_label, turn_kind_label
 from tui.modals import AnnotationDialog, ConfirmDialog, ExportDialog
-from interviewer.export import display_safe
 from tui.widgets import clock_text
 
 PLAY_SPEED = 30.0
 """Play mode compresses the original pace this many times."""
 PLAY_MIN, PLAY_MAX = 0.4, 2.5
 
-EVENT_MARKERS = {
-    "fact_revealed": "fact revealed",
-    "what_if": "what-if",
-    "probe": "probe",
-    "redirect": "steered",
-    "guard": "guarded",
-    "injection": "injection deflected",
-    "cancelled": "stopped",
-    "error": "failed",
-}
+def _read_replay(repo, interview_id: int) -> tuple:
+    return (
+        repo.get_interview(interview_id),
+        repo.get_turns(interview_id),
+        repo.get_events(interview_id),
+        repo.get_annotations(interview_id),
+    )
 
 
-def export_interview(screen, interview_id: int, choice: tuple[str, str] | None) -> None:
-    """Write the export the dialog asked for, and say where it went."""
-    if not choice:
-        return
-    fmt, path = choice
-    repo = screen.app.context.repo
+def _write_export(repo, interview_id: int, fmt: str, target: Path) -> None:
     text = (
         json.dumps(interview_json(repo, interview_id), ensure_ascii=False, indent=2) + "\n"
         if fmt == "json"
         else interview_markdown(repo, interview_id)
     )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+async def export_interview(screen, interview_id: int, choice: tuple[str, str] | None) -> None:
+    """Write the export the dialog asked for (on a worker thread), and say where it went."""
+    if not choice:
+        return
+    fmt, path = choice
     target = Path(path or f"interview-{interview_id}.{fmt}").expanduser()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        await asyncio.to_thread(_write_export, screen.app.context.repo, interview_id, fmt, target)
     except OSError as exc:
         screen.notify(f"Cannot write {target}: {exc.strerror or exc}", severity="error")
         return
@@ -74,13 +75,13 @@ class TurnCard(Static):
         header.append(f"{clock_text(turn.elapsed_seconds)}  ", style="dim")
         header.append(self.name_ if turn.role == "interviewer" else "You", style="bold")
         tags = []
-        if turn.role == "interviewer" and turn.kind and turn.kind != "acknowledge":
-            tags.append(turn.kind.replace("_", "-"))
+        if turn.role == INTERVIEWER and turn_kind_label(turn.kind):
+            tags.append(turn_kind_label(turn.kind))
         signals = ((turn.meta or {}).get("analysis") or {}).get("signals") or {}
-        tags += [STAGE_BY_ID[s].name.lower() for s in signals if s in STAGE_BY_ID]
+        tags += [stage_label(s) for s in signals if s in STAGE_BY_ID]
         tags += self.markers
         if not turn.complete:
-            tags.append("incomplete")
+            tags.append(INCOMPLETE)
         for tag in tags:
             header.append("  ")
             header.append(f" {tag} ", style="reverse")
@@ -130,23 +131,20 @@ class ReplayScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        repo = self.app.context.repo
-        interview = repo.get_interview(self.interview_id)
+        interview, turns, events, annotations = await asyncio.to_thread(_read_replay, self.app.context.repo,
+                                                                        self.interview_id)
         self.title = f"Replay: interview {self.interview_id}"
         self.sub_title = f"{interview.title} · {interview.persona.get('name', '')}"
         markers: dict[int, list[str]] = {}
-        for event in repo.get_events(self.interview_id):
-            label = EVENT_MARKERS.get(event.type)
+        for event in events:
+            label = event_marker(event.type, event.payload)
             if label and event.turn_seq is not None and label not in markers.setdefault(event.turn_seq, []):
                 markers[event.turn_seq].append(label)
         notes: dict[int, list] = {}
-        for note in repo.get_annotations(self.interview_id):
+        for note in annotations:
             notes.setdefault(note.turn_seq, []).append(note)
         name = interview.persona.get("name", "Interviewer")
-        self.cards = [
-            TurnCard(turn, name, markers.get(turn.seq, []), notes.get(turn.seq, []))
-            for turn in repo.get_turns(self.interview_id)
-        ]
+        self.cards = [TurnCard(turn, name, markers.get(turn.seq, []), notes.get(turn.seq, [])) for turn in turns]
         await self.query_one("#turns", VerticalScroll).mount_all(self.cards)
         if self.focus_seq is not None:
             self.index = next((i for i, c in enumerate(self.cards) if c.turn.seq == self.focus_seq), 0)
@@ -237,9 +235,10 @@ class ReplayScreen(Screen):
         if card is None:
             return
 
-        def save(result: tuple[str, str] | None) -> None:
+        async def save(result: tuple[str, str] | None) -> None:
             if result:
-                note = self.app.context.repo.add_annotation(self.interview_id, card.turn.seq, result[0], result[1])
+                repo = self.app.context.repo
+                note = await asyncio.to_thread(repo.add_annotation, self.interview_id, card.turn.seq, *result)
                 card.notes.append(note)
                 card.refresh_card()
                 self.select(self.index)
@@ -254,9 +253,10 @@ class ReplayScreen(Screen):
             return
         note = card.notes[-1]
 
-        def save(result: tuple[str, str] | None) -> None:
+        async def save(result: tuple[str, str] | None) -> None:
             if result:
-                updated = self.app.context.repo.update_annotation(note.id, text=result[0], tag=result[1])
+                repo = self.app.context.repo
+                updated = await asyncio.to_thread(repo.update_annotation, note.id, text=result[0], tag=result[1])
                 card.notes[-1] = updated
                 card.refresh_card()
                 self.notify("Note updated.")
@@ -270,9 +270,9 @@ class ReplayScreen(Screen):
             return
         note = card.notes[-1]
 
-        def confirmed(yes: bool | None) -> None:
+        async def confirmed(yes: bool | None) -> None:
             if yes:
-                self.app.context.repo.delete_annotation(note.id)
+                await asyncio.to_thread(self.app.context.repo.delete_annotation, note.id)
                 card.notes.pop()
                 card.refresh_card()
                 self.select(self.index)

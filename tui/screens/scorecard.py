@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -44,6 +47,7 @@ class ScorecardScreen(Screen):
         super().__init__()
         self.interview_id = interview_id
         self.card_id = card_id
+        self.rubric_id: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -58,13 +62,16 @@ class ScorecardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        interview = self.app.context.repo.get_interview(self.interview_id)
         self.title = f"Scorecard: interview {self.interview_id}"
-        self.sub_title = interview.title
         self.load()
 
-    def load(self) -> None:
-        cards = self.app.context.repo.get_scorecards(self.interview_id)
+    @work(exclusive=True, group="scorecard")
+    async def load(self) -> None:
+        repo = self.app.context.repo
+        interview = await asyncio.to_thread(repo.get_interview, self.interview_id)
+        self.sub_title = interview.title
+        self.rubric_id = interview.rubric_id
+        cards = await asyncio.to_thread(repo.get_scorecards, self.interview_id)
         picker = self.query_one("#gradings", Select)
         if not cards:
             self.query_one("#summary", Static).update(
@@ -149,12 +156,10 @@ class ScorecardScreen(Screen):
     def action_regrade(self) -> None:
         context = self.app.context
         rubrics = [(f"{r.model.name} ({r.model.level})", r.model.id) for r in context.library.rubrics.items.values()]
-        interview = context.repo.get_interview(self.interview_id)
-        current = interview.rubric_id if interview.rubric_id in context.library.rubrics.items else rubrics[0][1]
+        current = self.rubric_id if self.rubric_id in context.library.rubrics.items else rubrics[0][1]
         backend = context.backend
-        llm = backend.name != "offline"
-        model = getattr(getattr(backend, "settings", None), "effective_grader_model", "") if llm else ""
-        self.app.push_screen(RegradeDialog(rubrics, current, llm=llm, model=model), self._regrade)
+        model = (backend.grader_model or "") if backend.supports_schema else ""
+        self.app.push_screen(RegradeDialog(rubrics, current, llm=backend.supports_schema, model=model), self._regrade)
 
     def _regrade(self, choice: tuple[str, str | None] | None) -> None:
         if not choice:
@@ -164,15 +169,16 @@ class ScorecardScreen(Screen):
         rubric_id, model = choice
         context = self.app.context
         backend = context.backend
-        if model and backend.name != "offline":
-            from interviewer.backends import get_backend
-
-            backend = get_backend(backend.name, backend.settings.model_copy(update={"grader_model": model}))
+        if model and backend.supports_schema:
+            backend = backend.with_grader_model(model)
         rubric = context.library.rubrics.get(rubric_id)
         grader = backend.grader()
 
-        def job():
-            return grade_interview(context.repo, self.interview_id, grader, rubric)
+        async def job():
+            try:
+                return await grade_interview(context.repo, self.interview_id, grader, rubric)
+            finally:
+                await backend.aclose()
 
         self.app.push_screen(BusyDialog(f"Grading against {rubric.name} with {grader.name}…", job), self._regraded)
 

@@ -318,3 +318,39 @@ async def test_a_long_interview_keeps_its_latest_turns_on_screen_and_shows_the_r
         await wait_for(pilot, lambda: len(screen.query(".message")) == 121)
         assert [m.seq for m in screen.query(".message")] == list(range(1, 122))
         assert not screen.query_one("#earlier").display
+
+
+async def test_the_app_keeps_handling_keys_while_another_process_holds_the_write_lock(app, repo):
+    import sqlite3
+    import time
+
+    from interviewer import paths
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_interview(pilot)
+        holder = sqlite3.connect(paths.database_url().removeprefix("sqlite:///"), isolation_level=None, timeout=1)
+        holder.execute("BEGIN IMMEDIATE")  # another process is writing: every writer here must wait
+        try:
+            screen.query_one(ChatInput).load_text("How many users are there?")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen._busy() and screen.query(CandidateMessage))
+            side = screen.query_one("#side")
+            for _ in range(3):  # keys keep working while the candidate's message waits for the lock
+                shown = side.display
+                await pilot.press("ctrl+b")
+                await wait_for(pilot, lambda: side.display != shown)
+            screen.query_one(ChatInput).insert("typed while waiting")
+            await pilot.pause()
+            assert screen.query_one(ChatInput).text == "typed while waiting"
+            assert screen._busy() and not repo.get_turns(screen.session.interview_id)[1:], "nothing stored yet"
+            started = time.monotonic()
+            while time.monotonic() - started < 2.0:  # several seconds of the lock, with the app answering keys
+                shown = side.display
+                await pilot.press("ctrl+b")
+                await wait_for(pilot, lambda: side.display != shown)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        await wait_for(pilot, lambda: not screen._busy(), tries=1500)
+        roles = [turn.role for turn in repo.get_turns(screen.session.interview_id)]
+        assert roles == ["interviewer", "candidate", "interviewer"], "the message was stored once the lock was free"

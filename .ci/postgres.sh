@@ -2,13 +2,13 @@
 # A private PostgreSQL server on 127.0.0.1 for the storage tests (tests/test_postgres.py and the
 # concurrency test). Installs PostgreSQL from Debian's packages when it is missing, starts a cluster
 # of its own in /tmp (or reuses the one a previous run left running), creates a role and a database,
-# and writes the server's URL to /tmp/interviewer-pg-url. Exports nothing.
+# and prints the server's URL on stdout (everything else goes to stderr), for .ci/run to export as
+# INTERVIEWER_TEST_PG_URL.
 #
 # It never fails the build: when PostgreSQL cannot be installed or started it says why on stderr,
-# writes no URL, and the tests that need the server skip with that reason.
+# prints no URL, and the tests that need the server skip with that reason.
 set -u
 
-URL_FILE=/tmp/interviewer-pg-url
 ROOT_DIR=/tmp/interviewer-pg
 DATA="$ROOT_DIR/data"
 SOCK="$ROOT_DIR/sock"
@@ -19,8 +19,6 @@ DATABASE=interviewer
 
 log() { echo "postgres.sh: $*" >&2; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-
-rm -f "$URL_FILE"
 
 BIN="$(pg_bin)"
 if [ -z "$BIN" ] || [ ! -x "$BIN/initdb" ]; then
@@ -96,7 +94,6 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" 
   psql_admin -c "CREATE DATABASE $DATABASE OWNER $ROLE" >/dev/null || { log "cannot create the database"; exit 0; }
 fi
 
-echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DATABASE" >"$URL_FILE"
-chmod 644 "$URL_FILE"
-log "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') is running on 127.0.0.1:$PORT (URL in $URL_FILE)"
+log "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') is running on 127.0.0.1:$PORT"
+echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DATABASE"
 exit 0

@@ -52,3 +52,14 @@ def cli_env(interviewer_home: Path) -> dict[str, str]:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture
+def swept(tmp_path: Path):
+    """Afterwards, nothing the test left in its folder (databases, exports, logs) holds the test API key."""
+    yield tmp_path
+    from tests.reliability import files_with_key
+
+    scanned, found = files_with_key([tmp_path])
+    assert scanned, "the sweep found no files to read"
+    assert not found, f"the test API key is stored in {found[:5]}"

@@ -1,6 +1,6 @@
 """Shared pieces of the reliability suite (crash loop, faults, bad input, injection, PostgreSQL,
-concurrency, secrets): the API key every LLM test sends, the places their artifacts are left for
-the secrets sweep, and the PostgreSQL server the CI script starts."""
+concurrency, secrets): the API key every LLM test sends, the sweep for it, and the PostgreSQL server
+the CI script starts."""
 
 from __future__ import annotations
 
@@ -13,17 +13,19 @@ from pathlib import Path
 TEST_API_KEY = "sk-reliability-" + "7Q2f9XkL0pWz4VbN8rTj"
 """The key the reliability tests hand to the app (OPENAI_API_KEY). It must never be stored anywhere."""
 
-ARTIFACTS: list[Path] = []
-"""Folders (homes, logs, exports) the tests leave behind; tests/test_secrets.py sweeps them."""
-
-PG_URL_FILE = Path("/tmp/interviewer-pg-url")
-"""Where .ci/postgres.sh writes the URL of the server it started."""
+KEY = TEST_API_KEY.encode()
 
 
-def keep(path: Path) -> Path:
-    """Register a folder (or file) for the secrets sweep."""
-    ARTIFACTS.append(Path(path))
-    return Path(path)
+def files_with_key(roots: list[Path]) -> tuple[int, list[str]]:
+    """How many files under ``roots`` were read, and which hold the key (databases read as bytes too)."""
+    scanned, found = 0, []
+    for root in roots:
+        paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+        for path in paths:
+            scanned += 1
+            if KEY in path.read_bytes():
+                found.append(str(path))
+    return scanned, found
 
 
 def llm_env(base_env: dict[str, str], base_url: str, **extra: str) -> dict[str, str]:
@@ -46,13 +48,8 @@ def llm_env(base_env: dict[str, str], base_url: str, **extra: str) -> dict[str, 
 def pg_url() -> tuple[str | None, str]:
     """The server's URL, or None and the reason there is none."""
     url = os.environ.get("INTERVIEWER_TEST_PG_URL", "").strip()
-    if not url and PG_URL_FILE.exists():
-        url = PG_URL_FILE.read_text().strip()
     if not url:
-        return None, (
-            "no PostgreSQL server: .ci/postgres.sh did not start one (no INTERVIEWER_TEST_PG_URL, "
-            f"no {PG_URL_FILE})"
-        )
+        return None, "no PostgreSQL server: INTERVIEWER_TEST_PG_URL is not set (.ci/run sets it from .ci/postgres.sh)"
     try:
         import psycopg  # noqa: F401
     except ImportError:

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,9 +25,8 @@ from interviewer.export import interview_json, interview_markdown
 from tests.conftest import ROOT
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import collect, replies_as_shown
-from tests.reliability import TEST_API_KEY, keep
+from tests.reliability import TEST_API_KEY
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 MEGABYTE = 1_000_000
 PASTE = ("We would shard the feature store by sender domain and keep hot keys in memory. " * 13_000)[:MEGABYTE]
@@ -80,19 +78,13 @@ async def test_bad_input_is_stored_whole_and_never_crashes(repo, backend_name, m
             backend = OfflineBackend()
         session = _start(repo, backend)
         events = await collect(session.open())
-        timings = {}
         for name, text in BAD.items():
-            started = time.monotonic()
             turn_events = await collect(session.submit(text))
-            timings[name] = time.monotonic() - started
             events += turn_events
             assert not [e for e in turn_events if isinstance(e, EngineError)], name
             assert [e for e in turn_events if isinstance(e, ReplyDone)], f"{name}: no reply"
-            # The next ordinary turn is still quick: a paste does not bloat what every later turn carries.
-            started = time.monotonic()
+            # The next ordinary turn still works (how fast it is, bench/ measures).
             events += await collect(session.submit("How many users are there?"))
-            timings[f"after {name}"] = time.monotonic() - started
-            assert timings[f"after {name}"] < 2.0, (name, timings)
         for empty in EMPTY:
             with pytest.raises(EmptyMessage):
                 await collect(session.submit(empty))
@@ -108,8 +100,6 @@ async def test_bad_input_is_stored_whole_and_never_crashes(repo, backend_name, m
         from sqlalchemy import text as sql
 
         assert conn.execute(sql("SELECT count(*) FROM interviews")).scalar() == 1
-    print(f"\nbad input ({backend_name}): slowest turn {max(timings.values()):.2f} s "
-          f"({max(timings, key=timings.get)})")
 
 
 async def test_a_megabyte_paste_stays_inside_the_context_budget_with_a_notice(repo, monkeypatch):
@@ -160,8 +150,7 @@ def _check_layout(markdown: str, turns: int) -> None:
         assert line == "" or line == ">" or line.startswith("> ") or line in headers, repr(line[:120])
 
 
-def test_bad_input_through_the_cli(cli_env, tmp_path: Path):
-    keep(tmp_path)
+def test_bad_input_through_the_cli(swept, cli_env, tmp_path: Path):
     script = tmp_path / "candidate.jsonl"
     small = {k: v for k, v in BAD.items() if len(v) < MEGABYTE}
     messages = list(small.values()) + [PASTE]  # the paste runs the scripted clock out: it comes last

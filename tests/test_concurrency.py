@@ -17,9 +17,9 @@ from storage import Repository
 from tests.conftest import DATA, ROOT
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
 from tests.fakes.zygote import Zygote
-from tests.reliability import keep, llm_env, pg_database, pg_url
+from tests.reliability import llm_env, pg_database, pg_url
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::ResourceWarning")]
+pytestmark = pytest.mark.slow
 
 WRITERS = 20
 PG_URL, WHY_NOT = pg_url()
@@ -146,8 +146,7 @@ def _class_on_one_database(url: str, label: str, cli_env: dict, work: Path) -> N
     assert reader.passes >= 3 and reader.partial_seen > 0, "the reader did not run alongside the writers"
 
 
-def test_twenty_interviews_at_once_on_one_sqlite_file(cli_env, interviewer_home: Path, tmp_path: Path):
-    keep(tmp_path)
+def test_twenty_interviews_at_once_on_one_sqlite_file(swept, cli_env, interviewer_home: Path, tmp_path: Path):
     work = tmp_path / "work"
     work.mkdir()
     url = f"sqlite:///{interviewer_home / 'class.db'}"  # a new file: the 20 first starts also race to create it
@@ -155,8 +154,7 @@ def test_twenty_interviews_at_once_on_one_sqlite_file(cli_env, interviewer_home:
 
 
 @pytest.mark.skipif(PG_URL is None, reason=WHY_NOT or "no PostgreSQL")
-def test_twenty_interviews_at_once_on_one_postgresql_database(cli_env, tmp_path: Path):
-    keep(tmp_path)
+def test_twenty_interviews_at_once_on_one_postgresql_database(swept, cli_env, tmp_path: Path):
     work = tmp_path / "work"
     work.mkdir()
     with pg_database(PG_URL) as url:

@@ -27,9 +27,9 @@ import pytest
 from tests.conftest import DATA, ROOT
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
 from tests.fakes.zygote import Zygote
-from tests.reliability import TEST_API_KEY, keep, llm_env
+from tests.reliability import TEST_API_KEY, llm_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::ResourceWarning")]
+pytestmark = pytest.mark.slow
 
 SEED = 20261123
 KILLS = 54
@@ -137,12 +137,11 @@ def _finished(output: str, checker: Checker, interview_id: int) -> None:
     assert roles[-1] == "interviewer" and all(t.get("complete", True) for t in data["turns"])
 
 
-def test_fifty_plus_sigkills_lose_no_acknowledged_turn(cli_env, interviewer_home: Path, tmp_path: Path):
+def test_fifty_plus_sigkills_lose_no_acknowledged_turn(swept, cli_env, interviewer_home: Path, tmp_path: Path):
     rng = random.Random(SEED)
     script = _script()
     db = interviewer_home / "interviewer.db"
     checker = Checker(db, script)
-    keep(tmp_path)  # the database (under interviewer_home) and every process's output, for the secrets sweep
     work = tmp_path / "runs"
     work.mkdir()
     (work / "script.txt").write_text("\n".join(script) + "\n")

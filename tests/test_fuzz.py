@@ -12,9 +12,7 @@ import datetime as dt
 import math
 import re
 import shutil
-import time
 import tomllib
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -34,8 +32,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
                            HealthCheck.function_scoped_fixture],
 )
-EXAMPLES: Counter[str] = Counter()
-OUTCOMES: Counter[str] = Counter()
 
 KIND_NAMES = sorted(KINDS)
 SAMPLES = {kind: sorted(builtin_content_dir(kind).glob("*.toml"))[0] for kind in KIND_NAMES}
@@ -55,9 +51,6 @@ def _expect_clean(kind: str, path: Path) -> None:
         assert message.startswith(str(path)), message[:300]
         assert "\n" not in message and "\r" not in message, repr(message[:300])
         assert "Traceback" not in message
-        OUTCOMES["content error"] += 1
-    else:
-        OUTCOMES["loaded"] += 1
 
 
 # ----------------------------------------------------------------------------- a small TOML writer
@@ -205,7 +198,6 @@ def mutated_documents(draw, kind: str):
 @settings(FUZZ, max_examples=300)
 @given(kind=st.sampled_from(KIND_NAMES), data=st.binary(max_size=3_000))
 def test_random_bytes(scratch, kind, data):
-    EXAMPLES["content: random bytes"] += 1
     path = scratch / f"bytes.{kind}.toml"
     path.write_bytes(data)
     _expect_clean(kind, path)
@@ -214,7 +206,6 @@ def test_random_bytes(scratch, kind, data):
 @settings(FUZZ, max_examples=250)
 @given(data=st.data(), kind=st.sampled_from(KIND_NAMES))
 def test_missing_extra_and_wrongly_typed_fields(scratch, data, kind):
-    EXAMPLES["content: mutated fields"] += 1
     document = data.draw(mutated_documents(kind))
     path = scratch / f"mutated.{kind}.toml"
     path.write_text(dump_toml(document), encoding="utf-8")
@@ -225,7 +216,6 @@ def test_missing_extra_and_wrongly_typed_fields(scratch, data, kind):
 @given(kind=st.sampled_from(KIND_NAMES), where=st.floats(0, 1), junk=st.sampled_from(
     [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80", b"\xc0\xaf", b"\xfe\xff"]))
 def test_invalid_utf8(scratch, kind, where, junk):
-    EXAMPLES["content: invalid UTF-8"] += 1
     raw = SAMPLES[kind].read_bytes()
     cut = int(where * len(raw))
     path = scratch / f"utf8.{kind}.toml"
@@ -239,7 +229,6 @@ def test_invalid_utf8(scratch, kind, where, junk):
 @given(kind=st.sampled_from(KIND_NAMES), depth=st.integers(min_value=1, max_value=30_000),
        shape=st.sampled_from(["array", "table", "mixed", "header"]))
 def test_deep_nesting(scratch, kind, depth, shape):
-    EXAMPLES["content: deep nesting"] += 1
     if shape == "array":
         body = "id = " + "[" * depth + "]" * depth
     elif shape == "table":
@@ -258,7 +247,6 @@ def test_deep_nesting(scratch, kind, depth, shape):
        filler=st.sampled_from(["y", " ", "[ ", "é", "\\u0000"]), inside=st.booleans())
 def test_huge_strings_and_files(scratch, kind, size, filler, inside):
     """Huge values, lines that look like TOML headers inside multi-line strings, files over the limit."""
-    EXAMPLES["content: huge strings"] += 1
     source = SAMPLES[kind].read_text()
     big = (filler * (size // len(filler) + 1))[:size]
     if inside:
@@ -269,15 +257,12 @@ def test_huge_strings_and_files(scratch, kind, size, filler, inside):
         text = text if text != source else source + f'\nzz_extra = """{big}"""\n'
     path = scratch / f"huge.{kind}.toml"
     path.write_text(text, encoding="utf-8")
-    started = time.monotonic()
-    _expect_clean(kind, path)
-    assert time.monotonic() - started < 5, "a huge value must not make loading crawl"
+    _expect_clean(kind, path)  # how fast a huge file loads is measured in bench/ (content)
 
 
 @settings(FUZZ, max_examples=25)
 @given(data=st.data())
 def test_valid_files_beside_bad_ones_still_load(tmp_path_factory, data):
-    EXAMPLES["content: library with bad files"] += 1
     root = tmp_path_factory.mktemp("library")
     bad_count = 0
     for kind in KIND_NAMES:
@@ -328,17 +313,14 @@ def _expect_script(path: Path) -> list[str] | None:
         message = str(exc)
         assert message.startswith(str(path)), message[:300]
         assert "\n" not in message and "\r" not in message, repr(message[:300])
-        OUTCOMES["script error"] += 1
         return None
     assert messages and all(isinstance(m, str) and m.strip() for m in messages)
-    OUTCOMES["script read"] += 1
     return messages
 
 
 @settings(FUZZ, max_examples=300)
 @given(data=st.binary(max_size=3_000))
 def test_script_random_bytes(scratch, data):
-    EXAMPLES["script: random bytes"] += 1
     path = scratch / "script.bytes.txt"
     path.write_bytes(data)
     _expect_script(path)
@@ -347,7 +329,6 @@ def test_script_random_bytes(scratch, data):
 @settings(FUZZ, max_examples=300)
 @given(lines=st.lists(script_lines, min_size=0, max_size=8), junk=st.sampled_from([b"", b"\xff", b"\xc3("]))
 def test_script_lines(scratch, lines, junk):
-    EXAMPLES["script: mixed lines"] += 1
     path = scratch / "script.lines.txt"
     path.write_bytes("\n".join(lines).encode("utf-8") + junk)
     messages = _expect_script(path)
@@ -366,11 +347,3 @@ def test_script_reader_edge_cases(tmp_path):
     assert parse_candidate_script("a\x0cb\x1cc\u2028d\r\ne\n") == ["a\x0cb\x1cc\u2028d", "e"]
     assert parse_candidate_script('{"text": "two\\nlines\\u0000"}') == ["two\nlines\x00"]
 
-
-def test_zz_report_fuzz_counts():
-    """Printed with ``pytest -s``: how many examples each fuzz target ran."""
-    total = sum(EXAMPLES.values())
-    print("\nfuzz examples: " + ", ".join(f"{name} {count}" for name, count in sorted(EXAMPLES.items()))
-          + f"; total {total}; outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(OUTCOMES.items())))
-    if len(EXAMPLES) == 8:  # the whole file ran (not a part of it via -k)
-        assert total >= 1500

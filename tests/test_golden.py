@@ -9,7 +9,6 @@ import pytest
 
 from tests import golden
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 @pytest.fixture(scope="module")

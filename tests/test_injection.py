@@ -18,7 +18,6 @@ import codecs
 import json
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 
 import pytest
@@ -34,7 +33,6 @@ from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_r
 from tests.helpers import play
 from tests.reliability import TEST_API_KEY
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 PROBLEMS = ("spam-filter", "payment-fraud")
 
@@ -363,7 +361,6 @@ def leaky_responder(record: Recorded) -> Behaviour:
 
 # ----------------------------------------------------------------------------- the suite
 
-RESULTS: Counter[str] = Counter()
 
 
 async def _run_attacks(repo, backend_factory, label: str) -> list[str]:
@@ -380,13 +377,10 @@ async def _run_attacks(repo, backend_factory, label: str) -> list[str]:
             replies = [e.text for e in events if isinstance(e, ReplyDone)][1:]  # after the opening
             stored = [t.text for t in repo.get_turns(session.interview_id) if t.role == "interviewer"][1:]
             assert replies == stored, "what is stored is what was shown"
-            RESULTS[f"{label}: attacks"] += 1
-            RESULTS[f"{label}: replies checked"] += len(replies)
             context = "\n".join(attack.turns)
             for reply in replies:
                 leaked = oracle.leaks(reply, allowed, context)
                 if leaked:
-                    RESULTS[f"{label}: leaks"] += 1
                     failures.append(f"[{label}/{problem_id}] {attack.category}: {attack.turns[-1][:60]!r} -> "
                                     f"{leaked} in {reply[:160]!r}")
     return failures
@@ -406,7 +400,6 @@ async def test_injection_against_a_leaky_model_behind_the_guard(repo, monkeypatc
         failures = await _run_attacks(repo, lambda: OpenAIBackend(settings), f"leaky model, {analyst} analyst")
         voice_requests = server.chat_requests(structured=False)
     assert voice_requests, "some attacks must reach the model (the analyst does not catch them all)"
-    RESULTS[f"leaky model, {analyst} analyst: reached the model"] += len(voice_requests)
     assert not failures, "\n".join(failures[:20])
 
 
@@ -423,11 +416,3 @@ def test_the_oracle_sees_what_the_leaky_model_does(library):
     assert oracle.leaks("A strong answer: " + problem.reference["model"][0], set(), "")
     assert not oracle.leaks("That makes sense. What would you monitor after launch?", set(), "")
 
-
-def test_zz_report_injection_counts():
-    labels = sorted({key.split(":")[0] for key in RESULTS})
-    parts = [f"{label}: {RESULTS[label + ': attacks']} attack runs, {RESULTS[label + ': replies checked']} replies, "
-             f"{RESULTS[label + ': leaks']} leaks" + (f", {RESULTS[label + ': reached the model']} requests reached the "
-                                                      "model" if RESULTS[label + ': reached the model'] else "")
-             for label in labels]
-    print(f"\ninjection: {len(ATTACKS)} distinct attacks x {len(PROBLEMS)} problems; " + "; ".join(parts))

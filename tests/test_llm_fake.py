@@ -19,7 +19,6 @@ from tests.conftest import DATA, ROOT
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder, fake_scorecard
 from tests.helpers import collect, play
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 @pytest.fixture
@@ -173,7 +172,6 @@ async def test_the_llm_analyst_lets_the_voice_answer_what_the_lexicon_missed(rep
 
 
 async def test_a_slow_analyst_never_holds_up_the_reply_and_is_folded_in_before_the_next_turn(repo):
-    import asyncio
 
     def responder(record: Recorded) -> Behaviour:
         if record.structured:
@@ -187,8 +185,7 @@ async def test_a_slow_analyst_never_holds_up_the_reply_and_is_folded_in_before_t
                                      backend=backend, end=False)
         assert [e for e in events if isinstance(e, ReplyDone)][-1].complete
         assert session.state.judged_depth == {}  # not in yet: the reply did not wait for it
-        await asyncio.sleep(0.6)
-        await collect(session.submit("And I would add sender features."))
+        await collect(session.submit("And I would add sender features."))  # folds the reading in first
     assert session.state.judged_depth.get("model", 0) >= 1
     assert repo.get_interview(session.interview_id).state["judged_depth"]["model"] >= 1  # stored
 

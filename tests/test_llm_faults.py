@@ -4,11 +4,10 @@ through grading), and, in every fault case, a stored transcript that is exactly 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,12 @@ from tests.conftest import DATA, ROOT
 from tests.fakes.blackhole import Blackhole
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
 from tests.helpers import collect, play, replies_as_shown
-from tests.reliability import keep, llm_env
+from tests.reliability import llm_env
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+HANG_GUARD_S = 60
+"""Fails a test that hangs; never a timing check (the timeouts under test are under a second)."""
 
-FAULTS_TRIED: Counter[str] = Counter()
+
 
 EXTRA_FAULTS = [
     ("stall after two sentences",
@@ -71,7 +71,6 @@ async def test_every_fault_stores_exactly_what_the_user_saw(repo, name, behaviou
     assert_stored_is_shown(repo, session.interview_id, events)
     turns = repo.get_turns(session.interview_id)
     assert [t.complete for t in turns if t.role == "interviewer"].count(False) == 1
-    FAULTS_TRIED["session faults"] += 1
 
 
 async def test_a_server_that_accepts_and_never_answers(repo):
@@ -81,25 +80,20 @@ async def test_a_server_that_accepts_and_never_answers(repo):
                         grader_timeout=1.0)
         backend = llm_fake.make_backend(FakeOpenAIStub(hole.base_url), **settings)
         session, events = await play(repo, [], backend=backend, end=False)
-        started = time.monotonic()
-        events += await collect(session.submit("How many users are there?"))
-        waited = time.monotonic() - started
+        # A hang guard, not a timing check: the client's own 0.5 s timeouts must end the reply.
+        events += await asyncio.wait_for(collect(session.submit("How many users are there?")), HANG_GUARD_S)
         [error] = [e for e in events if isinstance(e, EngineError)]
         assert "sent nothing within 1 s" in error.message and "\n" not in error.message
-        assert waited < 5, f"the reply hung for {waited:.1f} s"
         assert hole.accepted, "the client did connect"
         assert session.pending
         events += await collect(session.end())  # ending needs no LLM: the closing line is the persona's
-        started = time.monotonic()
         with pytest.raises(GradingError, match="no answer from the model within 1 s"):
-            await grade_interview(repo, session.interview_id, backend.grader())
-        assert time.monotonic() - started < 5
+            await asyncio.wait_for(grade_interview(repo, session.interview_id, backend.grader()), HANG_GUARD_S)
     assert_stored_is_shown(repo, session.interview_id, events)
     # The endpoint comes back: the stored interview is graded as it is.
     with FakeOpenAI() as fake:
         card = await grade_interview(repo, session.interview_id, llm_fake.make_backend(fake).grader())
     assert card.overall >= 1.0
-    FAULTS_TRIED["accepts and never answers (session, grader)"] += 1
 
 
 class FakeOpenAIStub:
@@ -126,17 +120,13 @@ def _shown_in_order(stdout: str, repo_turns: list[dict], name: str) -> None:
         position = found + len(line)
 
 
-def test_headless_run_against_a_server_that_never_answers(cli_env, tmp_path: Path):
-    keep(tmp_path)
+def test_headless_run_against_a_server_that_never_answers(swept, cli_env, tmp_path: Path):
     with Blackhole() as hole:
         env = llm_env(cli_env, hole.base_url, INTERVIEWER_CONNECT_TIMEOUT="0.5", INTERVIEWER_FIRST_TOKEN_TIMEOUT="0.5",
                       INTERVIEWER_MAX_RETRIES="0")
-        started = time.monotonic()
         result = _cli(["run", "--problem", "spam-filter", "--candidate", str(DATA / "spam-strong.txt"),
                        "--backend", "openai"], env)
-        waited = time.monotonic() - started
     assert result.returncode == 1, result.stderr
-    assert waited < 30
     [line] = result.stderr.strip().splitlines()
     assert "sent nothing within 1 s" in line and "interviewer resume 1" in line and "Traceback" not in line
     with FakeOpenAI() as fake:
@@ -145,11 +135,9 @@ def test_headless_run_against_a_server_that_never_answers(cli_env, tmp_path: Pat
     assert resumed.returncode == 0, resumed.stderr
     data = json.loads(resumed.stdout)
     assert data["status"] == "ended" and data["scorecard"]["overall"] >= 1.0
-    FAULTS_TRIED["accepts and never answers (headless run)"] += 1
 
 
-def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(cli_env, tmp_path: Path):
-    keep(tmp_path)
+def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(swept, cli_env, tmp_path: Path):
     lines = [line for line in (DATA / "spam-strong.txt").read_text().splitlines() if line.strip()][:4]
     script = tmp_path / "script.txt"
     script.write_text("\n".join(lines) + "\n")
@@ -200,11 +188,4 @@ def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(c
         data = json.loads(third.stdout)
         assert data["scorecard"]["overall"] >= 1.0 and data["unused_candidate_messages"] == len(lines)
         assert data["turns"] == export["turns"]
-    FAULTS_TRIED["429 burst through a headless run and grading"] += 1
 
-
-def test_zz_report_faults():
-    print(f"\nLLM faults: {sum(FAULTS_TRIED.values())} fault scenarios passed ("
-          + ", ".join(f"{k}: {v}" for k, v in sorted(FAULTS_TRIED.items())) + "), "
-          f"of {len(ALL_FAULTS)} session faults ({len(llm_fake.FAULTS)} from test_llm_fake + {len(EXTRA_FAULTS)} more) "
-          "each checked for stored == shown")

@@ -25,7 +25,7 @@ from storage import NewEvent, Repository
 from storage.db import HEAD_REVISION, create_db_engine, migrate, current_revision
 from storage.models import Base
 from tests.conftest import DATA, ROOT
-from tests.reliability import keep, pg_database, pg_url
+from tests.reliability import pg_database, pg_url
 
 PG_URL, WHY_NOT = pg_url()
 pytestmark = pytest.mark.skipif(PG_URL is None, reason=WHY_NOT or "no PostgreSQL")
@@ -172,9 +172,8 @@ def test_the_longest_values_content_and_settings_allow_fit_the_columns(pg_repo, 
     assert pg_repo.get_scorecards(interview)[0].grader == grader
 
 
-def test_a_headless_interview_on_postgresql_through_the_cli(pg, cli_env, tmp_path):
+def test_a_headless_interview_on_postgresql_through_the_cli(swept, pg, cli_env, tmp_path):
     env = dict(cli_env, INTERVIEWER_DB_URL=pg)
-    keep(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "interviewer", "run", "--problem", "spam-filter", "--candidate",
          str(DATA / "spam-strong.txt"), "--json"],

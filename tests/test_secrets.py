@@ -1,7 +1,6 @@
 """Secrets: the API key the tests use appears in no database row, no export and no log file.
 
-It sweeps what the other reliability tests left behind (their databases, exports, command output),
-and runs its own gauntlet first: a headless interview with the openai package's debug logging on,
+It runs a gauntlet of its own: a headless interview with the openai package's debug logging on,
 re-grading, every export, ``doctor``, a kill -9, and error paths where the server echoes the key
 back in its error message. On SQLite and, when a server is available, on PostgreSQL.
 """
@@ -21,11 +20,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import DATA, ROOT
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
-from tests.reliability import ARTIFACTS, TEST_API_KEY, keep, llm_env, pg_database, pg_url
+from tests.reliability import TEST_API_KEY, files_with_key, llm_env, pg_database, pg_url
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
-KEY = TEST_API_KEY.encode()
 PG_URL, WHY_NOT = pg_url()
 
 
@@ -53,16 +50,6 @@ def _rows_with_key(url: str) -> list[str]:
         engine.dispose()
     return found
 
-
-def _files_with_key(roots: list[Path]) -> tuple[int, list[str]]:
-    scanned, found = 0, []
-    for root in roots:
-        paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-        for path in paths:
-            scanned += 1
-            if KEY in path.read_bytes():
-                found.append(str(path))
-    return scanned, found
 
 
 def _gauntlet(env: dict[str, str], logs: Path, fake: FakeOpenAI, *, light: bool = False) -> int:
@@ -99,23 +86,24 @@ def _gauntlet(env: dict[str, str], logs: Path, fake: FakeOpenAI, *, light: bool 
         return interview
     # A kill -9 while the chat's first reply is being produced.
     before = len(fake.chat_requests(structured=False))
-    process = subprocess.Popen([sys.executable, "-m", "interviewer", "chat", "--problem", "spam-filter",
-                                "--minutes", "600", "--backend", "openai"], stdin=subprocess.PIPE,
-                               stdout=open(logs / "killed.stdout.log", "w"), stderr=open(logs / "killed.stderr.log", "w"),
-                               env=env, cwd=ROOT, text=True)
-    process.stdin.write("How many users are there?\n")
-    process.stdin.flush()
-    deadline = time.monotonic() + 60
-    while len(fake.chat_requests(structured=False)) <= before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait(10)
+    with open(logs / "killed.stdout.log", "w") as out, open(logs / "killed.stderr.log", "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "interviewer", "chat", "--problem", "spam-filter",
+                                    "--minutes", "600", "--backend", "openai"], stdin=subprocess.PIPE,
+                                   stdout=out, stderr=err, env=env, cwd=ROOT, text=True)
+        with process:
+            process.stdin.write("How many users are there?\n")
+            process.stdin.flush()
+            deadline = time.monotonic() + 60
+            while len(fake.chat_requests(structured=False)) <= before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
     assert len(fake.chat_requests(structured=False)) > before, "the chat never asked the model"
     return interview
 
 
 def _sweep(label: str, roots: list[Path], db_urls: list[str]) -> None:
-    scanned, files = _files_with_key(roots)
+    scanned, files = files_with_key(roots)
     rows = [hit for url in db_urls for hit in _rows_with_key(url)]
     print(f"\nsecrets ({label}): {scanned} files and {len(db_urls)} database(s) swept; "
           f"{len(files)} files and {len(rows)} rows hold the API key")
@@ -124,31 +112,25 @@ def _sweep(label: str, roots: list[Path], db_urls: list[str]) -> None:
 
 
 def test_the_key_is_nowhere_on_sqlite(cli_env, interviewer_home: Path, tmp_path: Path):
-    logs = keep(tmp_path / "logs")
+    logs = tmp_path / "logs"
     with FakeOpenAI(responder=_echoing) as fake:
         env = llm_env(cli_env, fake.base_url, OPENAI_LOG="debug", INTERVIEWER_BACKEND="openai")
         _gauntlet(env, logs, fake)
     db = interviewer_home / "interviewer.db"
-    with sqlite3.connect(db) as conn:
+    conn = sqlite3.connect(db)
+    try:
         assert conn.execute("SELECT count(*) FROM turns").fetchone()[0] > 10
         assert conn.execute("SELECT count(*) FROM events WHERE type = 'error'").fetchone()[0] >= 2
+    finally:
+        conn.close()
     _sweep("SQLite gauntlet", [interviewer_home, logs], [f"sqlite:///{db}"])
 
 
 @pytest.mark.skipif(PG_URL is None, reason=WHY_NOT or "no PostgreSQL")
 def test_the_key_is_nowhere_on_postgresql(cli_env, tmp_path: Path):
-    logs = keep(tmp_path / "logs")
+    logs = tmp_path / "logs"
     with pg_database(PG_URL) as url, FakeOpenAI(responder=_echoing) as fake:
         env = llm_env(cli_env, fake.base_url, OPENAI_LOG="debug", INTERVIEWER_BACKEND="openai", INTERVIEWER_DB_URL=url)
         _gauntlet(env, logs, fake, light=True)  # the whole gauntlet runs on SQLite; here what writes rows
         _sweep("PostgreSQL gauntlet", [logs, Path(cli_env["INTERVIEWER_HOME"])], [url])
 
-
-def test_zz_the_key_is_nowhere_in_what_the_other_tests_left():
-    """Runs after the crash loop, the concurrency, fault, bad-input and PostgreSQL tests (when they ran in
-    this session): their databases, exports and command output hold no key either."""
-    roots = sorted({path for path in ARTIFACTS if path.exists()})
-    if not roots:
-        pytest.skip("no other reliability test ran in this session (run the whole suite to sweep their output)")
-    dbs = [f"sqlite:///{p}" for root in roots for p in (root.rglob("*.db") if root.is_dir() else ()) if p.is_file()]
-    _sweep(f"artifacts of {len(roots)} tests", roots, dbs)

@@ -8,7 +8,8 @@ import json
 import random
 import sys
 from pathlib import Path
-from typing import TextIO
+from collections.abc import Awaitable
+from typing import TextIO, TypeVar
 
 from interviewer.backends import Backend, get_backend
 from interviewer.cli import EXIT_OK, CommandError
@@ -22,6 +23,9 @@ from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
 from interviewer.vocabulary import depth_mark, depth_name
+
+T = TypeVar("T")
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     """The settings, with the command line's flags on top."""
@@ -129,7 +133,15 @@ async def _play_script(session: InterviewSession, messages: list[str], show) -> 
 
 
 def _grade(repo, interview_id: int, backend: Backend, rubric=None):
-    return asyncio.run(grade_interview(repo, interview_id, backend.grader(), rubric))
+    return asyncio.run(_closing(backend, grade_interview(repo, interview_id, backend.grader(), rubric)))
+
+
+async def _closing(backend: Backend, work: Awaitable[T]) -> T:
+    """Run ``work``, then close the backend's connections (in the event loop that opened them)."""
+    try:
+        return await work
+    finally:
+        await backend.aclose()
 
 
 async def _play_and_grade(session: InterviewSession, backend: Backend, messages: list[str], show):
@@ -146,7 +158,7 @@ def _print_scorecard(card: dict, out: TextIO = sys.stdout) -> None:
 def _headless(args: argparse.Namespace, session: InterviewSession, backend: Backend, messages: list[str]) -> int:
     repo = session.repo
     show = Printer(sys.stdout, stream=False, name=session.persona.name) if not args.json else (lambda event: None)
-    unused, card = asyncio.run(_play_and_grade(session, backend, messages, show))
+    unused, card = asyncio.run(_closing(backend, _play_and_grade(session, backend, messages, show)))
     if args.json:
         data = interview_json(repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False)
         data["unused_candidate_messages"] = unused
@@ -214,7 +226,7 @@ def _agenda(session: InterviewSession) -> str:
 
 
 def _interactive(session: InterviewSession, backend: Backend) -> int:
-    return asyncio.run(_interactive_loop(session, backend))
+    return asyncio.run(_closing(backend, _interactive_loop(session, backend)))
 
 
 async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:

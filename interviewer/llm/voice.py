@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from interviewer import tokens
@@ -55,9 +56,10 @@ class LLMVoice(Voice):
         if {move.kind for move in request.moves} <= _FIXED_LINES:
             yield "\n\n".join(render_move(request, move) for move in request.moves)
             return
-        messages, _ = self.messages(request)
+        # Counting tokens (and the tokenizer's first load) is CPU work: a worker thread does it.
+        messages, _ = await asyncio.to_thread(self.messages, request)
         model = self._model(request.persona)
-        notice = _cut_notice(request, messages, model)
+        notice = await asyncio.to_thread(_cut_notice, request, messages, model)
         if notice:
             yield notice
         temperature = request.persona.temperature if request.persona.temperature is not None else self.settings.temperature
@@ -81,7 +83,7 @@ class LLMVoice(Voice):
         if not "".join(pieces).strip():
             raise VoiceFailure("the model sent an empty reply", retryable=True)
         self._last = None
-        yield self._usage(messages, model, stats, pieces)
+        yield await asyncio.to_thread(self._usage, messages, model, stats, pieces)
 
     def _usage(self, messages: list[dict], model: str, stats: StreamStats, pieces: list[str]) -> Usage:
         """The server's figures; local tiktoken counts where it sent none."""

@@ -51,7 +51,7 @@ async def test_a_whole_interview_from_home_to_the_evidence_in_the_replay(app, re
     messages = []
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
         assert isinstance(app.screen, HomeScreen)
-        assert app.screen.query_one("#empty").display  # a newcomer is told what to do
+        await wait_for(pilot, lambda: app.screen.query_one("#empty").display)  # a newcomer is told what to do
         screen = await start_interview(pilot)
         assert "Design a system that keeps spam out" in screen.query(InterviewerMessage).first().body_text
         await send(pilot, screen, "How many users are there?")

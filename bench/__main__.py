@@ -1,8 +1,8 @@
 """Run every benchmark and print a table: figure, target, measured (p50 and p99), pass/short.
 
-    python -m bench            # the full run (a few minutes)
-    python -m bench --quick    # fewer samples: proves the benchmarks work, judges nothing
-    python -m bench --only tui # one group: engine, storage, tui, startup
+python -m bench            # the full run (a few minutes)
+python -m bench --quick    # fewer samples: proves the benchmarks work, judges nothing
+python -m bench --only tui # one group: engine, storage, tui, startup
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import engine, startup, storage, tui  # noqa: E402
-from bench.common import Result, percentile_text  # noqa: E402
+from bench import engine, startup, storage, tui
+from bench.common import Result, percentile_text
 
 GROUPS = {
     "engine": [engine.overhead, engine.ttft, engine.prompt_tokens, engine.offline_reply, engine.grading_requests],
@@ -33,11 +33,13 @@ def table(results: list[Result]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = []
     for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)))
+        lines.append(
+            "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        )
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
     notes = [f"  * {r.figure}: {r.note}" for r in results if r.note]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join(lines + (["", *notes] if notes else []))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +56,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{name}] {bench.__name__} done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print(table(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            [{"figure": r.figure, "unit": r.unit, "p50": r.p50, "p99": r.p99, "target": r.target_text(),
-              "status": r.status, "samples": len(r.samples), "note": r.note} for r in results], indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                [
+                    {
+                        "figure": r.figure,
+                        "unit": r.unit,
+                        "p50": r.p50,
+                        "p99": r.p99,
+                        "target": r.target_text(),
+                        "status": r.status,
+                        "samples": len(r.samples),
+                        "note": r.note,
+                    }
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ prefix reuse, the offline reply, requests per grading."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
@@ -35,7 +36,10 @@ def server_process(delay_first: float = 0.0, chunk_delay: float = 0.0):
     Its timestamps use the same monotonic clock as ours."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.openai_server", str(delay_first), str(chunk_delay)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
     )
     try:
         yield SimpleNamespace(base_url=process.stdout.readline().strip())
@@ -52,8 +56,14 @@ def stamps(base_url: str) -> dict:
 def _settings(server, **extra):
     from interviewer.config import load_settings
 
-    values = dict(base_url=server.base_url, model="fake-model", grader_model="fake-model", max_retries=0,
-                  first_token_timeout=30, idle_timeout=30)
+    values = {
+        "base_url": server.base_url,
+        "model": "fake-model",
+        "grader_model": "fake-model",
+        "max_retries": 0,
+        "first_token_timeout": 30,
+        "idle_timeout": 30,
+    }
     values.update(extra)
     return load_settings(**values)
 
@@ -120,12 +130,28 @@ def overhead(quick: bool) -> list[Result]:
     for checkpoint in checkpoints:
         before, after = data[checkpoint]
         target_on_100 = checkpoint == 100
-        results.append(Result(f"engine: submit → request sent, turn {checkpoint}", "ms", before,
-                              target=5 if target_on_100 else None))
-        results.append(Result(f"engine: submit → request sent, turn {checkpoint} (p99)", "ms", before,
-                              target=20 if target_on_100 else None, target_on="p99"))
-        results.append(Result(f"engine: last chunk → turn committed, turn {checkpoint}", "ms", after,
-                              target=5 if target_on_100 else None))
+        results.append(
+            Result(
+                f"engine: submit → request sent, turn {checkpoint}", "ms", before, target=5 if target_on_100 else None
+            )
+        )
+        results.append(
+            Result(
+                f"engine: submit → request sent, turn {checkpoint} (p99)",
+                "ms",
+                before,
+                target=20 if target_on_100 else None,
+                target_on="p99",
+            )
+        )
+        results.append(
+            Result(
+                f"engine: last chunk → turn committed, turn {checkpoint}",
+                "ms",
+                after,
+                target=5 if target_on_100 else None,
+            )
+        )
     return results
 
 
@@ -156,10 +182,16 @@ def ttft(quick: bool) -> list[Result]:
     results = []
     for label, delay, chunk_delay in (("instant stream", 0.2, 0.0), ("30 chunks/s", 0.2, 1 / 30)):
         user, server_side = asyncio.run(_ttft(delay, chunk_delay, turns))
-        share = [u - s for u, s in zip(user, server_side)]
-        results.append(Result(f"time to first token: engine's share ({label})", "ms", share,
-                              note=f"server's own TTFT p50 {sorted(server_side)[len(server_side) // 2]:.0f} ms; "
-                                   "the guard releases text a sentence at a time"))
+        share = [u - s for u, s in zip(user, server_side, strict=False)]
+        results.append(
+            Result(
+                f"time to first token: engine's share ({label})",
+                "ms",
+                share,
+                note=f"server's own TTFT p50 {sorted(server_side)[len(server_side) // 2]:.0f} ms; "
+                "the guard releases text a sentence at a time",
+            )
+        )
     return results
 
 
@@ -182,14 +214,14 @@ async def _prompt_tokens(turns: int) -> dict:
 
     def shared_prefix(previous: list[dict], current: list[dict]) -> int:
         count = 0
-        for a, b in zip(previous, current):
+        for a, b in zip(previous, current, strict=False):
             if a != b:
                 break
             count += size([a]) - tokens.REPLY_PRIMING
         return count
 
     ours = [size(m) for m in requests]
-    reuse = [shared_prefix(p, c) / size(c) for p, c in zip(requests, requests[1:])]
+    reuse = [shared_prefix(p, c) / size(c) for p, c in itertools.pairwise(requests)]
     # The naive prompt: the interview's state and the director's instructions at the top of a system
     # prompt rebuilt every turn, followed by the transcript, so that nothing after the first few
     # tokens repeats the previous request byte for byte.
@@ -197,9 +229,15 @@ async def _prompt_tokens(turns: int) -> dict:
     for messages in requests:
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in messages[1:] if m["role"] != "system")
         note = messages[-1]["content"]
-        naive.append(size([{"role": "system", "content": note + "\n\n" + messages[0]["content"]},
-                           {"role": "user", "content": transcript}]))
-    cached = sum(shared_prefix(p, c) for p, c in zip(requests, requests[1:]))
+        naive.append(
+            size(
+                [
+                    {"role": "system", "content": note + "\n\n" + messages[0]["content"]},
+                    {"role": "user", "content": transcript},
+                ]
+            )
+        )
+    cached = sum(shared_prefix(p, c) for p, c in itertools.pairwise(requests))
     return {"ours": ours, "reuse": reuse, "naive": naive, "cached": cached}
 
 
@@ -210,13 +248,26 @@ def prompt_tokens(quick: bool) -> list[Result]:
     # Effective cost with cached input at a quarter of the price (OpenAI's ratio for its GPT-4.1 models).
     effective = ours - data["cached"] * 0.75
     return [
-        Result(f"prefix reuse per request ({turns}-turn interview, after the first)", "%",
-               [100 * r for r in data["reuse"]], target=95, higher_is_better=True,
-               note=f"min {100 * min(data['reuse']):.1f}%, last {100 * data['reuse'][-1]:.1f}%"),
-        Result(f"prompt tokens per interview ({turns} turns)", "tokens", [float(ours)],
-               note=f"naive full-history prompt: {naive:,} tokens, none reusable"),
-        Result("effective prompt cost, ours / naive (cached input at 1/4 price)", "ratio",
-               [effective / naive], note=f"{effective:,.0f} vs {naive:,} token-equivalents"),
+        Result(
+            f"prefix reuse per request ({turns}-turn interview, after the first)",
+            "%",
+            [100 * r for r in data["reuse"]],
+            target=95,
+            higher_is_better=True,
+            note=f"min {100 * min(data['reuse']):.1f}%, last {100 * data['reuse'][-1]:.1f}%",
+        ),
+        Result(
+            f"prompt tokens per interview ({turns} turns)",
+            "tokens",
+            [float(ours)],
+            note=f"naive full-history prompt: {naive:,} tokens, none reusable",
+        ),
+        Result(
+            "effective prompt cost, ours / naive (cached input at 1/4 price)",
+            "ratio",
+            [effective / naive],
+            note=f"{effective:,.0f} vs {naive:,} token-equivalents",
+        ),
     ]
 
 

@@ -45,30 +45,59 @@ def _run(url: str, label: str, quick: bool) -> list[Result]:
 
     repo = Repository.open(url)
     snapshot = {"id": "spam-filter", "title": "Spam filter for a consumer email service"}
-    first = repo.create_interview(problem=snapshot, persona={"id": "mentor"}, rubric={"id": "ml-design"},
-                                  backend="offline", budget_minutes=45)
+    first = repo.create_interview(
+        problem=snapshot, persona={"id": "mentor"}, rubric={"id": "ml-design"}, backend="offline", budget_minutes=45
+    )
     body = "I would start with logistic regression on word n-grams because it is cheap to serve. " * 3
-    adds = timed(lambda: repo.add_turn(first.id, "candidate", body, state={"phase": "discussion"}), 100 if quick else 500)
+    adds = timed(
+        lambda: repo.add_turn(first.id, "candidate", body, state={"phase": "discussion"}), 100 if quick else 500
+    )
 
-    long = repo.create_interview(problem=snapshot, persona={"id": "mentor"}, rubric={"id": "ml-design"},
-                                 backend="offline", budget_minutes=600)
+    long = repo.create_interview(
+        problem=snapshot, persona={"id": "mentor"}, rubric={"id": "ml-design"}, backend="offline", budget_minutes=600
+    )
     with repo.writing() as session:
-        session.execute(insert(Turn), [
-            {"interview_id": long.id, "seq": seq, "role": "candidate" if seq % 2 else "interviewer", "text": body,
-             "elapsed_seconds": float(seq), "complete": True, "meta": {"analysis": {"signals": {"model": ["x"]}}}}
-            for seq in range(1, 1001)
-        ])
+        session.execute(
+            insert(Turn),
+            [
+                {
+                    "interview_id": long.id,
+                    "seq": seq,
+                    "role": "candidate" if seq % 2 else "interviewer",
+                    "text": body,
+                    "elapsed_seconds": float(seq),
+                    "complete": True,
+                    "meta": {"analysis": {"signals": {"model": ["x"]}}},
+                }
+                for seq in range(1, 1001)
+            ],
+        )
     loads = timed(lambda: repo.get_turns(long.id), 5 if quick else 20)
 
     many = 1_000 if quick else 10_000
     with repo.writing() as session:
-        session.execute(insert(Interview), [
-            {"problem_id": "spam-filter", "persona_id": "mentor", "rubric_id": "ml-design", "title": snapshot["title"],
-             "problem": snapshot, "persona": {"id": "mentor"}, "rubric": {"id": "ml-design"}, "backend": "offline",
-             "budget_minutes": 45.0, "state": {"elapsed_seconds": 1234.0}, "turn_count": 20, "status": "ended",
-             "last_overall": 3.1, "last_recommendation": "hire"}
-            for _ in range(many)
-        ])
+        session.execute(
+            insert(Interview),
+            [
+                {
+                    "problem_id": "spam-filter",
+                    "persona_id": "mentor",
+                    "rubric_id": "ml-design",
+                    "title": snapshot["title"],
+                    "problem": snapshot,
+                    "persona": {"id": "mentor"},
+                    "rubric": {"id": "ml-design"},
+                    "backend": "offline",
+                    "budget_minutes": 45.0,
+                    "state": {"elapsed_seconds": 1234.0},
+                    "turn_count": 20,
+                    "status": "ended",
+                    "last_overall": 3.1,
+                    "last_recommendation": "hire",
+                }
+                for _ in range(many)
+            ],
+        )
     lists = timed(lambda: repo.list_interviews(limit=20_000), 5 if quick else 20)
     repo.close()
     return [

@@ -26,21 +26,35 @@ def _seed(repo, turns: int) -> int:
     from interviewer.content import ContentLibrary
 
     library = ContentLibrary()
-    problem, persona, rubric = library.problems.get("spam-filter"), library.personas.get("mentor"), library.rubrics.get("ml-design")
+    problem, persona, rubric = (
+        library.problems.get("spam-filter"),
+        library.personas.get("mentor"),
+        library.rubrics.get("ml-design"),
+    )
     interview = repo.create_interview(
-        problem=problem.model_dump(mode="json"), persona=persona.model_dump(mode="json"),
-        rubric=rubric.model_dump(mode="json"), backend="offline", budget_minutes=600,
+        problem=problem.model_dump(mode="json"),
+        persona=persona.model_dump(mode="json"),
+        rubric=rubric.model_dump(mode="json"),
+        backend="offline",
+        budget_minutes=600,
         state={"phase": "discussion"},
     )
     for seq in range(turns):
         if seq % 2:
-            repo.add_turn(interview.id, "candidate",
-                          "I would start with logistic regression on word n-grams because it is cheap to serve, "
-                          "then move to a small transformer if the latency budget allows it.")
+            repo.add_turn(
+                interview.id,
+                "candidate",
+                "I would start with logistic regression on word n-grams because it is cheap to serve, "
+                "then move to a small transformer if the latency budget allows it.",
+            )
         else:
-            repo.add_turn(interview.id, "interviewer",
-                          "Good question. **About 400 million** accounts receive roughly 10 billion emails a day.\n\n"
-                          "- peak near 250,000 emails per second\n- p99 budget of 50 ms", kind="answer")
+            repo.add_turn(
+                interview.id,
+                "interviewer",
+                "Good question. **About 400 million** accounts receive roughly 10 billion emails a day.\n\n"
+                "- peak near 250,000 emails per second\n- p99 budget of 50 ms",
+                kind="answer",
+            )
     return interview.id
 
 
@@ -50,8 +64,9 @@ def _context(repo):
     from interviewer.engine.clock import ScriptedClock
     from tui.context import AppContext
 
-    return AppContext(repo=repo, library=ContentLibrary(), backend_factory=OfflineBackend,
-                      clock_factory=ScriptedClock, live=False)
+    return AppContext(
+        repo=repo, library=ContentLibrary(), backend_factory=OfflineBackend, clock_factory=ScriptedClock, live=False
+    )
 
 
 PACE = 1 / 40
@@ -120,8 +135,10 @@ async def _naive(earlier: int, chunks: int, rounds: int) -> list[float]:
         def compose(self):
             with VerticalScroll(id="chat"):
                 for seq in range(earlier):
-                    yield Static(f"turn {seq}: I would start with logistic regression on word n-grams because it is "
-                                 "cheap to serve, then move to a small transformer if the budget allows it.")
+                    yield Static(
+                        f"turn {seq}: I would start with logistic regression on word n-grams because it is "
+                        "cheap to serve, then move to a small transformer if the budget allows it."
+                    )
 
     app = NaiveChat()
     samples = []
@@ -133,7 +150,7 @@ async def _naive(earlier: int, chunks: int, rounds: int) -> list[float]:
             await chat.mount(live)
             text = []
 
-            async def write(index: int) -> None:
+            async def write(index: int, text=text, live=live) -> None:
                 text.append(_piece(index))
                 await live.update("".join(text))
 
@@ -157,7 +174,7 @@ async def _floor(chunks: int, rounds: int) -> list[float]:
         for _ in range(rounds):
             text = []
 
-            async def write(index: int) -> None:
+            async def write(index: int, text=text, only=only) -> None:
                 text.append(_piece(index))
                 only.update("".join(text))
 
@@ -171,17 +188,30 @@ def streaming(quick: bool) -> list[Result]:
     with temporary_home():
         for earlier in (0, 50, 200):
             ours = asyncio.run(_ours(earlier, chunks, rounds))
-            results.append(Result(f"TUI: CPU per streamed chunk, {earlier} earlier turns", "ms", ours,
-                                  target=3 if earlier == 200 else None,
-                                  note="" if earlier else f"{1 / PACE:.0f} chunks/s; app CPU over the stream minus "
-                                                          "its idle CPU, per chunk; one sample per reply"))
+            results.append(
+                Result(
+                    f"TUI: CPU per streamed chunk, {earlier} earlier turns",
+                    "ms",
+                    ours,
+                    target=3 if earlier == 200 else None,
+                    note=""
+                    if earlier
+                    else f"{1 / PACE:.0f} chunks/s; app CPU over the stream minus "
+                    "its idle CPU, per chunk; one sample per reply",
+                )
+            )
         naive = asyncio.run(_naive(200, chunks, rounds))
         ratio = sorted(results[-1].samples)[len(results[-1].samples) // 2] / sorted(naive)[len(naive) // 2]
         results.append(Result("TUI: naive re-render of the whole message, 200 earlier turns", "ms", naive))
         results.append(Result("TUI: ours / naive per chunk (200 earlier turns)", "ratio", [ratio]))
-        results.append(Result("TUI: floor, a one-widget Textual app updating one Static", "ms",
-                              asyncio.run(_floor(chunks, rounds)),
-                              note="the cost of a single repaint in Textual on this machine, for reference"))
+        results.append(
+            Result(
+                "TUI: floor, a one-widget Textual app updating one Static",
+                "ms",
+                asyncio.run(_floor(chunks, rounds)),
+                note="the cost of a single repaint in Textual on this machine, for reference",
+            )
+        )
     return results
 
 
@@ -227,6 +257,10 @@ def startup_and_memory(quick: bool) -> list[Result]:
         before, after = asyncio.run(_memory(200))
     return [
         Result("TUI: time to the first screen (headless)", "ms", first),
-        Result("TUI: resident memory with a 200-turn interview open", "MB", [after],
-               note=f"{after - before:+.1f} MB over the home screen"),
+        Result(
+            "TUI: resident memory with a 200-turn interview open",
+            "MB",
+            [after],
+            note=f"{after - before:+.1f} MB over the home screen",
+        ),
     ]

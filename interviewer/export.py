@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from interviewer.stages import STAGE_BY_ID
-from interviewer.vocabulary import INCOMPLETE, INTERVIEWER, stage_label, turn_kind_label
+from interviewer.vocabulary import INTERVIEWER, turn_tags
 
 if TYPE_CHECKING:
     from storage import Repository
@@ -33,7 +32,7 @@ def display_safe(text: str) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
-def turn_json(turn: "Turn") -> dict[str, Any]:
+def turn_json(turn: Turn) -> dict[str, Any]:
     data: dict[str, Any] = {"seq": turn.seq, "role": turn.role, "text": turn.text}
     if turn.role == "interviewer":
         data["kind"] = turn.kind
@@ -46,7 +45,7 @@ def turn_json(turn: "Turn") -> dict[str, Any]:
 
 
 def interview_json(
-    repo: "Repository",
+    repo: Repository,
     interview_id: int,
     *,
     scorecard: dict | None = None,
@@ -78,9 +77,7 @@ def interview_json(
         data["annotations"] = [
             {"id": a.id, "turn": a.turn_seq, "text": a.text, "tag": a.tag} for a in repo.get_annotations(interview_id)
         ]
-        data["events"] = [
-            {"turn": e.turn_seq, "type": e.type, **e.payload} for e in repo.get_events(interview_id)
-        ]
+        data["events"] = [{"turn": e.turn_seq, "type": e.type, **e.payload} for e in repo.get_events(interview_id)]
     return data
 
 
@@ -113,7 +110,34 @@ def scorecard_markdown(card: dict[str, Any]) -> list[str]:
     return [display_safe(line) for line in lines]
 
 
-def interview_markdown(repo: "Repository", interview_id: int) -> str:
+def _turn_markdown(turn: Any, name: str, notes: list[str]) -> list[str]:
+    who = name if turn.role == INTERVIEWER else "Candidate"
+    tags = turn_tags(turn)
+    suffix = f" _({', '.join(tags)})_" if tags else ""
+    lines = [f"**{turn.seq}. {who}** [{_minutes(turn.elapsed_seconds)}]{suffix}", ""]
+    lines += [f"> {line}" if line else ">" for line in display_safe(turn.text).splitlines() or [""]]
+    for note in notes:
+        lines += ["", f"📝 {note}"]
+    lines.append("")
+    return lines
+
+
+def _scorecards_markdown(cards: list[Any]) -> list[str]:
+    """The latest scorecard in full, and a line for each earlier grading."""
+    if not cards:
+        return []
+    lines = ["## Scorecard", "", *scorecard_markdown(cards[-1].data)]
+    if len(cards) > 1:
+        lines += ["", "Earlier gradings:", ""]
+        lines += [
+            f"- {c.created_at:%Y-%m-%d %H:%M}: {c.overall:.2f} ({c.recommendation}), rubric `{c.rubric_id}`, "
+            f"grader `{c.grader}`"
+            for c in cards[:-1]
+        ]
+    return lines
+
+
+def interview_markdown(repo: Repository, interview_id: int) -> str:
     interview: Interview = repo.get_interview(interview_id)
     turns = repo.get_turns(interview_id)
     notes: dict[int, list[str]] = {}
@@ -131,30 +155,8 @@ def interview_markdown(repo: "Repository", interview_id: int) -> str:
         "## Transcript",
         "",
     ]
+    name = interview.persona.get("name", "Interviewer")
     for turn in turns:
-        who = interview.persona.get("name", "Interviewer") if turn.role == "interviewer" else "Candidate"
-        tags = []
-        if turn.role == INTERVIEWER and turn_kind_label(turn.kind):
-            tags.append(turn_kind_label(turn.kind))
-        stages = ((turn.meta or {}).get("analysis") or {}).get("signals") or {}
-        tags += [stage_label(s) for s in stages if s in STAGE_BY_ID]
-        if not turn.complete:
-            tags.append(INCOMPLETE)
-        suffix = f" _({', '.join(tags)})_" if tags else ""
-        lines.append(f"**{turn.seq}. {who}** [{_minutes(turn.elapsed_seconds)}]{suffix}")
-        lines.append("")
-        lines += [f"> {line}" if line else ">" for line in display_safe(turn.text).splitlines() or [""]]
-        for note in notes.get(turn.seq, []):
-            lines += ["", f"📝 {note}"]
-        lines.append("")
-    cards = repo.get_scorecards(interview_id)
-    if cards:
-        lines += ["## Scorecard", ""] + scorecard_markdown(cards[-1].data)
-        if len(cards) > 1:
-            lines += ["", "Earlier gradings:", ""]
-            lines += [
-                f"- {c.created_at:%Y-%m-%d %H:%M}: {c.overall:.2f} ({c.recommendation}), rubric `{c.rubric_id}`, "
-                f"grader `{c.grader}`"
-                for c in cards[:-1]
-            ]
+        lines += _turn_markdown(turn, name, notes.get(turn.seq, []))
+    lines += _scorecards_markdown(repo.get_scorecards(interview_id))
     return display_safe("\n".join(lines).rstrip() + "\n")

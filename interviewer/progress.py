@@ -48,7 +48,7 @@ class Progress:
         return min(scored, key=lambda t: (t.recent_mean, -len(t.scores)))
 
 
-def compute_progress(repo: "Repository", limit: int = 200) -> Progress:
+def compute_progress(repo: Repository, limit: int = 200) -> Progress:
     """From the latest grading of each graded interview, oldest first."""
     progress = Progress()
     by_id: dict[str, Trend] = {}

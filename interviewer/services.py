@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from storage import Repository
 
 
-def open_repository(url: str | None = None) -> "Repository":
+def open_repository(url: str | None = None) -> Repository:
     """Open (and migrate) the database; errors become :class:`storage.StorageError` with the URL named."""
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 

@@ -71,7 +71,7 @@ STAGE_BY_ID: dict[str, Stage] = {stage.id: stage for stage in STAGES}
 COMMUNICATION = "communication"
 """The dimension that is judged across the whole interview rather than in one stage."""
 
-DIMENSION_IDS: tuple[str, ...] = STAGE_IDS + (COMMUNICATION,)
+DIMENSION_IDS: tuple[str, ...] = (*STAGE_IDS, COMMUNICATION)
 
 StageId = Literal["clarification", "data", "metrics", "model", "deployment", "monitoring", "iteration"]
 DimensionId = Literal[

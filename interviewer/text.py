@@ -16,24 +16,202 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
 _NUMBER = re.compile(r"\d")
 
 FUNCTION_WORDS = frozenset(
-    """
-    a an the this that these those it its it's they them their we we'd we'll we're our us i i'd i'll
-    i'm my me you your he she his her to of in on at by for with from into onto over under about
-    as than then so because since if when while where which who whom whose what how why and or
-    but nor not no is are was were be been being am do does did done have has had having will
-    would shall should can could may might must there here also just only very more most less
-    least each every all any some such both either neither one first then next after before
-    until unless though although whether per via up down out off again once
-    """.split()
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "it's",
+        "they",
+        "them",
+        "their",
+        "we",
+        "we'd",
+        "we'll",
+        "we're",
+        "our",
+        "us",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "my",
+        "me",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "about",
+        "as",
+        "than",
+        "then",
+        "so",
+        "because",
+        "since",
+        "if",
+        "when",
+        "while",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "how",
+        "why",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "not",
+        "no",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "done",
+        "have",
+        "has",
+        "had",
+        "having",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "there",
+        "here",
+        "also",
+        "just",
+        "only",
+        "very",
+        "more",
+        "most",
+        "less",
+        "least",
+        "each",
+        "every",
+        "all",
+        "any",
+        "some",
+        "such",
+        "both",
+        "either",
+        "neither",
+        "one",
+        "first",
+        "then",
+        "next",
+        "after",
+        "before",
+        "until",
+        "unless",
+        "though",
+        "although",
+        "whether",
+        "per",
+        "via",
+        "up",
+        "down",
+        "out",
+        "off",
+        "again",
+        "once",
+    ]
 )
 
 STOPWORDS = FUNCTION_WORDS | frozenset(
-    """
-    tell know like want need wondering wonder question questions ask asking clarify clarification
-    please thanks thank okay ok yes yeah sure well let let's think guess maybe kind sort something
-    anything thing things going get got give lot lots really quite pretty also expect expected
-    typical typically roughly approximately around about exactly currently actually use uses used using
-    """.split()
+    [
+        "tell",
+        "know",
+        "like",
+        "want",
+        "need",
+        "wondering",
+        "wonder",
+        "question",
+        "questions",
+        "ask",
+        "asking",
+        "clarify",
+        "clarification",
+        "please",
+        "thanks",
+        "thank",
+        "okay",
+        "ok",
+        "yes",
+        "yeah",
+        "sure",
+        "well",
+        "let",
+        "let's",
+        "think",
+        "guess",
+        "maybe",
+        "kind",
+        "sort",
+        "something",
+        "anything",
+        "thing",
+        "things",
+        "going",
+        "get",
+        "got",
+        "give",
+        "lot",
+        "lots",
+        "really",
+        "quite",
+        "pretty",
+        "also",
+        "expect",
+        "expected",
+        "typical",
+        "typically",
+        "roughly",
+        "approximately",
+        "around",
+        "about",
+        "exactly",
+        "currently",
+        "actually",
+        "use",
+        "uses",
+        "used",
+        "using",
+    ]
 )
 
 # Stems mapped to one canonical token, so that "how fast must it respond" meets "latency".
@@ -42,8 +220,18 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("user", "customer", "subscriber", "member", "client"),
     ("traffic", "qps", "rps", "throughput"),
     ("latency", "fast", "quick", "quickly", "slow", "speed", "millisecond", "ms", "realtime"),
-    ("label", "labeled", "labelled", "labeling", "labelling", "annotation", "annotate", "annotator",
-     "groundtruth", "tag"),
+    (
+        "label",
+        "labeled",
+        "labelled",
+        "labeling",
+        "labelling",
+        "annotation",
+        "annotate",
+        "annotator",
+        "groundtruth",
+        "tag",
+    ),
     ("volume", "many", "much", "number", "amount", "count", "size", "how-many", "big"),
     ("fraction", "share", "percentage", "percent", "proportion", "ratio"),
     ("cost", "budget", "money", "price", "spend", "expensive", "cheap", "afford", "dollar"),
@@ -51,8 +239,21 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("language", "locale", "multilingual"),
     ("privacy", "gdpr", "pii", "consent", "confidential"),
     ("data", "dataset", "corpus", "corpora"),
-    ("hardware", "gpu", "gpus", "cpu", "cpus", "chip", "accelerator", "tpu", "tpus", "npu", "npus", "processor",
-     "compute"),
+    (
+        "hardware",
+        "gpu",
+        "gpus",
+        "cpu",
+        "cpus",
+        "chip",
+        "accelerator",
+        "tpu",
+        "tpus",
+        "npu",
+        "npus",
+        "processor",
+        "compute",
+    ),
     ("device", "phone", "smartphone", "handset", "on-device", "embedded"),
     ("memory", "ram"),
     ("email", "mail", "e-mail", "inbox"),
@@ -101,10 +302,23 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 
 
 _SPELLING = {
-    "licence": "license", "licences": "licenses", "behaviour": "behavior", "behaviours": "behaviors",
-    "colour": "color", "favour": "favor", "labour": "labor", "neighbour": "neighbor", "honour": "honor",
-    "catalogue": "catalog", "catalogues": "catalogs", "modelling": "modeling", "modelled": "modeled",
-    "labelled": "labeled", "labelling": "labeling", "travelling": "traveling", "cancelled": "canceled",
+    "licence": "license",
+    "licences": "licenses",
+    "behaviour": "behavior",
+    "behaviours": "behaviors",
+    "colour": "color",
+    "favour": "favor",
+    "labour": "labor",
+    "neighbour": "neighbor",
+    "honour": "honor",
+    "catalogue": "catalog",
+    "catalogues": "catalogs",
+    "modelling": "modeling",
+    "modelled": "modeled",
+    "labelled": "labeled",
+    "labelling": "labeling",
+    "travelling": "traveling",
+    "cancelled": "canceled",
 }
 _UNSTEMMED = frozenset({"news", "series", "species", "analysis", "basis", "bias", "bus", "gas"})
 _BRITISH_ISE = re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$")
@@ -118,17 +332,28 @@ def stem(word: str) -> str:
         return word
     if len(word) >= 6:
         word = _BRITISH_ISE.sub(r"iz\1", word)  # optimise -> optimize
+    stripped = _strip_suffix(word)
+    return word if stripped is None else _fold_ending(stripped)
+
+
+def _strip_suffix(word: str) -> str | None:
+    """The word without its first matching suffix; None for a word to keep whole ("class", "status")."""
     for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            if suffix == "es" and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
-                suffix, replacement = "s", ""  # rates -> rate, but watches -> watch
-            word = word[: len(word) - len(suffix)] + replacement
-            # running -> run, stopped -> stop
-            if suffix in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
-                word = word[:-1]
-            break
+        if not word.endswith(suffix) or len(word) - len(suffix) < 3:
+            continue
+        if suffix == "s" and word.endswith(("ss", "us", "is")):
+            return None
+        if suffix == "es" and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+            suffix, replacement = "s", ""  # rates -> rate, but watches -> watch
+        word = word[: len(word) - len(suffix)] + replacement
+        # running -> run, stopped -> stop
+        if suffix in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+            word = word[:-1]
+        return word
+    return word
+
+
+def _fold_ending(word: str) -> str:
     # change, changes, changed -> chang; rate, rating -> rat
     if len(word) >= 4 and word.endswith("e"):
         word = word[:-1]

@@ -41,7 +41,11 @@ def encoding_name_for(model: str | None) -> str:
     """cl100k_base for the GPT-4 / GPT-3.5 generation, o200k_base for everything newer or unknown."""
     if model:
         lowered = model.lower()
-        if lowered.startswith(("gpt-4-", "gpt-3.5")) or lowered in ("gpt-4", "gpt-35-turbo") or "embedding-3" in lowered:
+        if (
+            lowered.startswith(("gpt-4-", "gpt-3.5"))
+            or lowered in ("gpt-4", "gpt-35-turbo")
+            or "embedding-3" in lowered
+        ):
             return "cl100k_base"
     return "o200k_base"
 
@@ -73,7 +77,7 @@ def _prepare_cache(name: str, folder: Path) -> None:
 
 
 @lru_cache(maxsize=4)
-def get_encoding(name: str = "o200k_base") -> "tiktoken.Encoding":
+def get_encoding(name: str = "o200k_base") -> tiktoken.Encoding:
     if name not in ENCODINGS:
         raise TokenizerUnavailable(f"unknown encoding {name!r}; available offline: {', '.join(ENCODINGS)}")
     import tiktoken
@@ -154,7 +158,7 @@ def fit_messages(
     while middle:
         middle = middle[1:]
         dropped += 1
-        candidate = head + [{"role": "system", "content": notice.format(n=dropped)}] + middle + tail
+        candidate = [*head, {"role": "system", "content": notice.format(n=dropped)}, *middle, *tail]
         if count_messages(candidate, model) <= budget:
             return candidate, dropped
     result = head + ([{"role": "system", "content": notice.format(n=dropped)}] if dropped else []) + tail

@@ -6,7 +6,7 @@ another. Stage ids and names live in :mod:`interviewer.stages`; turn and move ki
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from interviewer.stages import STAGE_BY_ID
@@ -76,3 +76,18 @@ def event_marker(event_type: str, payload: Mapping[str, Any]) -> str:
         case "error":
             return "failed"
     return ""
+
+
+def turn_tags(turn: Any, markers: Sequence[str] = ()) -> list[str]:
+    """The tags a stored turn carries in the replay and the exports: its kind, the stages the analyst
+    saw it work on, its events' ``markers``, and whether it finished."""
+    tags = []
+    label = turn_kind_label(turn.kind) if turn.role == INTERVIEWER else ""
+    if label:
+        tags.append(label)
+    signals = ((turn.meta or {}).get("analysis") or {}).get("signals") or {}
+    tags += [stage_label(stage) for stage in signals if stage in STAGE_BY_ID]
+    tags += markers
+    if not turn.complete:
+        tags.append(INCOMPLETE)
+    return tags

@@ -5,10 +5,9 @@ Changing a model means adding an Alembic migration under ``storage/migrations/ve
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
-
-import re
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -54,7 +53,7 @@ class PortableString(PortableText):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012 (SQLAlchemy reads it by name)
 
 
 class Interview(Base):

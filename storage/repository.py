@@ -55,7 +55,7 @@ class Repository:
         self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, run_migrations: bool = True) -> "Repository":
+    def open(cls, url: str, *, run_migrations: bool = True) -> Repository:
         engine = create_db_engine(url)
         if run_migrations:
             migrate(engine)
@@ -309,9 +309,7 @@ class Repository:
 
     def add_annotation(self, interview_id: int, turn_seq: int, text: str, tag: str | None = None) -> Annotation:
         with self.writing() as session:
-            exists = session.scalar(
-                select(Turn.id).where(Turn.interview_id == interview_id, Turn.seq == turn_seq)
-            )
+            exists = session.scalar(select(Turn.id).where(Turn.interview_id == interview_id, Turn.seq == turn_seq))
             if exists is None:
                 raise NotFound(f"interview {interview_id} has no turn {turn_seq}")
             note = Annotation(interview_id=interview_id, turn_seq=turn_seq, text=text, tag=tag)

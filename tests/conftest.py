@@ -11,7 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
-_ENV_TO_CLEAR = ("INTERVIEWER_DB_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY")
+_ENV_TO_CLEAR = (
+    "INTERVIEWER_DB_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_KEY",
+)
 
 
 @pytest.fixture(autouse=True)

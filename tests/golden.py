@@ -48,8 +48,8 @@ def _events(repo: Any, interview_id: int) -> list[list]:
 
 
 async def _offline_run(repo: Any, problem: str, persona: str, script: str, minutes: float) -> dict:
-    from interviewer.grading import grade_interview
     from interviewer.backends import OfflineBackend
+    from interviewer.grading import grade_interview
     from tests.helpers import play
 
     session, _ = await play(repo, _script(script), problem=problem, persona=persona, minutes=minutes)
@@ -97,10 +97,20 @@ def capture_llm_requests() -> dict[str, list]:
     out: dict[str, list] = {}
     for problem, persona in (("spam-filter", "mentor"), ("payment-fraud", "bar-raiser")):
         with FakeOpenAI() as fake, tempfile.TemporaryDirectory() as folder:
-            settings = load_settings(base_url=fake.base_url, model="fake-model", grader_model="fake-grader", analyst="offline")
+            settings = load_settings(
+                base_url=fake.base_url, model="fake-model", grader_model="fake-grader", analyst="offline"
+            )
             repo = open_repository(f"sqlite:///{folder}/golden.db")
             try:
-                asyncio.run(play(repo, _script("golden-mixed.txt"), problem=problem, persona=persona, backend=OpenAIBackend(settings)))
+                asyncio.run(
+                    play(
+                        repo,
+                        _script("golden-mixed.txt"),
+                        problem=problem,
+                        persona=persona,
+                        backend=OpenAIBackend(settings),
+                    )
+                )
             finally:
                 repo.close()
             requests = [request.messages for request in fake.chat_requests(structured=False)]

@@ -13,7 +13,8 @@ from tests.conftest import ROOT
 
 def _modules(package) -> list[str]:
     return [package.__name__] + [
-        name for _, name, _ in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + ".")
+        name
+        for _, name, _ in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + ".")
         if ".migrations" not in name and not name.endswith("__main__")
     ]
 
@@ -36,7 +37,9 @@ def test_importing_every_engine_and_storage_module_loads_no_textual():
 def test_import_linter_contracts_hold():
     result = subprocess.run(
         [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 2 kept, 0 broken." in result.stdout

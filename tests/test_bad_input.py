@@ -27,7 +27,6 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import collect, replies_as_shown
 from tests.reliability import TEST_API_KEY
 
-
 MEGABYTE = 1_000_000
 PASTE = ("We would shard the feature store by sender domain and keep hot keys in memory. " * 13_000)[:MEGABYTE]
 QUESTIONS = ("Why? " * 200_000)[:MEGABYTE]
@@ -62,8 +61,13 @@ class OneSecond(Clock):
 def _start(repo, backend) -> InterviewSession:
     library = ContentLibrary()
     return InterviewSession.start(
-        repo, problem=library.problems.get("spam-filter"), persona=library.personas.get("mentor"),
-        rubric=library.rubrics.get("ml-design"), backend=backend, minutes=600, clock=OneSecond(),
+        repo,
+        problem=library.problems.get("spam-filter"),
+        persona=library.personas.get("mentor"),
+        rubric=library.rubrics.get("ml-design"),
+        backend=backend,
+        minutes=600,
+        clock=OneSecond(),
     )
 
 
@@ -72,8 +76,9 @@ async def test_bad_input_is_stored_whole_and_never_crashes(repo, backend_name, m
     with FakeOpenAI() as fake:
         if backend_name == "openai":
             monkeypatch.setenv("OPENAI_API_KEY", TEST_API_KEY)
-            backend = OpenAIBackend(load_settings(base_url=fake.base_url, model="fake-model", analyst="offline",
-                                                  max_retries=0))
+            backend = OpenAIBackend(
+                load_settings(base_url=fake.base_url, model="fake-model", analyst="offline", max_retries=0)
+            )
         else:
             backend = OfflineBackend()
         session = _start(repo, backend)
@@ -111,7 +116,7 @@ async def test_a_megabyte_paste_stays_inside_the_context_budget_with_a_notice(re
         await collect(session.submit("How many users are there?"))
         await collect(session.submit(PASTE))
         await collect(session.submit("What is the latency budget?"))
-        for name, text in BAD.items():
+        for text in BAD.values():
             if len(text) < MEGABYTE:
                 await collect(session.submit(text))
         requests = fake.chat_requests(structured=False)
@@ -133,8 +138,16 @@ async def test_a_megabyte_paste_stays_inside_the_context_budget_with_a_notice(re
 
 
 def _cli(args, env, timeout=180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=timeout, encoding="utf-8", errors="surrogateescape")
+    return subprocess.run(
+        [sys.executable, "-m", "interviewer", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        encoding="utf-8",
+        errors="surrogateescape",
+    )
 
 
 def _check_layout(markdown: str, turns: int) -> None:
@@ -153,7 +166,7 @@ def _check_layout(markdown: str, turns: int) -> None:
 def test_bad_input_through_the_cli(swept, cli_env, tmp_path: Path):
     script = tmp_path / "candidate.jsonl"
     small = {k: v for k, v in BAD.items() if len(v) < MEGABYTE}
-    messages = list(small.values()) + [PASTE]  # the paste runs the scripted clock out: it comes last
+    messages = [*small.values(), PASTE]  # the paste runs the scripted clock out: it comes last
     script.write_text("\n".join(json.dumps({"text": m}) for m in messages) + "\n\n", encoding="utf-8")
     run = _cli(["run", "--problem", "spam-filter", "--candidate", str(script), "--json", "--minutes", "600"], cli_env)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -199,19 +212,45 @@ def test_empty_and_blank_messages_through_the_cli(cli_env, tmp_path: Path):
     result = _cli(["run", "--problem", "spam-filter", "--candidate", str(ok), "--json"], cli_env)
     assert result.returncode == 0, result.stderr
     assert [t["text"] for t in json.loads(result.stdout)["turns"] if t["role"] == "candidate"] == [
-        "How many users are there?", "What is the latency budget?"]
+        "How many users are there?",
+        "What is the latency budget?",
+    ]
 
 
 def test_markdown_export_of_a_hostile_turn_keeps_its_layout(repo):
-    interview = repo.create_interview(problem={"id": "p", "title": "T\x1b[31m"}, persona={"id": "q", "name": "Q"},
-                                      rubric={"id": "r"}, backend="offline", budget_minutes=45).id
+    interview = repo.create_interview(
+        problem={"id": "p", "title": "T\x1b[31m"},
+        persona={"id": "q", "name": "Q"},
+        rubric={"id": "r"},
+        backend="offline",
+        budget_minutes=45,
+    ).id
     repo.add_turn(interview, "interviewer", "Hello", kind="opening")
     repo.add_turn(interview, "candidate", MARKDOWN + "\r\n# Another\x1b]0;x\x07")
-    repo.add_scorecard(interview, rubric_id="r", grader="g", overall=2.0, recommendation="no hire", data={
-        "overall": 2.0, "recommendation": "no hire", "rubric_id": "r", "grader": "g",
-        "dimensions": [{"id": "d", "name": "D", "score": 2, "rationale": "a | b\nc",
-                        "evidence": [{"turn": 2, "quote": "Here is my design\n# Scorecard"}]}],
-        "strengths": ["\x1b[2Jok"], "improvements": []})
+    repo.add_scorecard(
+        interview,
+        rubric_id="r",
+        grader="g",
+        overall=2.0,
+        recommendation="no hire",
+        data={
+            "overall": 2.0,
+            "recommendation": "no hire",
+            "rubric_id": "r",
+            "grader": "g",
+            "dimensions": [
+                {
+                    "id": "d",
+                    "name": "D",
+                    "score": 2,
+                    "rationale": "a | b\nc",
+                    "evidence": [{"turn": 2, "quote": "Here is my design\n# Scorecard"}],
+                }
+            ],
+            "strengths": ["\x1b[2Jok"],
+            "improvements": [],
+        },
+    )
     markdown = interview_markdown(repo, interview)
     assert not UNSAFE.search(markdown)
     _check_layout(markdown, 2)

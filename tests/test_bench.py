@@ -17,7 +17,11 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path, cli_env):
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=cli_env, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=cli_env,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads(out.read_text())

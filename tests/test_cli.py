@@ -16,7 +16,9 @@ TURN_KINDS = {"opening", "answer", "probe", "what_if", "redirect", "wrap_up", "d
 
 
 def _run_json(capsys, *extra: str, script: Path = DATA / "spam-strong.txt") -> dict:
-    code = main(["run", "--problem", "spam-filter", "--persona", "mentor", "--candidate", str(script), "--json", *extra])
+    code = main(
+        ["run", "--problem", "spam-filter", "--persona", "mentor", "--candidate", str(script), "--json", *extra]
+    )
     assert code == 0
     return json.loads(capsys.readouterr().out)
 
@@ -135,8 +137,13 @@ def test_resume_refuses_an_ended_interview(capsys):
 
 def _cli(args: list[str], env: dict, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args], input=stdin, capture_output=True, text=True, env=env,
-        cwd=ROOT, timeout=60,
+        [sys.executable, "-m", "interviewer", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -166,7 +173,8 @@ def test_chat_quit_leaves_it_resumable_and_resume_continues(cli_env):
     assert "50 ms" in second.stdout and "Overall" in second.stdout
     shown = json.loads(_cli(["show", "1", "--json"], cli_env).stdout)
     assert [t["text"] for t in shown["turns"] if t["role"] == "candidate"] == [
-        "How many users are there?", "What is the latency budget?"
+        "How many users are there?",
+        "What is the latency budget?",
     ]
 
 
@@ -177,8 +185,11 @@ def test_no_command_starts_a_chat(cli_env):
 
 def test_help_is_quick_to_import(cli_env):
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "interviewer", "--help"], capture_output=True, text=True,
-        env=cli_env, cwd=ROOT,
+        [sys.executable, "-X", "importtime", "-m", "interviewer", "--help"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        cwd=ROOT,
     )
     assert result.returncode == 0 and "usage: interviewer" in result.stdout
     imported = result.stderr

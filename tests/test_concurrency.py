@@ -4,6 +4,7 @@ them the whole time. No "database is locked", every turn present and in order.""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -92,7 +93,7 @@ class Reader(threading.Thread):
             if len(candidate) < len(script):
                 self.partial_seen += 1
         roles = [t["role"] for t in turns]
-        assert not any(a == b == "candidate" for a, b in zip(roles, roles[1:]))
+        assert not any(a == b == "candidate" for a, b in itertools.pairwise(roles))
 
 
 def _class_on_one_database(url: str, label: str, cli_env: dict, work: Path) -> None:
@@ -104,9 +105,23 @@ def _class_on_one_database(url: str, label: str, cli_env: dict, work: Path) -> N
         reader = Reader(url, by_writer)
         reader.start()
         requests = [
-            {"argv": ["run", "--problem", problem, "--persona", ("mentor", "bar-raiser", "neutral")[i % 3],
-                      "--candidate", str(path), "--json", "--minutes", "600"],
-             "env": env, "stdout": str(work / f"writer-{i}.out"), "stderr": str(work / f"writer-{i}.err")}
+            {
+                "argv": [
+                    "run",
+                    "--problem",
+                    problem,
+                    "--persona",
+                    ("mentor", "bar-raiser", "neutral")[i % 3],
+                    "--candidate",
+                    str(path),
+                    "--json",
+                    "--minutes",
+                    "600",
+                ],
+                "env": env,
+                "stdout": str(work / f"writer-{i}.out"),
+                "stderr": str(work / f"writer-{i}.err"),
+            }
             for i, (problem, _, path) in enumerate(scripts)
         ]
         answers = zygote.run_many(requests)

@@ -70,7 +70,9 @@ def test_bad_file_names_file_field_and_line_and_others_still_load(interviewer_ho
     message = str(error)
     assert str(bad) in message
     assert "strictness" in message
-    line = bad.read_text().splitlines().index(next(l for l in bad.read_text().splitlines() if l.startswith("strictness")))
+    line = (
+        bad.read_text().splitlines().index(next(x for x in bad.read_text().splitlines() if x.startswith("strictness")))
+    )
     assert error.line == line + 1
     assert "\n" not in message
 
@@ -81,7 +83,7 @@ def test_bad_file_names_file_field_and_line_and_others_still_load(interviewer_ho
         ({'name = "Alex"': ""}, "name", "is required"),
         ({'name = "Alex"': 'name = "Alex"\nnmae = "typo"'}, "nmae", "not a known field"),
         ({'answer = ["Good question. {answer}", "{answer}"]': 'answer = ["Good question."]'}, "templates", "{answer}"),
-        ({'closing = "That\'s time.': 'closing = "That\'s {nope} time.'}, "lines.closing", "unknown placeholder"),
+        ({"closing = \"That's time.": "closing = \"That's {nope} time."}, "lines.closing", "unknown placeholder"),
         ({"probe_depth = 2": 'probe_depth = "deep"'}, "probe_depth", "integer"),
     ],
 )
@@ -131,7 +133,9 @@ def test_duplicate_fact_ids_are_rejected(tmp_path: Path):
 
 def test_rubric_thresholds_must_end_in_a_catch_all(tmp_path: Path):
     source = (ROOT / "rubrics" / "ml-design.toml").read_text()
-    source = source.replace('recommendation = "no hire"\nmin_overall = 1.0', 'recommendation = "no hire"\nmin_overall = 1.5')
+    source = source.replace(
+        'recommendation = "no hire"\nmin_overall = 1.0', 'recommendation = "no hire"\nmin_overall = 1.5'
+    )
     path = _write(tmp_path, "r.toml", source)
     with pytest.raises(ContentError, match="catch-all"):
         load_file(path, Rubric)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import signal
@@ -43,10 +44,15 @@ def test_kill_minus_nine_mid_interview_then_resume(cli_env, interviewer_home: Pa
     for round_number in range(1, 6):
         process = subprocess.Popen(
             [sys.executable, "-m", "interviewer", "chat", "--problem", "spam-filter", "--minutes", "600"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env, cwd=ROOT, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=cli_env,
+            cwd=ROOT,
+            text=True,
         )
         interview_id = round_number
-        _wait(lambda: _replies(db) >= round_number)  # this interview's opening is stored
+        _wait(lambda round_number=round_number: _replies(db) >= round_number)  # this interview's opening is stored
         acknowledged: list[str] = []
         kill_after = rng.randrange(1, len(lines))
         for index, line in enumerate(lines[:kill_after]):
@@ -55,7 +61,11 @@ def test_kill_minus_nine_mid_interview_then_resume(cli_env, interviewer_home: Pa
             if index < kill_after - 1:
                 # Wait for the reply: everything up to here is acknowledged.
                 expected = len(acknowledged) + 1
-                _wait(lambda: len(_turns_of(db, interview_id)) >= expected and _reply_after(db, interview_id))
+                _wait(
+                    lambda expected=expected, interview_id=interview_id: (
+                        len(_turns_of(db, interview_id)) >= expected and _reply_after(db, interview_id)
+                    )
+                )
                 acknowledged = _turns_of(db, interview_id)
         time.sleep(rng.random() * 0.03)  # kill during the last message's commit or reply, or just after
         process.send_signal(signal.SIGKILL)
@@ -68,10 +78,14 @@ def test_kill_minus_nine_mid_interview_then_resume(cli_env, interviewer_home: Pa
         assert stored == lines[: len(stored)], "turns out of order or altered"
 
         rest = tmp_path / f"rest-{round_number}.txt"
-        rest.write_text("\n".join(lines[len(stored):]) or "Thanks, that's all.")
+        rest.write_text("\n".join(lines[len(stored) :]) or "Thanks, that's all.")
         resumed = subprocess.run(
             [sys.executable, "-m", "interviewer", "resume", str(interview_id), "--candidate", str(rest), "--json"],
-            capture_output=True, text=True, env=cli_env, cwd=ROOT, timeout=60,
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            cwd=ROOT,
+            timeout=60,
         )
         assert resumed.returncode == 0, resumed.stderr
         data = json.loads(resumed.stdout)
@@ -80,7 +94,7 @@ def test_kill_minus_nine_mid_interview_then_resume(cli_env, interviewer_home: Pa
         assert candidate[: len(stored)] == stored
         roles = [t["role"] for t in data["turns"]]
         assert roles[-1] == "interviewer"
-        assert all(not a == b == "candidate" for a, b in zip(roles, roles[1:])), "a candidate turn got no reply"
+        assert all(not a == b == "candidate" for a, b in itertools.pairwise(roles)), "a candidate turn got no reply"
 
 
 def _turns_of(db: Path, interview_id: int) -> list[str]:

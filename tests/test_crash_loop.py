@@ -13,6 +13,7 @@ so 50+ kills fit in the time; one continuation goes through a fresh ``python -m 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import sqlite3
@@ -42,7 +43,7 @@ def _script() -> list[str]:
     # A long paste in the middle makes commits (and the requests that carry it) take longer.
     paste = "For the data pipeline, here are my notes on each feature family and its freshness. " * 500
     # The last line asks to end, so an interview never needs a message beyond the script.
-    return lines[:4] + [paste] + lines[4:7] + [CLOSING]
+    return [*lines[:4], paste, *lines[4:7], CLOSING]
 
 
 CLOSING = "That's all from me, thank you."
@@ -104,13 +105,15 @@ class Checker:
             assert candidate == self.script[: len(candidate)], f"interview {interview_id}: turns out of order"
             roles = [role for _, role, _ in turns]
             assert roles[0] == "interviewer"
-            assert not any(a == b == "candidate" for a, b in zip(roles, roles[1:])), "a candidate turn was skipped"
+            assert not any(a == b == "candidate" for a, b in itertools.pairwise(roles)), "a candidate turn was skipped"
 
     def complete(self, interview_id: int) -> bool:
         """Ended and graded: the kill came after the last write, so there is nothing left to continue."""
         with sqlite3.connect(self.db, timeout=30) as conn:
             status = conn.execute("SELECT status FROM interviews WHERE id = ?", (interview_id,)).fetchone()[0]
-            cards = conn.execute("SELECT count(*) FROM scorecards WHERE interview_id = ?", (interview_id,)).fetchone()[0]
+            cards = conn.execute("SELECT count(*) FROM scorecards WHERE interview_id = ?", (interview_id,)).fetchone()[
+                0
+            ]
             last = conn.execute(
                 "SELECT role, complete FROM turns WHERE interview_id = ? ORDER BY seq DESC LIMIT 1", (interview_id,)
             ).fetchone()
@@ -166,8 +169,14 @@ def test_fifty_plus_sigkills_lose_no_acknowledged_turn(swept, cli_env, interview
             argv = ["resume", str(interview_id), "--candidate", str(rest), "--json"]
             if real:
                 counts["processes"] += 1
-                result = subprocess.run([sys.executable, "-m", "interviewer", *argv], capture_output=True, text=True,
-                                        env=env, cwd=ROOT, timeout=120)
+                result = subprocess.run(
+                    [sys.executable, "-m", "interviewer", *argv],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    cwd=ROOT,
+                    timeout=120,
+                )
                 assert result.returncode == 0, result.stderr
                 output = result.stdout
             else:
@@ -177,8 +186,11 @@ def test_fifty_plus_sigkills_lose_no_acknowledged_turn(swept, cli_env, interview
             _finished(output, checker, interview_id)
 
         # Calibration: one whole run, to know how many marks of each kind a run makes.
-        full = command(["run", "--problem", "spam-filter", "--candidate", str(work / "script.txt"), "--json",
-                        "--minutes", "600"], None, "calibration")
+        full = command(
+            ["run", "--problem", "spam-filter", "--candidate", str(work / "script.txt"), "--json", "--minutes", "600"],
+            None,
+            "calibration",
+        )
         per_run = Counter(full["marks"])
         first = checker.record(full["marks"])
         checker.check()
@@ -196,8 +208,16 @@ def test_fifty_plus_sigkills_lose_no_acknowledged_turn(swept, cli_env, interview
                 interview, chain = None, 0
             if interview is None:
                 remaining = len(script)
-                argv = ["run", "--problem", "spam-filter", "--candidate", str(work / "script.txt"), "--json",
-                        "--minutes", "600"]
+                argv = [
+                    "run",
+                    "--problem",
+                    "spam-filter",
+                    "--candidate",
+                    str(work / "script.txt"),
+                    "--json",
+                    "--minutes",
+                    "600",
+                ]
             else:
                 done = checker.stored_candidates(interview)
                 remaining = len(script) - done
@@ -207,11 +227,17 @@ def test_fifty_plus_sigkills_lose_no_acknowledged_turn(swept, cli_env, interview
             mode = ("stream", "commit", "grading")[counts["kills"] % 3]  # the point within each is random
             share = max(remaining, 1) / len(script)
             if mode == "stream":
-                plan = {"mark": "chunk", "count": rng.randint(1, max(1, int(per_run["chunk"] * share * 0.8))),
-                        "delay": rng.uniform(0, CHUNK_DELAY * 2)}
+                plan = {
+                    "mark": "chunk",
+                    "count": rng.randint(1, max(1, int(per_run["chunk"] * share * 0.8))),
+                    "delay": rng.uniform(0, CHUNK_DELAY * 2),
+                }
             elif mode == "commit":
-                plan = {"mark": "commit", "count": rng.randint(1, max(1, int(per_run["commit"] * share))),
-                        "delay": rng.uniform(0, 0.0015)}
+                plan = {
+                    "mark": "commit",
+                    "count": rng.randint(1, max(1, int(per_run["commit"] * share))),
+                    "delay": rng.uniform(0, 0.0015),
+                }
             else:
                 plan = {"mark": "grading", "count": 1, "delay": rng.uniform(0, GRADING_DELAY * 1.5)}
             answer = command(argv, plan, round_name)

@@ -29,8 +29,12 @@ FUZZ = settings(
     database=None,
     deadline=None,
     max_examples=150,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 
 KIND_NAMES = sorted(KINDS)
@@ -122,8 +126,28 @@ def test_the_toml_writer_round_trips_the_built_ins():
 # ----------------------------------------------------------------------------- strategies
 
 keys = st.one_of(
-    st.sampled_from(["id", "name", "title", "facts", "cues", "answer", "stage", "levels", "weight", "lines",
-                     "templates", "opening", "dimensions", "thresholds", "probes", "reference", "extra", "x"]),
+    st.sampled_from(
+        [
+            "id",
+            "name",
+            "title",
+            "facts",
+            "cues",
+            "answer",
+            "stage",
+            "levels",
+            "weight",
+            "lines",
+            "templates",
+            "opening",
+            "dimensions",
+            "thresholds",
+            "probes",
+            "reference",
+            "extra",
+            "x",
+        ]
+    ),
     st.text(min_size=1, max_size=20),
     st.text(alphabet="\n\r\t\x00\x1b\u202e \"'", min_size=1, max_size=5),
 )
@@ -152,10 +176,10 @@ def _paths(node, prefix=()):
     yield prefix
     if isinstance(node, dict):
         for key, child in node.items():
-            yield from _paths(child, prefix + (key,))
+            yield from _paths(child, (*prefix, key))
     elif isinstance(node, list):
         for index, child in enumerate(node):
-            yield from _paths(child, prefix + (index,))
+            yield from _paths(child, (*prefix, index))
 
 
 def _parent(document, path):
@@ -213,8 +237,13 @@ def test_missing_extra_and_wrongly_typed_fields(scratch, data, kind):
 
 
 @FUZZ
-@given(kind=st.sampled_from(KIND_NAMES), where=st.floats(0, 1), junk=st.sampled_from(
-    [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80", b"\xc0\xaf", b"\xfe\xff"]))
+@given(
+    kind=st.sampled_from(KIND_NAMES),
+    where=st.floats(0, 1),
+    junk=st.sampled_from(
+        [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80", b"\xc0\xaf", b"\xfe\xff"]
+    ),
+)
 def test_invalid_utf8(scratch, kind, where, junk):
     raw = SAMPLES[kind].read_bytes()
     cut = int(where * len(raw))
@@ -226,8 +255,11 @@ def test_invalid_utf8(scratch, kind, where, junk):
 
 
 @settings(FUZZ, max_examples=80)
-@given(kind=st.sampled_from(KIND_NAMES), depth=st.integers(min_value=1, max_value=30_000),
-       shape=st.sampled_from(["array", "table", "mixed", "header"]))
+@given(
+    kind=st.sampled_from(KIND_NAMES),
+    depth=st.integers(min_value=1, max_value=30_000),
+    shape=st.sampled_from(["array", "table", "mixed", "header"]),
+)
 def test_deep_nesting(scratch, kind, depth, shape):
     if shape == "array":
         body = "id = " + "[" * depth + "]" * depth
@@ -243,15 +275,20 @@ def test_deep_nesting(scratch, kind, depth, shape):
 
 
 @FUZZ
-@given(kind=st.sampled_from(KIND_NAMES), size=st.sampled_from([2_001, 20_001, 500_000, 1_999_000, 2_000_001]),
-       filler=st.sampled_from(["y", " ", "[ ", "é", "\\u0000"]), inside=st.booleans())
+@given(
+    kind=st.sampled_from(KIND_NAMES),
+    size=st.sampled_from([2_001, 20_001, 500_000, 1_999_000, 2_000_001]),
+    filler=st.sampled_from(["y", " ", "[ ", "é", "\\u0000"]),
+    inside=st.booleans(),
+)
 def test_huge_strings_and_files(scratch, kind, size, filler, inside):
     """Huge values, lines that look like TOML headers inside multi-line strings, files over the limit."""
     source = SAMPLES[kind].read_text()
     big = (filler * (size // len(filler) + 1))[:size]
     if inside:
-        text = re.sub(r'^(id = "[^"]*")$', lambda m: m.group(1) + f'\nzz_extra = """\n[{big}x\n"""', source, count=1,
-                      flags=re.M)
+        text = re.sub(
+            r'^(id = "[^"]*")$', lambda m: m.group(1) + f'\nzz_extra = """\n[{big}x\n"""', source, count=1, flags=re.M
+        )
     else:
         text = re.sub(r'^(name|title) = "[^"]*"', lambda m: f'{m.group(1)} = """{big}"""', source, count=1, flags=re.M)
         text = text if text != source else source + f'\nzz_extra = """{big}"""\n'
@@ -295,9 +332,24 @@ def test_valid_files_beside_bad_ones_still_load(tmp_path_factory, data):
 
 script_lines = st.one_of(
     st.text(max_size=80).filter(lambda s: "\n" not in s),
-    st.sampled_from(['{"text": 1}', '{"text": null}', '{"text": ["a"]}', '{"text": {"a": 1}}', '{"txt": "x"}',
-                     '{"text": ""}', '{"text": "   "}', "[1, 2]", '{"text": "ok", "extra": 1}', "{", "{}",
-                     '{"text": "line\\nbreak\\u0000nul"}', '"just a string"', "{'text': 'single quotes'}"]),
+    st.sampled_from(
+        [
+            '{"text": 1}',
+            '{"text": null}',
+            '{"text": ["a"]}',
+            '{"text": {"a": 1}}',
+            '{"txt": "x"}',
+            '{"text": ""}',
+            '{"text": "   "}',
+            "[1, 2]",
+            '{"text": "ok", "extra": 1}',
+            "{",
+            "{}",
+            '{"text": "line\\nbreak\\u0000nul"}',
+            '"just a string"',
+            "{'text': 'single quotes'}",
+        ]
+    ),
     st.integers(min_value=1, max_value=100_000).map(lambda n: '{"text": ' + "[" * n + "]" * n + "}"),
     st.integers(min_value=1, max_value=100_000).map(lambda n: "{" * n),
     st.integers(min_value=4_000, max_value=20_000).map(lambda n: '{"text": 1' + "0" * n + "}"),
@@ -346,4 +398,3 @@ def test_script_reader_edge_cases(tmp_path):
     # One message per line, and only a newline ends a line: form feeds and other separators stay in the text.
     assert parse_candidate_script("a\x0cb\x1cc\u2028d\r\ne\n") == ["a\x0cb\x1cc\u2028d", "e"]
     assert parse_candidate_script('{"text": "two\\nlines\\u0000"}') == ["two\nlines\x00"]
-

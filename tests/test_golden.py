@@ -10,7 +10,6 @@ import pytest
 from tests import golden
 
 
-
 @pytest.fixture(scope="module")
 def expected() -> dict:
     return json.loads(golden.GOLDEN.read_text())
@@ -24,7 +23,7 @@ def _first_difference(old: object, new: object, where: str = "") -> str:
             if old.get(key) != new.get(key):
                 return _first_difference(old.get(key), new.get(key), f"{where}.{key}")
     if isinstance(old, list):
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=False)):
             if a != b:
                 return _first_difference(a, b, f"{where}[{index}]")
         if len(old) != len(new):
@@ -37,7 +36,9 @@ def test_offline_transcripts_match_the_golden_ones(expected):
     assert set(runs) == set(expected["digests"])
     for key, record in runs.items():
         if key in expected["whole"]:
-            assert record == expected["whole"][key], f"{key} differs at {_first_difference(expected['whole'][key], record)}"
+            assert record == expected["whole"][key], (
+                f"{key} differs at {_first_difference(expected['whole'][key], record)}"
+            )
     changed = [key for key, record in runs.items() if golden.digest(record) != expected["digests"][key]]
     assert not changed, f"{len(changed)} of {len(runs)} runs differ, e.g. {changed[:3]}"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import tests.test_llm_fake as llm_fake
-from interviewer.grading.base import GradingError
 from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.export import display_safe
 from interviewer.grading import grade_interview
+from interviewer.grading.base import GradingError
 from tests.conftest import DATA, ROOT
 from tests.fakes.blackhole import Blackhole
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
@@ -27,20 +27,42 @@ HANG_GUARD_S = 60
 """Fails a test that hangs; never a timing check (the timeouts under test are under a second)."""
 
 
-
 EXTRA_FAULTS = [
-    ("stall after two sentences",
-     [Behaviour(text="Good question. About 400 million accounts. And the rest comes later here.", stall_after_chunks=8,
-                stall_seconds=3)], {"idle_timeout": 0.5}, "stalled"),
-    ("disconnect after a sentence",
-     [Behaviour(text="Good question. About 400 million accounts. And then the connection drops.",
-                disconnect_after_chunks=7)], {}, "broke off"),
-    ("malformed after a sentence",
-     [Behaviour(text="Good question. About 400 million accounts. Then garbage arrives.", malformed_after_chunks=7)],
-     {}, "malformed"),
-    ("server error then stall", [Behaviour(status=500), Behaviour(text="Late. Very late.", stall_after_chunks=1,
-                                                                   stall_seconds=3)],
-     {"idle_timeout": 0.5, "max_retries": 1}, "stalled"),
+    (
+        "stall after two sentences",
+        [
+            Behaviour(
+                text="Good question. About 400 million accounts. And the rest comes later here.",
+                stall_after_chunks=8,
+                stall_seconds=3,
+            )
+        ],
+        {"idle_timeout": 0.5},
+        "stalled",
+    ),
+    (
+        "disconnect after a sentence",
+        [
+            Behaviour(
+                text="Good question. About 400 million accounts. And then the connection drops.",
+                disconnect_after_chunks=7,
+            )
+        ],
+        {},
+        "broke off",
+    ),
+    (
+        "malformed after a sentence",
+        [Behaviour(text="Good question. About 400 million accounts. Then garbage arrives.", malformed_after_chunks=7)],
+        {},
+        "malformed",
+    ),
+    (
+        "server error then stall",
+        [Behaviour(status=500), Behaviour(text="Late. Very late.", stall_after_chunks=1, stall_seconds=3)],
+        {"idle_timeout": 0.5, "max_retries": 1},
+        "stalled",
+    ),
 ]
 ALL_FAULTS = [(name, behaviours, settings, message) for name, behaviours, settings, message, _ in llm_fake.FAULTS]
 ALL_FAULTS += EXTRA_FAULTS
@@ -76,8 +98,13 @@ async def test_every_fault_stores_exactly_what_the_user_saw(repo, name, behaviou
 async def test_a_server_that_accepts_and_never_answers(repo):
     """At the socket level: the connection opens, the request goes out, nothing ever comes back."""
     with Blackhole() as hole:
-        settings = dict(base_url=hole.base_url, connect_timeout=0.5, first_token_timeout=0.5, max_retries=1,
-                        grader_timeout=1.0)
+        settings = {
+            "base_url": hole.base_url,
+            "connect_timeout": 0.5,
+            "first_token_timeout": 0.5,
+            "max_retries": 1,
+            "grader_timeout": 1.0,
+        }
         backend = llm_fake.make_backend(FakeOpenAIStub(hole.base_url), **settings)
         session, events = await play(repo, [], backend=backend, end=False)
         # A hang guard, not a timing check: the client's own 0.5 s timeouts must end the reply.
@@ -104,8 +131,9 @@ class FakeOpenAIStub:
 
 
 def _cli(args, env, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout
+    )
 
 
 def _shown_in_order(stdout: str, repo_turns: list[dict], name: str) -> None:
@@ -122,16 +150,24 @@ def _shown_in_order(stdout: str, repo_turns: list[dict], name: str) -> None:
 
 def test_headless_run_against_a_server_that_never_answers(swept, cli_env, tmp_path: Path):
     with Blackhole() as hole:
-        env = llm_env(cli_env, hole.base_url, INTERVIEWER_CONNECT_TIMEOUT="0.5", INTERVIEWER_FIRST_TOKEN_TIMEOUT="0.5",
-                      INTERVIEWER_MAX_RETRIES="0")
-        result = _cli(["run", "--problem", "spam-filter", "--candidate", str(DATA / "spam-strong.txt"),
-                       "--backend", "openai"], env)
+        env = llm_env(
+            cli_env,
+            hole.base_url,
+            INTERVIEWER_CONNECT_TIMEOUT="0.5",
+            INTERVIEWER_FIRST_TOKEN_TIMEOUT="0.5",
+            INTERVIEWER_MAX_RETRIES="0",
+        )
+        result = _cli(
+            ["run", "--problem", "spam-filter", "--candidate", str(DATA / "spam-strong.txt"), "--backend", "openai"],
+            env,
+        )
     assert result.returncode == 1, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert "sent nothing within 1 s" in line and "interviewer resume 1" in line and "Traceback" not in line
     with FakeOpenAI() as fake:
-        resumed = _cli(["resume", "1", "--candidate", str(DATA / "spam-strong.txt"), "--json"],
-                       llm_env(cli_env, fake.base_url))
+        resumed = _cli(
+            ["resume", "1", "--candidate", str(DATA / "spam-strong.txt"), "--json"], llm_env(cli_env, fake.base_url)
+        )
     assert resumed.returncode == 0, resumed.stderr
     data = json.loads(resumed.stdout)
     assert data["status"] == "ended" and data["scorecard"]["overall"] >= 1.0
@@ -145,15 +181,22 @@ def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(s
 
     def responder(record: Recorded) -> Behaviour:
         if record.structured and state["grading_429"]:
-            return Behaviour(status=429, headers={"Retry-After": "0"},
-                             error_body={"error": {"message": "Rate limit reached"}})
+            return Behaviour(
+                status=429, headers={"Retry-After": "0"}, error_body={"error": {"message": "Rate limit reached"}}
+            )
         return default_responder(record)
 
     # max_retries=2: one reply is 3 requests; a headless run tries a reply 3 times: 9 requests. 12 is more.
     burst = 12
     with FakeOpenAI(responder=responder) as fake:
-        fake.push(*[Behaviour(status=429, headers={"Retry-After": "0"},
-                              error_body={"error": {"message": "Rate limit reached"}})] * burst)
+        fake.push(
+            *[
+                Behaviour(
+                    status=429, headers={"Retry-After": "0"}, error_body={"error": {"message": "Rate limit reached"}}
+                )
+            ]
+            * burst
+        )
         env = llm_env(cli_env, fake.base_url, INTERVIEWER_MAX_RETRIES="2", INTERVIEWER_BACKEND="openai")
         first = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
         assert first.returncode == 1, first.stdout + first.stderr
@@ -188,4 +231,3 @@ def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(s
         data = json.loads(third.stdout)
         assert data["scorecard"]["overall"] >= 1.0 and data["unused_candidate_messages"] == len(lines)
         assert data["turns"] == export["turns"]
-

@@ -43,11 +43,28 @@ def llama_server(tmp_path_factory):
         port = probe.getsockname()[1]
     log = tmp_path_factory.mktemp("llama") / "server.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "2",
-         # one request at a time without cutting off the one in flight (the analyst runs concurrently)
-         "--interrupt_requests", "False"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--model_alias",
+            MODEL,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "8192",
+            "--n_threads",
+            "2",
+            # one request at a time without cutting off the one in flight (the analyst runs concurrently)
+            "--interrupt_requests",
+            "False",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -71,17 +88,31 @@ def llama_server(tmp_path_factory):
 
 
 def _env(cli_env: dict, base: str, **extra: str) -> dict:
-    env = dict(cli_env, OPENAI_BASE_URL=base, INTERVIEWER_MODEL=MODEL, INTERVIEWER_CONTEXT_WINDOW="8192",
-               INTERVIEWER_MAX_REPLY_TOKENS="60", INTERVIEWER_GRADER_MAX_TOKENS="1800",
-               INTERVIEWER_FIRST_TOKEN_TIMEOUT="120", INTERVIEWER_IDLE_TIMEOUT="60", INTERVIEWER_GRADER_TIMEOUT="600",
-               INTERVIEWER_ANALYST_TIMEOUT="120")
+    env = dict(
+        cli_env,
+        OPENAI_BASE_URL=base,
+        INTERVIEWER_MODEL=MODEL,
+        INTERVIEWER_CONTEXT_WINDOW="8192",
+        INTERVIEWER_MAX_REPLY_TOKENS="60",
+        INTERVIEWER_GRADER_MAX_TOKENS="1800",
+        INTERVIEWER_FIRST_TOKEN_TIMEOUT="120",
+        INTERVIEWER_IDLE_TIMEOUT="60",
+        INTERVIEWER_GRADER_TIMEOUT="600",
+        INTERVIEWER_ANALYST_TIMEOUT="120",
+    )
     env.update(extra)
     return env
 
 
 def test_doctor_checks_the_real_server(llama_server, cli_env):
-    result = subprocess.run([sys.executable, "-m", "interviewer", "doctor"], capture_output=True, text=True,
-                            env=_env(cli_env, llama_server), cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "interviewer", "doctor"],
+        capture_output=True,
+        text=True,
+        env=_env(cli_env, llama_server),
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 model(s) listed" in result.stdout and "a tiny request answered" in result.stdout
 
@@ -96,9 +127,26 @@ def test_a_headless_interview_and_grading_against_the_real_server(llama_server, 
     )
     env = _env(cli_env, llama_server, INTERVIEWER_ANALYST="llm")
     result = subprocess.run(
-        [sys.executable, "-m", "interviewer", "run", "--problem", "spam-filter", "--persona", "mentor",
-         "--candidate", str(script), "--backend", "openai", "--json"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "interviewer",
+            "run",
+            "--problem",
+            "spam-filter",
+            "--persona",
+            "mentor",
+            "--candidate",
+            str(script),
+            "--backend",
+            "openai",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=1200,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -111,8 +159,13 @@ def test_a_headless_interview_and_grading_against_the_real_server(llama_server, 
     assert "deflect" in kinds  # the injection never reached the model
 
     # Stored, with streaming latencies and token usage for every LLM reply.
-    shown = subprocess.run([sys.executable, "-m", "interviewer", "export", str(data["interview_id"]), "--format",
-                            "json"], capture_output=True, text=True, env=env, cwd=ROOT)
+    shown = subprocess.run(
+        [sys.executable, "-m", "interviewer", "export", str(data["interview_id"]), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     stored = json.loads(shown.stdout)
     assert stored["turns"] == [dict(t) for t in turns]
     from interviewer.services import open_repository
@@ -133,7 +186,15 @@ def test_a_headless_interview_and_grading_against_the_real_server(llama_server, 
     card = data["scorecard"]
     assert card["grader"] == MODEL
     assert [d["id"] for d in card["dimensions"]] == [
-        "clarification", "data", "metrics", "model", "deployment", "monitoring", "iteration", "communication"]
+        "clarification",
+        "data",
+        "metrics",
+        "model",
+        "deployment",
+        "monitoring",
+        "iteration",
+        "communication",
+    ]
     assert all(1 <= d["score"] <= 4 for d in card["dimensions"])
     candidate_text = {t["seq"]: t["text"] for t in turns if t["role"] == "candidate"}
     for dimension in card["dimensions"]:

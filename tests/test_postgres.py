@@ -18,13 +18,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from tests.helpers import schema_of
-
 import tests.test_storage as storage_suite
 from storage import NewEvent, Repository
-from storage.db import HEAD_REVISION, create_db_engine, migrate, current_revision
+from storage.db import HEAD_REVISION, create_db_engine, current_revision, migrate
 from storage.models import Base
 from tests.conftest import DATA, ROOT
+from tests.helpers import schema_of
 from tests.reliability import pg_database, pg_url
 
 PG_URL, WHY_NOT = pg_url()
@@ -127,12 +126,20 @@ BAD_TEXTS = [
 
 def test_bad_text_round_trips_byte_exact_on_postgresql(pg_repo):
     interview = pg_repo.create_interview(
-        problem={"id": "p", "title": "T", "note": "\x00 in JSON"}, persona={"id": "q"}, rubric={"id": "r"},
-        backend="offline", budget_minutes=45,
+        problem={"id": "p", "title": "T", "note": "\x00 in JSON"},
+        persona={"id": "q"},
+        rubric={"id": "r"},
+        backend="offline",
+        budget_minutes=45,
     ).id
     for text_value in BAD_TEXTS:
-        pg_repo.add_turn(interview, "candidate", text_value, meta={"analysis": {"questions": [text_value[:200]]}},
-                         events=[NewEvent("injection", {"text": text_value[:200]})])
+        pg_repo.add_turn(
+            interview,
+            "candidate",
+            text_value,
+            meta={"analysis": {"questions": [text_value[:200]]}},
+            events=[NewEvent("injection", {"text": text_value[:200]})],
+        )
     pg_repo.add_annotation(interview, 2, BAD_TEXTS[1], tag="note")
     turns = pg_repo.get_turns(interview)
     assert [t.text for t in turns] == BAD_TEXTS
@@ -161,12 +168,17 @@ def test_the_longest_values_content_and_settings_allow_fit_the_columns(pg_repo, 
     problem = library.problems.get("spam-filter").model_copy(update={"title": title})
     rubric = library.rubrics.get("ml-design")
     interview = pg_repo.create_interview(
-        problem=problem.model_dump(mode="json"), persona=library.personas.get("mentor").model_dump(mode="json"),
-        rubric=rubric.model_dump(mode="json"), backend="openai", model=model, budget_minutes=45,
+        problem=problem.model_dump(mode="json"),
+        persona=library.personas.get("mentor").model_dump(mode="json"),
+        rubric=rubric.model_dump(mode="json"),
+        backend="openai",
+        model=model,
+        budget_minutes=45,
     ).id
     pg_repo.add_turn(interview, "interviewer", "Hi", kind="acknowledge", usage={"model": model})
-    pg_repo.add_scorecard(interview, rubric_id=rubric.id, grader=grader, overall=2.5, recommendation=recommendation,
-                          data={})
+    pg_repo.add_scorecard(
+        interview, rubric_id=rubric.id, grader=grader, overall=2.5, recommendation=recommendation, data={}
+    )
     row = pg_repo.get_interview(interview)
     assert (row.title, row.model, row.last_recommendation) == (title, model, recommendation)
     assert pg_repo.get_scorecards(interview)[0].grader == grader
@@ -175,20 +187,45 @@ def test_the_longest_values_content_and_settings_allow_fit_the_columns(pg_repo, 
 def test_a_headless_interview_on_postgresql_through_the_cli(swept, pg, cli_env, tmp_path):
     env = dict(cli_env, INTERVIEWER_DB_URL=pg)
     result = subprocess.run(
-        [sys.executable, "-m", "interviewer", "run", "--problem", "spam-filter", "--candidate",
-         str(DATA / "spam-strong.txt"), "--json"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "interviewer",
+            "run",
+            "--problem",
+            "spam-filter",
+            "--candidate",
+            str(DATA / "spam-strong.txt"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["status"] == "ended" and data["scorecard"]["overall"] >= 1.0
     lines = [line for line in (DATA / "spam-strong.txt").read_text().splitlines() if line.strip()]
     assert [t["text"] for t in data["turns"] if t["role"] == "candidate"] == lines
-    shown = subprocess.run([sys.executable, "-m", "interviewer", "export", str(data["interview_id"]), "--format", "json"],
-                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "interviewer", "export", str(data["interview_id"]), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["turns"] == data["turns"]
-    listing = subprocess.run([sys.executable, "-m", "interviewer", "list", "--json"], capture_output=True, text=True,
-                             env=env, cwd=ROOT, timeout=60)
+    listing = subprocess.run(
+        [sys.executable, "-m", "interviewer", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert json.loads(listing.stdout)[0]["id"] == data["interview_id"]
     assert "interviewer-test" not in result.stderr + shown.stderr + listing.stderr  # the password is never shown

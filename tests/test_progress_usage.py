@@ -20,7 +20,7 @@ async def test_progress_tracks_each_dimension_and_names_the_weakest(repo):
     for script in ("spam-weak.txt", "spam-strong.txt", "spam-strong.txt"):
         session, _ = await play(repo, _lines(script))
         await grade_interview(repo, session.interview_id, OfflineGrader())
-    ungraded, _ = await play(repo, ["hello"])
+    _ungraded, _ = await play(repo, ["hello"])
     progress = compute_progress(repo)
     assert [i[0] for i in progress.interviews] == [1, 2, 3]  # oldest first; ungraded left out
     clarification = next(t for t in progress.trends if t.id == "clarification")
@@ -39,11 +39,13 @@ def test_prices_and_totals():
     assert price_of("gpt-4.1-mini") != price_of("gpt-4.1")
     assert price_of("smollm2") is None
     turns = [
-        SimpleNamespace(model="gpt-4.1-mini", prompt_tokens=1_000_000, cached_tokens=500_000, completion_tokens=100_000),
+        SimpleNamespace(
+            model="gpt-4.1-mini", prompt_tokens=1_000_000, cached_tokens=500_000, completion_tokens=100_000
+        ),
         SimpleNamespace(model=None, prompt_tokens=None, cached_tokens=None, completion_tokens=None),
     ]
     total = totals(turns)
     assert total.prompt_tokens == 1_000_000
     assert round(total.cost_usd, 4) == round(0.5 * 0.40 + 0.5 * 0.10 + 0.1 * 1.60, 4)
-    local = totals(turns + [SimpleNamespace(model="smollm2", prompt_tokens=10, cached_tokens=0, completion_tokens=5)])
+    local = totals([*turns, SimpleNamespace(model="smollm2", prompt_tokens=10, cached_tokens=0, completion_tokens=5)])
     assert local.cost_usd is None and local.prompt_tokens == 1_000_010

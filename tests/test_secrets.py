@@ -22,7 +22,6 @@ from tests.conftest import DATA, ROOT
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
 from tests.reliability import TEST_API_KEY, files_with_key, llm_env, pg_database, pg_url
 
-
 PG_URL, WHY_NOT = pg_url()
 
 
@@ -51,14 +50,14 @@ def _rows_with_key(url: str) -> list[str]:
     return found
 
 
-
 def _gauntlet(env: dict[str, str], logs: Path, fake: FakeOpenAI, *, light: bool = False) -> int:
     """Everything a user does, with every log written to ``logs``; returns the interview id."""
     logs.mkdir(parents=True, exist_ok=True)
 
     def cli(name: str, *args: str, expect: int | None = 0) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "interviewer", *args], capture_output=True, text=True,
-                                env=env, cwd=ROOT, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+        )
         (logs / f"{name}.stdout.log").write_text(result.stdout)
         (logs / f"{name}.stderr.log").write_text(result.stderr)
         if expect is not None:
@@ -87,9 +86,26 @@ def _gauntlet(env: dict[str, str], logs: Path, fake: FakeOpenAI, *, light: bool 
     # A kill -9 while the chat's first reply is being produced.
     before = len(fake.chat_requests(structured=False))
     with open(logs / "killed.stdout.log", "w") as out, open(logs / "killed.stderr.log", "w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "interviewer", "chat", "--problem", "spam-filter",
-                                    "--minutes", "600", "--backend", "openai"], stdin=subprocess.PIPE,
-                                   stdout=out, stderr=err, env=env, cwd=ROOT, text=True)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "interviewer",
+                "chat",
+                "--problem",
+                "spam-filter",
+                "--minutes",
+                "600",
+                "--backend",
+                "openai",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=ROOT,
+            text=True,
+        )
         with process:
             process.stdin.write("How many users are there?\n")
             process.stdin.flush()
@@ -105,8 +121,10 @@ def _gauntlet(env: dict[str, str], logs: Path, fake: FakeOpenAI, *, light: bool 
 def _sweep(label: str, roots: list[Path], db_urls: list[str]) -> None:
     scanned, files = files_with_key(roots)
     rows = [hit for url in db_urls for hit in _rows_with_key(url)]
-    print(f"\nsecrets ({label}): {scanned} files and {len(db_urls)} database(s) swept; "
-          f"{len(files)} files and {len(rows)} rows hold the API key")
+    print(
+        f"\nsecrets ({label}): {scanned} files and {len(db_urls)} database(s) swept; "
+        f"{len(files)} files and {len(rows)} rows hold the API key"
+    )
     assert not files, files[:10]
     assert not rows, rows[:10]
 
@@ -133,4 +151,3 @@ def test_the_key_is_nowhere_on_postgresql(cli_env, tmp_path: Path):
         env = llm_env(cli_env, fake.base_url, OPENAI_LOG="debug", INTERVIEWER_BACKEND="openai", INTERVIEWER_DB_URL=url)
         _gauntlet(env, logs, fake, light=True)  # the whole gauntlet runs on SQLite; here what writes rows
         _sweep("PostgreSQL gauntlet", [logs, Path(cli_env["INTERVIEWER_HOME"])], [url])
-

@@ -20,8 +20,7 @@ from interviewer.engine.events import (
     ReplyDone,
 )
 from interviewer.engine.session import EmptyMessage, InterviewFinished, InterviewSession, ReplyPending
-from interviewer.engine.voice import VoiceFailure
-from interviewer.engine.voice import OfflineVoice, Voice, VoiceRequest
+from interviewer.engine.voice import OfflineVoice, Voice, VoiceFailure, VoiceRequest
 from interviewer.paths import database_url
 from tests.helpers import collect, interviewer_kinds, play
 
@@ -53,12 +52,21 @@ async def test_every_offline_move_appears_in_scripted_interviews(repo):
         moves = {m["kind"] for t in repo.get_turns(session.interview_id) if t.moves for m in t.moves}
         seen |= set(kinds) | moves
     assert seen >= {
-        "opening", "answer", "unspecified", "probe", "what_if", "redirect", "wrap_up", "close", "deflect", "acknowledge"
+        "opening",
+        "answer",
+        "unspecified",
+        "probe",
+        "what_if",
+        "redirect",
+        "wrap_up",
+        "close",
+        "deflect",
+        "acknowledge",
     }
 
 
 async def test_the_opening_shows_only_the_public_prompt(repo, library):
-    session, events = await play(repo, [], end=False)
+    _session, events = await play(repo, [], end=False)
     [opening] = [e for e in events if isinstance(e, ReplyDone)]
     problem = library.problems.get("spam-filter")
     assert problem.prompt in opening.text
@@ -151,8 +159,9 @@ class _Backend(OfflineBackend):
 
 async def test_the_candidate_turn_is_committed_before_the_reply_is_produced(repo):
     voice = _CheckingVoice()
-    session, events = await play(repo, ["How many users?", "I would start with logistic regression."],
-                                 backend=_Backend(voice), end=False)
+    _session, events = await play(
+        repo, ["How many users?", "I would start with logistic regression."], backend=_Backend(voice), end=False
+    )
     assert voice.seen == ["none", "candidate", "candidate"]
     stored = [e for e in events if isinstance(e, CandidateTurnStored)]
     first_delta = next(i for i, e in enumerate(events) if isinstance(e, ReplyDelta) and i > events.index(stored[0]))
@@ -221,7 +230,7 @@ async def test_resume_continues_from_the_stored_state(repo):
     assert [e.fact for e in events if isinstance(e, FactRevealed)] == ["latency"]
     assert not again.pending
     events = await collect(again.submit("How many users again?"))
-    reply = [e for e in events if isinstance(e, ReplyDone)][0]
+    reply = next(e for e in events if isinstance(e, ReplyDone))
     assert reply.kind == "answer" and not [e for e in events if isinstance(e, FactRevealed)]
 
 
@@ -253,15 +262,16 @@ async def test_a_cancelled_reply_is_stored_as_shown_and_can_be_retried(repo):
 
     session, _ = await play(repo, [], backend=_Backend(_SlowVoice()), end=False)
     shown: list[str] = []
+    first_text = asyncio.Event()
 
     async def consume():
         async for event in session.submit("How many users are there?"):
             if isinstance(event, ReplyDelta):
                 shown.append(event.text)
+                first_text.set()
 
     task = asyncio.create_task(consume())
-    while len(shown) < 1:
-        await asyncio.sleep(0.01)
+    await first_text.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -273,4 +283,4 @@ async def test_a_cancelled_reply_is_stored_as_shown_and_can_be_retried(repo):
     assert session.pending
     session.voice = OfflineVoice()
     retry = await collect(session.respond())
-    assert [e for e in retry if isinstance(e, ReplyDone)][0].complete
+    assert next(e for e in retry if isinstance(e, ReplyDone)).complete

@@ -80,8 +80,12 @@ def test_a_bad_db_url_is_one_clear_error(monkeypatch: pytest.MonkeyPatch):
 
 def _interview(repo: Repository, **extra) -> int:
     return repo.create_interview(
-        problem={"id": "p", "title": "A problem"}, persona={"id": "q", "name": "Q"}, rubric={"id": "r"},
-        backend="offline", budget_minutes=45, **extra,
+        problem={"id": "p", "title": "A problem"},
+        persona={"id": "q", "name": "Q"},
+        rubric={"id": "r"},
+        backend="offline",
+        budget_minutes=45,
+        **extra,
     ).id
 
 
@@ -90,7 +94,11 @@ def test_turns_get_consecutive_seqs_and_state_events_in_one_commit(repo: Reposit
     first = repo.add_turn(interview_id, "interviewer", "Hello", kind="opening")
     second = repo.add_turn(interview_id, "candidate", "Hi")
     third = repo.add_turn(
-        interview_id, "interviewer", "Answer", kind="answer", state={"phase": "discussion"},
+        interview_id,
+        "interviewer",
+        "Answer",
+        kind="answer",
+        state={"phase": "discussion"},
         events=[NewEvent("fact_revealed", {"fact": "scale", "asked": True})],
         set_meta={second.seq: {"analysis": {"questions": []}}},
     )

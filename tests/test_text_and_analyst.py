@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from interviewer.engine.analyst import OfflineAnalyst
+from interviewer.text import is_list_like, is_question, is_substantive, quote_of, sentences, stem, term_set
 from interviewer.understanding.lexicon import Lexicon
 from interviewer.understanding.patterns import looks_like_injection
-from interviewer.text import is_list_like, is_question, is_substantive, quote_of, sentences, stem, term_set
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ socket.getaddrinfo = refuse
 def _offline(code: str, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", NO_NETWORK + code],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         env={"INTERVIEWER_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)},
         timeout=120,
     )

@@ -44,8 +44,11 @@ class InterviewerApp(App):
                 continue
             seen.add(binding.action)
             key = binding.key.split(",")[0]
-            yield SystemCommand(binding.description, f"{key} · {screen.__class__.__name__.removesuffix('Screen')}",
-                                partial(screen.run_action, binding.action))
+            yield SystemCommand(
+                binding.description,
+                f"{key} · {screen.__class__.__name__.removesuffix('Screen')}",
+                partial(screen.run_action, binding.action),
+            )
 
 
 def run(backend: str | None = None, model: str | None = None, grader_model: str | None = None) -> int:

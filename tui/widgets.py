@@ -18,6 +18,7 @@ from interviewer.export import display_safe
 from interviewer.stages import STAGES
 from interviewer.vocabulary import depth_mark, depth_name, turn_kind_label
 
+
 def clock_text(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
@@ -91,8 +92,17 @@ class InterviewerMessage(Static):
     """A finished interviewer reply in the chat: one widget (header, Markdown body, status line), so a
     long conversation stays cheap to lay out."""
 
-    def __init__(self, name: str, *, kind: str = "", text: str = "", seq: int | None = None,
-                 markers: list[str] | None = None, status: str = "", failed: bool = False):
+    def __init__(
+        self,
+        name: str,
+        *,
+        kind: str = "",
+        text: str = "",
+        seq: int | None = None,
+        markers: list[str] | None = None,
+        status: str = "",
+        failed: bool = False,
+    ):
         super().__init__(classes="message interviewer" + (" failed" if failed else ""))
         self.name_, self.kind, self.seq = name, kind, seq
         self.body_text = text
@@ -209,8 +219,9 @@ class LiveReply(Vertical):
 
     def settled(self, seq: int | None, text: str) -> InterviewerMessage:
         """The finished message that replaces this one in the chat."""
-        return InterviewerMessage(self.name_, kind=self.kind, text=text, seq=seq, markers=self.markers,
-                                  status=self.status, failed=self.failed)
+        return InterviewerMessage(
+            self.name_, kind=self.kind, text=text, seq=seq, markers=self.markers, status=self.status, failed=self.failed
+        )
 
 
 class AgendaPanel(Static):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from interviewer.engine.backend import Backend
 from interviewer.backends.offline import OfflineBackend
+from interviewer.engine.backend import Backend
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 BACKENDS = ("auto", "offline", "openai")
 
 
-def get_backend(name: str | None = None, settings: "Settings | None" = None) -> Backend:
+def get_backend(name: str | None = None, settings: Settings | None = None) -> Backend:
     """The backend by name, or by the settings: ``auto`` is ``openai`` when an endpoint is configured."""
     if name == "offline":
         return OfflineBackend()

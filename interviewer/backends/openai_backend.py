@@ -38,7 +38,7 @@ class OpenAIBackend(Backend):
     def grader_model(self) -> str | None:
         return self.settings.effective_grader_model
 
-    def with_grader_model(self, model: str) -> "OpenAIBackend":
+    def with_grader_model(self, model: str) -> OpenAIBackend:
         return OpenAIBackend(self.settings.model_copy(update={"grader_model": model}))
 
     def analyst(self, lexicon: Lexicon) -> Analyst:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from interviewer import __version__
-
 from interviewer.errors import EXIT_ERROR, EXIT_INVALID, InterviewerError
 
 EXIT_OK = 0
@@ -61,17 +61,23 @@ def _interview_id(value: str) -> int:
 
 
 def _add_interview_options(parser: argparse.ArgumentParser, *, problem_required: bool) -> None:
-    parser.add_argument("--problem", required=problem_required, metavar="ID", help="problem id (see: interviewer problems list)")
+    parser.add_argument(
+        "--problem", required=problem_required, metavar="ID", help="problem id (see: interviewer problems list)"
+    )
     parser.add_argument("--persona", metavar="ID", help="interviewer persona id (default: the persona setting, mentor)")
     parser.add_argument("--rubric", metavar="ID", help="rubric id (default: the rubric setting, ml-design)")
-    parser.add_argument("--minutes", type=_positive_minutes, metavar="N", help="time budget (default: the minutes setting, 45)")
+    parser.add_argument(
+        "--minutes", type=_positive_minutes, metavar="N", help="time budget (default: the minutes setting, 45)"
+    )
     parser.add_argument("--max-turns", type=_positive_int, metavar="N", help="end after this many candidate messages")
     _add_backend_options(parser)
 
 
 def _add_backend_options(parser: argparse.ArgumentParser, *, voice: bool = True) -> None:
     parser.add_argument(
-        "--backend", choices=["auto", "offline", "openai"], help="auto (default) uses an LLM when an endpoint is configured"
+        "--backend",
+        choices=["auto", "offline", "openai"],
+        help="auto (default) uses an LLM when an endpoint is configured",
     )
     if voice:
         parser.add_argument("--model", metavar="NAME", help="the interviewer's model (LLM backend)")
@@ -86,7 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"interviewer {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_interview_commands(commands)
+    _add_record_commands(commands)
+    doctor = commands.add_parser("doctor", help="check the LLM endpoint, the database, the tokenizer and the content")
+    _add_backend_options(doctor)
+    doctor.set_defaults(handler="doctor:doctor")
+    for kind in ("personas", "problems", "rubrics"):
+        _add_content_commands(commands, kind)
+    return parser
 
+
+def _add_interview_commands(commands: Any) -> None:
+    """Holding an interview: the app, the line-by-line chat, a scripted run, resuming."""
     tui = commands.add_parser("tui", help="open the full-screen app (the default in a terminal)")
     _add_backend_options(tui)
     tui.set_defaults(handler="tui")
@@ -97,10 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scripted interview headless, grade it, store both")
     _add_interview_options(run, problem_required=True)
-    run.add_argument("--candidate", required=True, metavar="FILE", help="candidate messages, one per line ('-' for stdin)")
+    run.add_argument(
+        "--candidate", required=True, metavar="FILE", help="candidate messages, one per line ('-' for stdin)"
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler="interviews:run")
 
+    resume = commands.add_parser("resume", help="continue an unfinished interview in the terminal")
+    resume.add_argument("id", type=_interview_id)
+    resume.add_argument("--candidate", metavar="FILE", help="continue headless with the messages in FILE")
+    resume.add_argument("--json", action="store_true", help="with --candidate: print one JSON object")
+    _add_backend_options(resume)
+    resume.set_defaults(handler="interviews:resume")
+
+
+def _add_record_commands(commands: Any) -> None:
+    """Stored interviews: list, show, grade again, export."""
     listing = commands.add_parser("list", help="list stored interviews, newest first")
     listing.add_argument("--limit", type=_positive_int, default=50, metavar="N")
     listing.add_argument("--status", choices=["active", "ended"])
@@ -125,39 +154,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     export.set_defaults(handler="interviews:export")
 
-    resume = commands.add_parser("resume", help="continue an unfinished interview in the terminal")
-    resume.add_argument("id", type=_interview_id)
-    resume.add_argument("--candidate", metavar="FILE", help="continue headless with the messages in FILE")
-    resume.add_argument("--json", action="store_true", help="with --candidate: print one JSON object")
-    _add_backend_options(resume)
-    resume.set_defaults(handler="interviews:resume")
 
-    doctor = commands.add_parser("doctor", help="check the LLM endpoint, the database, the tokenizer and the content")
-    _add_backend_options(doctor)
-    doctor.set_defaults(handler="doctor:doctor")
-
-    for kind in ("personas", "problems", "rubrics"):
-        group = commands.add_parser(kind, help=f"list, show and validate {kind}")
-        actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-        item_list = actions.add_parser("list", help=f"list available {kind}")
-        item_list.add_argument("--json", action="store_true")
-        item_list.set_defaults(handler="content:list_", kind=kind)
-        item_show = actions.add_parser("show", help="show one, hidden parts included (the author's view)")
-        item_show.add_argument("id")
-        item_show.add_argument("--json", action="store_true")
-        item_show.set_defaults(handler="content:show", kind=kind)
-        item_validate = actions.add_parser("validate", help="check files; exit code 2 if any is invalid")
-        item_validate.add_argument("files", nargs="+", metavar="FILE")
-        item_validate.set_defaults(handler="content:validate", kind=kind)
-        item_lint = actions.add_parser("lint", help="check that content makes a good interview; exit code 2 on findings")
-        item_lint.add_argument("files", nargs="*", metavar="FILE", help="files to check (default: all available)")
-        item_lint.set_defaults(handler="content:lint", kind=kind)
-        if kind == "personas":
-            new = actions.add_parser("new", help="write a commented persona template into your folder")
-            new.add_argument("id")
-            new.add_argument("--force", action="store_true", help="overwrite an existing file")
-            new.set_defaults(handler="content:new_persona", kind=kind)
-    return parser
+def _add_content_commands(commands: Any, kind: str) -> None:
+    """``interviewer personas|problems|rubrics list|show|validate|lint`` (and ``personas new``)."""
+    group = commands.add_parser(kind, help=f"list, show and validate {kind}")
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    item_list = actions.add_parser("list", help=f"list available {kind}")
+    item_list.add_argument("--json", action="store_true")
+    item_list.set_defaults(handler="content:list_", kind=kind)
+    item_show = actions.add_parser("show", help="show one, hidden parts included (the author's view)")
+    item_show.add_argument("id")
+    item_show.add_argument("--json", action="store_true")
+    item_show.set_defaults(handler="content:show", kind=kind)
+    item_validate = actions.add_parser("validate", help="check files; exit code 2 if any is invalid")
+    item_validate.add_argument("files", nargs="+", metavar="FILE")
+    item_validate.set_defaults(handler="content:validate", kind=kind)
+    item_lint = actions.add_parser("lint", help="check that content makes a good interview; exit code 2 on findings")
+    item_lint.add_argument("files", nargs="*", metavar="FILE", help="files to check (default: all available)")
+    item_lint.set_defaults(handler="content:lint", kind=kind)
+    if kind == "personas":
+        new = actions.add_parser("new", help="write a commented persona template into your folder")
+        new.add_argument("id")
+        new.add_argument("--force", action="store_true", help="overwrite an existing file")
+        new.set_defaults(handler="content:new_persona", kind=kind)
 
 
 TuiRunner = Callable[..., int]

@@ -42,7 +42,9 @@ def list_(args: argparse.Namespace) -> int:
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return EXIT_OK
     if not catalog.items:
-        print(f"No {args.kind} found. Built-ins: {library.builtin_dir(args.kind)}; yours: {library.user_dir(args.kind)}")
+        print(
+            f"No {args.kind} found. Built-ins: {library.builtin_dir(args.kind)}; yours: {library.user_dir(args.kind)}"
+        )
         return EXIT_OK
     for item_id in catalog.ids():
         loaded = catalog.items[item_id]

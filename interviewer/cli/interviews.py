@@ -7,8 +7,8 @@ import asyncio
 import json
 import random
 import sys
-from pathlib import Path
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TextIO, TypeVar
 
 from interviewer.backends import Backend, get_backend
@@ -244,7 +244,9 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
             prompt = "\n[the last reply failed: press Enter to retry, or /quit] > "
         text = await asyncio.to_thread(_read_message, prompt)
         if text is None or text.strip() == "/quit":
-            print(f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`.")
+            print(
+                f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`."
+            )
             return EXIT_OK
         command = text.strip()
         if command == "/help":

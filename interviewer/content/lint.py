@@ -30,43 +30,49 @@ class Finding:
 
 def lint_problem(problem: Problem, rubric: Rubric | None = None) -> list[Finding]:
     where = f"problem '{problem.id}'"
-    out: list[Finding] = []
+    messages = _coverage_gaps(problem, rubric) + _cue_problems(problem)
+    messages += [
+        f"fact '{fact.id}' is already stated in the public prompt"
+        for fact in problem.facts
+        if fact.answer.strip().lower() in problem.prompt.lower()
+    ]
+    return [Finding(where, message) for message in messages]
+
+
+def _coverage_gaps(problem: Problem, rubric: Rubric | None) -> list[str]:
+    """Too few facts or what-ifs, and stages or dimensions the spec says nothing about."""
+    out: list[str] = []
     if len(problem.facts) < MIN_FACTS:
-        out.append(Finding(where, f"has {len(problem.facts)} facts; a full spec has at least {MIN_FACTS}"))
+        out.append(f"has {len(problem.facts)} facts; a full spec has at least {MIN_FACTS}")
     if len(problem.what_ifs) < MIN_WHAT_IFS:
-        out.append(Finding(where, f"has {len(problem.what_ifs)} what-ifs; a full spec has at least {MIN_WHAT_IFS}"))
+        out.append(f"has {len(problem.what_ifs)} what-ifs; a full spec has at least {MIN_WHAT_IFS}")
     fact_stages = {fact.stage for fact in problem.facts}
     for stage in STAGE_IDS:
         if stage not in fact_stages:
-            out.append(Finding(where, f"no fact for stage '{stage}'"))
+            out.append(f"no fact for stage '{stage}'")
         if not problem.probes.get(stage):
-            out.append(Finding(where, f"no probe for stage '{stage}'"))
+            out.append(f"no probe for stage '{stage}'")
     dimensions = [d.id for d in rubric.dimensions] if rubric else list(DIMENSION_IDS)
-    for dimension in dimensions:
-        if not problem.reference.get(dimension):
-            out.append(Finding(where, f"no reference point for dimension '{dimension}'"))
+    out += [f"no reference point for dimension '{d}'" for d in dimensions if not problem.reference.get(d)]
+    return out
+
+
+def _cue_problems(problem: Problem) -> list[str]:
+    """Cues that can never match, or that two facts share."""
+    out: list[str] = []
     owners: dict[frozenset[str], tuple[str, str]] = {}
     topic = term_set(f"{problem.title}. {problem.prompt}")
     for fact in problem.facts:
         for cue in fact.cues:
             terms = term_set(cue)
             if not terms:
-                out.append(Finding(where, f"fact '{fact.id}' cue '{cue}' has no content words and matches nothing"))
-                continue
-            if terms <= topic:
-                out.append(
-                    Finding(where, f"fact '{fact.id}' cue '{cue}' only repeats the problem's topic and matches nothing")
-                )
-                continue
-            owner = owners.get(terms)
-            if owner and owner[0] != fact.id:
-                out.append(
-                    Finding(where, f"cue '{cue}' of fact '{fact.id}' collides with cue '{owner[1]}' of fact '{owner[0]}'")
-                )
-            owners.setdefault(terms, (fact.id, cue))
-    for fact in problem.facts:
-        if fact.answer.strip().lower() in problem.prompt.lower():
-            out.append(Finding(where, f"fact '{fact.id}' is already stated in the public prompt"))
+                out.append(f"fact '{fact.id}' cue '{cue}' has no content words and matches nothing")
+            elif terms <= topic:
+                out.append(f"fact '{fact.id}' cue '{cue}' only repeats the problem's topic and matches nothing")
+            else:
+                owner = owners.setdefault(terms, (fact.id, cue))
+                if owner[0] != fact.id:
+                    out.append(f"cue '{cue}' of fact '{fact.id}' collides with cue '{owner[1]}' of fact '{owner[0]}'")
     return out
 
 

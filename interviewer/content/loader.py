@@ -15,8 +15,8 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from interviewer import paths
-from interviewer.errors import InterviewerError, InvalidInput
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
+from interviewer.errors import InterviewerError, InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -81,54 +81,77 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+class _TomlLines:
+    """A TOML source's lines and table headers, to find where a key is written."""
+
+    def __init__(self, source: str):
+        self.lines = source.splitlines()
+        self.headers: list[tuple[int, str, bool]] = []  # (index, dotted name, is array of tables)
+        for index, text in enumerate(self.lines):
+            match = _HEADER.match(text) if len(text) <= _MAX_HEADER_LINE else None
+            if match:
+                name = match.group(2).replace('"', "").replace("'", "").replace(" ", "")
+                self.headers.append((index, name, match.group(1) == "[["))
+
+    def section(self, start: int) -> range:
+        later = [i for i, _, _ in self.headers if i > start]
+        return range(start + 1, later[0] if later else len(self.lines))
+
+    def find_key(self, key: str, where: range) -> int | None:
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        return next((index for index in where if pattern.match(self.lines[index])), None)
+
+    def tables(self, name: str, *, array: bool) -> list[int]:
+        return [i for i, header, is_array in self.headers if header == name and is_array == array]
+
+
 def _line_of(source: str, loc: tuple[int | str, ...]) -> int | None:
     """Best-effort line number of the TOML key that ``loc`` points to."""
-    lines = source.splitlines()
-    headers: list[tuple[int, str, bool]] = []  # (index, dotted name, is array of tables)
-    for index, text in enumerate(lines):
-        match = _HEADER.match(text) if len(text) <= _MAX_HEADER_LINE else None
-        if match:
-            name = match.group(2).replace('"', "").replace("'", "").replace(" ", "")
-            headers.append((index, name, match.group(1) == "[["))
-
-    def section(start: int) -> range:
-        later = [i for i, _, _ in headers if i > start]
-        return range(start + 1, later[0] if later else len(lines))
-
-    def find_key(key: str, where: range) -> int | None:
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for index in where:
-            if pattern.match(lines[index]):
-                return index
-        return None
-
     keys = [part for part in loc if isinstance(part, str)]
     if not keys:
         return None
-    top = keys[0]
-    # An array of tables: [[facts]] ... pick the n-th one.
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        occurrences = [i for i, name, is_array in headers if name == top and is_array]
-        if loc[1] < len(occurrences):
-            start = occurrences[loc[1]]
-            if len(loc) >= 3 and isinstance(loc[2], str):
-                found = find_key(loc[2], section(start))
-                return (found if found is not None else start) + 1
-            return start + 1
-    # A table: [lines] ... key = ...
-    tables = [i for i, name, is_array in headers if name == top and not is_array]
-    if tables:
-        if len(keys) >= 2:
-            found = find_key(keys[1], section(tables[0]))
-            if found is not None:
-                return found + 1
-        return tables[0] + 1
-    # A dotted key (lines.opening = ...) or a top-level key.
-    first_header = headers[0][0] if headers else len(lines)
-    found = find_key(".".join(keys[:2]) if len(keys) >= 2 else top, range(0, first_header))
+    toml = _TomlLines(source)
+    found = _in_array_of_tables(toml, loc)
     if found is None:
-        found = find_key(top, range(0, first_header))
+        found = _in_table(toml, keys)
+    if found is None:
+        found = _at_top_level(toml, keys)
     return found + 1 if found is not None else None
+
+
+def _in_array_of_tables(toml: _TomlLines, loc: tuple[int | str, ...]) -> int | None:
+    """``[[facts]]`` ... the n-th one, and the key inside it."""
+    if len(loc) < 2 or not isinstance(loc[0], str) or not isinstance(loc[1], int):
+        return None
+    occurrences = toml.tables(loc[0], array=True)
+    if loc[1] >= len(occurrences):
+        return None
+    start = occurrences[loc[1]]
+    if len(loc) >= 3 and isinstance(loc[2], str):
+        found = toml.find_key(loc[2], toml.section(start))
+        return found if found is not None else start
+    return start
+
+
+def _in_table(toml: _TomlLines, keys: list[str]) -> int | None:
+    """``[lines]`` ... ``key = ...``."""
+    tables = toml.tables(keys[0], array=False)
+    if not tables:
+        return None
+    if len(keys) >= 2:
+        found = toml.find_key(keys[1], toml.section(tables[0]))
+        if found is not None:
+            return found
+    return tables[0]
+
+
+def _at_top_level(toml: _TomlLines, keys: list[str]) -> int | None:
+    """A dotted key (``lines.opening = ...``) or a top-level key."""
+    first_header = toml.headers[0][0] if toml.headers else len(toml.lines)
+    found = toml.find_key(".".join(keys[:2]) if len(keys) >= 2 else keys[0], range(first_header))
+    if found is None:
+        found = toml.find_key(keys[0], range(first_header))
+    return found
 
 
 def parse_model(model: type[M], data: object, path: Path, source: str = "") -> M:

@@ -110,7 +110,7 @@ class PersonaTemplates(StrictModel):
     """Letting the candidate continue; may use {stage}."""
 
     @model_validator(mode="after")
-    def _placeholders_match(self) -> "PersonaTemplates":
+    def _placeholders_match(self) -> PersonaTemplates:
         for field, (allowed, required) in TEMPLATE_RULES.items():
             _check_templates(getattr(self, field), allowed, required)
         return self
@@ -177,7 +177,7 @@ class Problem(StrictModel):
     """What a strong answer covers, per rubric dimension. Grader only: never in the interviewer's prompt."""
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Problem":
+    def _unique_ids(self) -> Problem:
         for label, items in (("facts", self.facts), ("what_ifs", self.what_ifs)):
             seen: set[str] = set()
             for item in items:
@@ -236,7 +236,7 @@ class Rubric(StrictModel):
     """Tried from the highest bar down; the first one met gives the recommendation."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Rubric":
+    def _consistent(self) -> Rubric:
         ids = [d.id for d in self.dimensions]
         if len(ids) != len(set(ids)):
             raise ValueError("duplicate dimension id in dimensions")
@@ -272,8 +272,8 @@ KINDS: dict[str, type[StrictModel]] = {"personas": Persona, "problems": Problem,
 
 __all__ = [
     "DIMENSION_IDS",
-    "STAGE_IDS",
     "KINDS",
+    "STAGE_IDS",
     "Dimension",
     "Fact",
     "Persona",

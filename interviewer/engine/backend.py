@@ -41,7 +41,7 @@ class Backend(ABC):
         """The model that grades; None for the offline heuristic grader."""
         return None
 
-    def with_grader_model(self, model: str) -> "Backend":
+    def with_grader_model(self, model: str) -> Backend:
         """The same backend grading with another model (only where :attr:`supports_schema`)."""
         return self
 
@@ -58,5 +58,5 @@ class Backend(ABC):
     @abstractmethod
     def grader(self) -> Grader: ...
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (a backend without connections has nothing to release)
         """Release connections; the backend opens new ones if it is used again."""

@@ -186,9 +186,24 @@ def closing(reason: str) -> Decision:
     return Decision((Move(MoveKind.CLOSE),), "ended", (reason,))
 
 
-def decide(
-    state: InterviewState, analysis: Analysis, persona: Persona, problem: Problem, time: Clockface
-) -> Decision:
+def decide(state: InterviewState, analysis: Analysis, persona: Persona, problem: Problem, time: Clockface) -> Decision:
+    ending = _ending(state, analysis, time)
+    if ending is not None:
+        return ending
+    moves = _answers(analysis, state)
+    if time.near_end:
+        return Decision((*moves, Move(MoveKind.WRAP_UP)), "wrap_up", ("near the end",))
+    steer, note = _steer(state, analysis, persona, problem, time)
+    if steer is not None:
+        moves.append(steer)
+    if not moves:
+        moves.append(Move(MoveKind.ACKNOWLEDGE, stage=analysis.focus or state.last_focus))
+        note = note or "let the candidate lead"
+    return Decision(tuple(moves), "discussion", (note,) if note else ())
+
+
+def _ending(state: InterviewState, analysis: Analysis, time: Clockface) -> Decision | None:
+    """The turns that end or interrupt the discussion, whatever else the candidate said."""
     if state.phase == "ended":
         return Decision((), "ended", ("already ended",))
     if time.out_of_time:
@@ -199,34 +214,29 @@ def decide(
         return closing("closing summary given")
     if analysis.end_requested:
         return closing("candidate asked to end")
+    return None
 
-    moves = _answers(analysis, state)
-    if time.near_end:
-        return Decision(tuple(moves) + (Move(MoveKind.WRAP_UP),), "wrap_up", ("near the end",))
 
-    focus = analysis.focus
+def _steer(
+    state: InterviewState, analysis: Analysis, persona: Persona, problem: Problem, time: Clockface
+) -> tuple[Move | None, str]:
+    """The interviewer's own move after the answers (a redirect, a what-if, a probe), and why."""
     uncovered = _uncovered(state, time)
-    steer: Move | None = None
-    note = ""
-    if time.fraction >= steer_at(persona) and [s for s in uncovered if s != "clarification"]:
-        steer, note = _redirect(problem, state, [s for s in uncovered if s != "clarification"][0]), "steer to skipped"
-    elif analysis.questions and not analysis.substantive:
-        note = "answering questions"
-    elif (move := _what_if(persona, problem, state)) is not None:
-        steer, note = move, "what-if fits"
-    elif (move := _probe(persona, problem, state, focus)) is not None:
-        steer, note = move, "thin stage left behind"
-    elif not analysis.substantive and not analysis.questions:
+    skipped = [stage for stage in uncovered if stage != "clarification"]
+    if time.fraction >= steer_at(persona) and skipped:
+        return _redirect(problem, state, skipped[0]), "steer to skipped"
+    if analysis.questions and not analysis.substantive:
+        return None, "answering questions"
+    if (move := _what_if(persona, problem, state)) is not None:
+        return move, "what-if fits"
+    if (move := _probe(persona, problem, state, analysis.focus)) is not None:
+        return move, "thin stage left behind"
+    if not analysis.substantive and not analysis.questions:
         if uncovered:
-            steer, note = _redirect(problem, state, uncovered[0]), "no substance: next stage"
-        elif (move := _thinnest_probe(persona, problem, state)) is not None:
-            steer, note = move, "no substance: thinnest stage"
-    if steer is not None:
-        moves.append(steer)
-    if not moves:
-        moves.append(Move(MoveKind.ACKNOWLEDGE, stage=focus or state.last_focus))
-        note = note or "let the candidate lead"
-    return Decision(tuple(moves), "discussion", (note,) if note else ())
+            return _redirect(problem, state, uncovered[0]), "no substance: next stage"
+        if (move := _thinnest_probe(persona, problem, state)) is not None:
+            return move, "no substance: thinnest stage"
+    return None, ""
 
 
 def apply(state: InterviewState, decision: Decision, persona: Persona, analysis: Analysis | None = None) -> None:
@@ -234,21 +244,26 @@ def apply(state: InterviewState, decision: Decision, persona: Persona, analysis:
     if analysis is not None and state.phase == "discussion":
         state.what_if_credit = min(1.0 + persona.what_if_rate, state.what_if_credit + persona.what_if_rate)
     for move in decision.moves:
-        if move.kind is MoveKind.ANSWER:
+        _record(state, move)
+    if analysis is not None and analysis.focus:
+        state.last_focus = analysis.focus
+    state.phase = decision.phase  # type: ignore[assignment]
+
+
+def _record(state: InterviewState, move: Move) -> None:
+    match move.kind:
+        case MoveKind.ANSWER:
             state.facts_revealed.extend(f for f in move.facts if f not in state.facts_revealed)
-        elif move.kind in (MoveKind.PROBE, MoveKind.REDIRECT):
+        case MoveKind.PROBE | MoveKind.REDIRECT:
             if move.probe is not None and move.probe not in state.probes_used:
                 state.probes_used.append(move.probe)
             if move.kind is MoveKind.PROBE and move.stage:
                 state.probes_per_stage[move.stage] = state.probes_per_stage.get(move.stage, 0) + 1
             if move.kind is MoveKind.REDIRECT and move.stage:
                 state.redirects.append(move.stage)
-        elif move.kind is MoveKind.WHAT_IF and move.what_if:
+        case MoveKind.WHAT_IF if move.what_if:
             state.what_ifs_used.append(move.what_if)
             state.last_what_if_turn = state.candidate_turns
             state.what_if_credit = max(0.0, state.what_if_credit - 1.0)
-        elif move.kind is MoveKind.DEFLECT:
+        case MoveKind.DEFLECT:
             state.deflections += 1
-    if analysis is not None and analysis.focus:
-        state.last_focus = analysis.focus
-    state.phase = decision.phase  # type: ignore[assignment]

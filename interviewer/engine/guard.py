@@ -49,13 +49,40 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}[\s:,-]?){8,}")
 _SPACED = re.compile(r"(?<=\S) (?=\S)")
 _NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
 }
 _NUMBER_RUN = re.compile(
-    r"\b(?:" + "|".join(_NUMBER_WORDS) + r")(?:[\s-]+(?:and[\s-]+)?(?:" + "|".join(_NUMBER_WORDS) + r"))*\b", re.IGNORECASE
+    r"\b(?:" + "|".join(_NUMBER_WORDS) + r")(?:[\s-]+(?:and[\s-]+)?(?:" + "|".join(_NUMBER_WORDS) + r"))*\b",
+    re.IGNORECASE,
 )
 
 
@@ -206,25 +233,45 @@ class Guard:
         figures: bool,
     ) -> Verdict:
         reply_shingles = shingles(reply, SHINGLE)
-        reply_tokens = " " + " ".join(words(reply)) + " "
-        known_figures = (known if known is not None else _figures(context)).union(
-            *(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures)
-        )
-        reply_figures = _figures(reply)
         hidden = [f for f in self._fact_passages if f not in allowed_facts]
+        verdict = self._copied_fact(reply, reply_shingles, hidden)
+        if verdict is None and figures:
+            known_figures = (known if known is not None else _figures(context)).union(
+                *(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures)
+            )
+            verdict = self._leaked_figure(reply, hidden, known_figures)
+        if verdict is None:
+            verdict = self._quoted_secret(reply, reply_shingles, allowed_facts, context)
+        return verdict or Verdict(True)
+
+    def _copied_fact(self, reply: str, reply_shingles: set[tuple[str, ...]], hidden: list[str]) -> Verdict | None:
+        """A passage of a hidden fact's answer, word for word."""
+        reply_tokens = " " + " ".join(words(reply)) + " "
         for fact_id in hidden:
             for passage in self._fact_passages[fact_id]:
                 if len(passage) >= SHINGLE and passage in reply_shingles:
                     return Verdict(False, f"reply reveals hidden fact '{fact_id}' that was not asked for", fact_id)
                 if len(passage) < SHINGLE and f" {' '.join(passage)} " in reply_tokens:
                     return Verdict(False, f"reply reveals hidden fact '{fact_id}' that was not asked for", fact_id)
-        # Then paraphrases that carry a fact's figures.
-        for fact_id in hidden if figures else ():
+        return None
+
+    def _leaked_figure(self, reply: str, hidden: list[str], known_figures: frozenset[str]) -> Verdict | None:
+        """A paraphrase that carries a hidden fact's figures."""
+        reply_figures = _figures(reply)
+        for fact_id in hidden:
             leaked = (self._fact_figures[fact_id] & reply_figures) - known_figures
             if leaked:
                 return Verdict(
-                    False, f"reply gives a figure ({sorted(leaked)[0]}) from hidden fact '{fact_id}' not asked for", fact_id
+                    False,
+                    f"reply gives a figure ({sorted(leaked)[0]}) from hidden fact '{fact_id}' not asked for",
+                    fact_id,
                 )
+        return None
+
+    def _quoted_secret(
+        self, reply: str, reply_shingles: set[tuple[str, ...]], allowed_facts: set[str] | frozenset[str], context: str
+    ) -> Verdict | None:
+        """The grader's reference points, the rubric, or the interviewer's own instructions."""
         quoted = reply_shingles & self._secret_passages
         if quoted:
             # A passage that the reply may say anyway (an allowed fact, a probe) is not a leak.
@@ -234,4 +281,4 @@ class Guard:
             return Verdict(False, "reply quotes the grader's reference points or the rubric")
         if shingles(reply, SHINGLE + 2) & self._instruction_passages:
             return Verdict(False, "reply echoes the interviewer's instructions")
-        return Verdict(True)
+        return None

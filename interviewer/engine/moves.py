@@ -72,7 +72,7 @@ class Move:
         return {k: v for k, v in data.items() if v not in (None, "", (), [], False) or k == "kind"}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Move":
+    def from_json(cls, data: dict) -> Move:
         values = dict(data)
         values["kind"] = MoveKind(values["kind"])
         values["facts"] = tuple(values.get("facts", ()))

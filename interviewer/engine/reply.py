@@ -49,37 +49,23 @@ class GuardedReply:
         self.deflection = deflection
         self.reading = reading
         self.outcome = ReplyOutcome()
+        self._held = ""
+        """Text from the voice not yet passed by the guard."""
         self._known: frozenset[str] | None = None
 
     async def stream(self) -> AsyncIterator[ReplyDelta | Notice]:
         outcome = self.outcome
         chunks = self.voice.stream(self.request)
-        held = ""
+        released = self._released(chunks)
         try:
-            async for chunk in chunks:
-                if self.reading is not None:
-                    self.reading.start()  # the reply's request is out: the reading may begin
-                if isinstance(chunk, Usage):
-                    outcome.usage = chunk
-                    continue
-                if isinstance(chunk, Notice):
-                    outcome.notices.append(chunk)
-                    yield chunk
-                    continue
-                held += chunk
-                cut = last_release_point(held)
-                if cut:
-                    piece, held = held[:cut], held[cut:]
-                    if not await self._passes(piece):
-                        break
-                    yield self._show(piece)
-            if outcome.tripped is None and held and await self._passes(held):
-                yield self._show(held)
+            async for event in released:
+                yield event
         except VoiceFailure as exc:
             outcome.failure = exc
-            if held and outcome.tripped is None and (await self._check(held)).ok:
-                yield self._show(held)  # the partial reply is kept and shown, marked incomplete
+            if self._held and outcome.tripped is None and (await self._check(self._held)).ok:
+                yield self._show(self._held)  # the partial reply is kept and shown, marked incomplete
         finally:
+            await released.aclose()
             close = getattr(chunks, "aclose", None)
             if close is not None:
                 await close()
@@ -87,6 +73,28 @@ class GuardedReply:
             outcome.usage = self.voice.unfinished_usage()
         if outcome.tripped is not None:
             yield self._show(("\n\n" if outcome.text else "") + self.deflection)
+
+    async def _released(self, chunks: AsyncIterator[str | Usage | Notice]) -> AsyncIterator[ReplyDelta | Notice]:
+        """The voice's text as the guard passes it, a release point at a time; stops at a trip."""
+        async for chunk in chunks:
+            if self.reading is not None:
+                self.reading.start()  # the reply's request is out: the reading may begin
+            if isinstance(chunk, Usage):
+                self.outcome.usage = chunk
+            elif isinstance(chunk, Notice):
+                self.outcome.notices.append(chunk)
+                yield chunk
+            else:
+                self._held += chunk
+                cut = last_release_point(self._held)
+                if cut:
+                    piece, self._held = self._held[:cut], self._held[cut:]
+                    if not await self._passes(piece):
+                        return
+                    yield self._show(piece)
+        if self._held and await self._passes(self._held):
+            piece, self._held = self._held, ""
+            yield self._show(piece)
 
     def _show(self, piece: str) -> ReplyDelta:
         self.outcome.text += piece

@@ -40,8 +40,8 @@ from interviewer.engine.state import InterviewState
 from interviewer.engine.turnlog import LoggedTurn, TurnLog
 from interviewer.engine.voice import VoiceRequest, probe_text, render_move
 from interviewer.errors import InterviewerError
-from interviewer.vocabulary import CANDIDATE, INTERVIEWER
 from interviewer.understanding.lexicon import Lexicon
+from interviewer.vocabulary import CANDIDATE, INTERVIEWER
 
 if TYPE_CHECKING:
     from storage import NewEvent, Repository
@@ -85,7 +85,7 @@ class _Turn:
 class InterviewSession:
     def __init__(
         self,
-        repo: "Repository",
+        repo: Repository,
         interview_id: int,
         *,
         problem: Problem,
@@ -121,7 +121,7 @@ class InterviewSession:
     @classmethod
     def start(
         cls,
-        repo: "Repository",
+        repo: Repository,
         *,
         problem: Problem,
         persona: Persona,
@@ -130,7 +130,7 @@ class InterviewSession:
         minutes: float,
         max_turns: int | None = None,
         clock: Clock | None = None,
-    ) -> "InterviewSession":
+    ) -> InterviewSession:
         """Create and store a new interview (with snapshots of its content). Call :meth:`open` next."""
         if minutes <= 0:
             raise SessionError("the time budget must be more than 0 minutes")
@@ -154,8 +154,8 @@ class InterviewSession:
 
     @classmethod
     def load(
-        cls, repo: "Repository", interview_id: int, backend: Backend, clock: Clock | None = None
-    ) -> "InterviewSession":
+        cls, repo: Repository, interview_id: int, backend: Backend, clock: Clock | None = None
+    ) -> InterviewSession:
         """Rebuild a stored interview to continue it, from its snapshots, its turns and its last state."""
         row = repo.get_interview(interview_id)
         return cls(
@@ -371,7 +371,9 @@ class InterviewSession:
         director.confirm_asked(turn.state, outcome.asked_late)
         return failure
 
-    async def _commit(self, turn: _Turn, request: VoiceRequest, outcome: ReplyOutcome, events: list[EngineEvent]) -> int:
+    async def _commit(
+        self, turn: _Turn, request: VoiceRequest, outcome: ReplyOutcome, events: list[EngineEvent]
+    ) -> int:
         """Store the reply, its events and the new state in one transaction; then the session moves on."""
         state, decision = turn.state, turn.decision
         meta: dict[str, Any] = {"director": list(decision.notes)}
@@ -393,7 +395,9 @@ class InterviewSession:
             state=state.to_json(),
             status="ended" if state.phase == "ended" else None,
             events=_stored([*outcome.notices, *events]),
-            set_meta={turn.candidate_seq: {"analysis": analysis.to_json()}} if turn.candidate_seq and analysis else None,
+            set_meta={turn.candidate_seq: {"analysis": analysis.to_json()}}
+            if turn.candidate_seq and analysis
+            else None,
         )
         self.state = state
         self.log.append(LoggedTurn(row.seq, INTERVIEWER, outcome.text, True, request.note))
@@ -444,7 +448,7 @@ class InterviewSession:
             )
 
 
-def _stored(events: list[EngineEvent], turn_seq: int | None = None) -> "list[NewEvent]":
+def _stored(events: list[EngineEvent], turn_seq: int | None = None) -> list[NewEvent]:
     """The events that go into the database's event log (``turn_seq`` None: the turn stored with them)."""
     from storage import NewEvent
 

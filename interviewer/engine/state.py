@@ -34,7 +34,7 @@ class InterviewState(BaseModel):
     candidate_turns: int = 0
     signals: dict[str, list[str]] = Field(default_factory=lambda: {s: [] for s in STAGE_IDS})
     """Distinct signals seen per stage, in the order they appeared."""
-    reasoned: dict[str, int] = Field(default_factory=lambda: {s: 0 for s in STAGE_IDS})
+    reasoned: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(STAGE_IDS, 0))
     """Substantive sentences per stage that gave a reason or a figure."""
     facts_revealed: list[str] = Field(default_factory=list)
     facts_asked: list[str] = Field(default_factory=list)
@@ -64,5 +64,5 @@ class InterviewState(BaseModel):
         return self.model_dump(mode="json")
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "InterviewState":
+    def from_json(cls, data: dict | None) -> InterviewState:
         return cls.model_validate(data or {})

@@ -29,7 +29,7 @@ class TurnLog:
         self._turns = list(turns)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Any]) -> "TurnLog":
+    def from_rows(cls, rows: Iterable[Any]) -> TurnLog:
         """From storage rows (``seq``, ``role``, ``text``, ``complete``, ``meta``)."""
         return cls(
             LoggedTurn(row.seq, row.role, row.text, row.complete, (row.meta or {}).get("note") or None) for row in rows

@@ -57,7 +57,7 @@ class Voice(ABC):
         """The instruction text this voice sends to a model, which a reply must never echo."""
         return ""
 
-    def unfinished_usage(self) -> "object | None":
+    def unfinished_usage(self) -> object | None:
         """Usage of the last reply when its stream was stopped before the server reported any."""
         return None
 

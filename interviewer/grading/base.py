@@ -26,13 +26,11 @@ class Grader(ABC):
         """Score the transcript against the rubric. Implementations end with :func:`finalize`."""
 
 
-def load_transcript(repo: "Repository", interview_id: int) -> Transcript:
+def load_transcript(repo: Repository, interview_id: int) -> Transcript:
     """Read an interview back from the database, as graders see it."""
     interview = repo.get_interview(interview_id)
     problem = Problem.model_validate(interview.problem)
-    turns = [
-        TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)
-    ]
+    turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)]
     facts_asked: list[str] = []
     redirects: list[str] = []
     for event in repo.get_events(interview_id):
@@ -44,7 +42,7 @@ def load_transcript(repo: "Repository", interview_id: int) -> Transcript:
 
 
 async def grade_interview(
-    repo: "Repository", interview_id: int, grader: Grader, rubric: Rubric | None = None
+    repo: Repository, interview_id: int, grader: Grader, rubric: Rubric | None = None
 ) -> Scorecard:
     """Grade a stored interview (with its own rubric unless another is given) and store the scorecard.
     Database work runs on a worker thread, so a host's event loop never waits on it."""

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass, field
 
 from interviewer.content.models import Dimension, Problem, Rubric
-from interviewer.understanding.lexicon import SIGNALS_PER_SENTENCE, Lexicon
-from interviewer.understanding.patterns import looks_like_injection
 from interviewer.grading.base import Grader
 from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences, term_set
+from interviewer.understanding.lexicon import SIGNALS_PER_SENTENCE, Lexicon
+from interviewer.understanding.patterns import looks_like_injection
 
 GRADER_NAME = "offline-heuristic"
 MAX_EVIDENCE = 3
@@ -190,8 +190,15 @@ class OfflineGrader(Grader):
             if any(_reference_met(terms, t) for t in asked_terms + [s.terms for s in assumptions])
         ]
         if not questions and not assumptions:
-            return 1, "The candidate asked no clarifying questions and stated no assumptions.", [], [r for r, _ in references]
-        points = 2 * min(len(uncovered), 5) + min(len(questions), 4) + 2 * min(len(assumptions), 2) + 2 * min(len(met), 2)
+            return (
+                1,
+                "The candidate asked no clarifying questions and stated no assumptions.",
+                [],
+                [r for r, _ in references],
+            )
+        points = (
+            2 * min(len(uncovered), 5) + min(len(questions), 4) + 2 * min(len(assumptions), 2) + 2 * min(len(met), 2)
+        )
         total = len(problem.facts)
         gate = len(uncovered) >= max(3, math.ceil(0.4 * total)) and bool(assumptions)
         score = _level(points, (1, 7 * scale, 12 * scale), gate)

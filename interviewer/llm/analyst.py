@@ -12,7 +12,6 @@ from interviewer.llm.client import Connection, LLMError, complete_json, strict_s
 from interviewer.text import sentences, term_set
 from interviewer.understanding.lexicon import Lexicon
 
-
 MAX_FACTS_PER_QUESTION = 2
 """A question the analyst maps to more facts than this is a fishing expedition: it answers none."""
 
@@ -51,12 +50,14 @@ class LLMAnalyst(Analyst):
             schema=strict_schema(prompts.AnalystOutput),
             temperature=0.0,
             max_tokens=600,
-            timeout=settings.analyst_timeout,
+            seconds=settings.analyst_timeout,
         )
         try:
             output = prompts.AnalystOutput.model_validate(data)
         except ValidationError as exc:
-            raise LLMError(f"the analyst's answer does not fit its schema: {exc.errors()[0]['msg']}", kind="invalid") from None
+            raise LLMError(
+                f"the analyst's answer does not fit its schema: {exc.errors()[0]['msg']}", kind="invalid"
+            ) from None
         analysis = Analysis(source="llm")
         plausible = set() if output.injection else self.plausible_facts(text)
         for q in output.questions:

@@ -9,6 +9,7 @@ key never appears in a message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -94,7 +95,10 @@ async def _post(client: openai.AsyncOpenAI, body: dict[str, Any], *, stream: boo
 
     if stream:
         return await client.post(
-            "/chat/completions", body=body, cast_to=ChatCompletion, stream=True,
+            "/chat/completions",
+            body=body,
+            cast_to=ChatCompletion,
+            stream=True,
             stream_cls=openai.AsyncStream[ChatCompletionChunk],
         )
     return await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
@@ -184,68 +188,86 @@ async def stream_chat(
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    stream = await _open_stream(client, settings, body, model)
     try:
-        stream = await asyncio.wait_for(
-            _post(client, body, stream=True), timeout=settings.first_token_timeout + settings.connect_timeout
-        )
-    except asyncio.TimeoutError:
-        waited = settings.first_token_timeout + settings.connect_timeout
-        where = settings.endpoint or "the OpenAI API"
-        raise LLMError(f"{where} took the request but sent nothing within {waited:g} s", kind="timeout") from None
-    except Exception as exc:
-        raise describe(exc, settings, model) from None
-
-    iterator = stream.__aiter__()
-    first = True
-    try:
-        while True:
-            wait = settings.first_token_timeout if first else settings.idle_timeout
-            try:
-                chunk = await asyncio.wait_for(iterator.__anext__(), timeout=wait)
-            except StopAsyncIteration:
-                break
-            except asyncio.TimeoutError:
-                if first:
-                    raise LLMError(f"no reply from the model within {wait:g} s", kind="timeout") from None
-                raise LLMError(f"the reply stalled: no data for {wait:g} s", kind="stall") from None
-            usage = getattr(chunk, "usage", None)
-            if usage is not None:
-                stats.usage_reported = True
-                stats.prompt_tokens = usage.prompt_tokens
-                stats.completion_tokens = usage.completion_tokens
-                details = getattr(usage, "prompt_tokens_details", None)
-                stats.cached_tokens = getattr(details, "cached_tokens", None) if details else None
-            for choice in chunk.choices or ():
-                delta = choice.delta
-                refusal = getattr(delta, "refusal", None) if delta is not None else None
-                if refusal:
-                    raise LLMError(f"the model refused to reply: {refusal[:200]}", kind="refusal")
-                if choice.finish_reason:
-                    stats.finish_reason = choice.finish_reason
-                    if choice.finish_reason == "content_filter":
-                        raise LLMError("the endpoint's content filter stopped the reply", kind="refusal")
-                text = delta.content if delta is not None else None
-                if text:
-                    if first:
-                        stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
-                        first = False
-                    yield text
+        async for chunk in _timed_chunks(stream, settings, stats):
+            text = _read_chunk(chunk, stats)
+            if text:
+                if stats.first_token_ms is None:
+                    stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
+                yield text
     except LLMError:
         raise
     except Exception as exc:
         raise describe(exc, settings, model) from None
     finally:
         stats.total_ms = (time.perf_counter() - stats.started) * 1000
-        close = getattr(stream, "close", None)
-        if close is not None:
-            try:
-                await close()  # release the connection, also after a timeout or an error
-            except Exception:  # the connection is gone already; nothing to release
-                pass
+        await _release(stream)
     if stats.finish_reason is None:
         # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
-        raise LLMError("the stream broke off before the reply was finished (connection closed or malformed data)",
-                       kind="disconnect")
+        raise LLMError(
+            "the stream broke off before the reply was finished (connection closed or malformed data)",
+            kind="disconnect",
+        )
+
+
+async def _open_stream(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str) -> Any:
+    waited = settings.first_token_timeout + settings.connect_timeout
+    try:
+        return await asyncio.wait_for(_post(client, body, stream=True), timeout=waited)
+    except TimeoutError:
+        where = settings.endpoint or "the OpenAI API"
+        raise LLMError(f"{where} took the request but sent nothing within {waited:g} s", kind="timeout") from None
+    except Exception as exc:
+        raise describe(exc, settings, model) from None
+
+
+async def _timed_chunks(stream: Any, settings: Settings, stats: StreamStats) -> AsyncIterator[Any]:
+    """The stream's chunks, with the first-token timeout before the first text and the idle timeout after."""
+    iterator = stream.__aiter__()
+    while True:
+        first = stats.first_token_ms is None
+        wait = settings.first_token_timeout if first else settings.idle_timeout
+        try:
+            yield await asyncio.wait_for(iterator.__anext__(), timeout=wait)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if first:
+                raise LLMError(f"no reply from the model within {wait:g} s", kind="timeout") from None
+            raise LLMError(f"the reply stalled: no data for {wait:g} s", kind="stall") from None
+
+
+def _read_chunk(chunk: Any, stats: StreamStats) -> str:
+    """The text in one streamed chunk; usage and the finish reason go into ``stats``."""
+    usage = getattr(chunk, "usage", None)
+    if usage is not None:
+        stats.usage_reported = True
+        stats.prompt_tokens = usage.prompt_tokens
+        stats.completion_tokens = usage.completion_tokens
+        details = getattr(usage, "prompt_tokens_details", None)
+        stats.cached_tokens = getattr(details, "cached_tokens", None) if details else None
+    text = ""
+    for choice in chunk.choices or ():
+        delta = choice.delta
+        refusal = getattr(delta, "refusal", None) if delta is not None else None
+        if refusal:
+            raise LLMError(f"the model refused to reply: {refusal[:200]}", kind="refusal")
+        if choice.finish_reason:
+            stats.finish_reason = choice.finish_reason
+            if choice.finish_reason == "content_filter":
+                raise LLMError("the endpoint's content filter stopped the reply", kind="refusal")
+        text += (delta.content if delta is not None else None) or ""
+    return text
+
+
+async def _release(stream: Any) -> None:
+    """Release the connection, also after a timeout or an error."""
+    close = getattr(stream, "close", None)
+    if close is None:
+        return
+    with contextlib.suppress(Exception):  # the connection is gone already; nothing to release
+        await close()
 
 
 async def complete_json(
@@ -258,9 +280,42 @@ async def complete_json(
     schema: dict[str, Any],
     temperature: float,
     max_tokens: int,
-    timeout: float,
+    seconds: float,
 ) -> tuple[Any, dict[str, int | None]]:
-    """One structured-output call. Returns the parsed JSON and the usage. Raises :class:`LLMError`."""
+    """One structured-output call within ``seconds``. Returns the parsed JSON and the usage. Raises
+    :class:`LLMError`."""
+    body = {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
+    response = await _post_structured(client, settings, body, schema_name, schema, seconds)
+    if not response.choices:
+        raise LLMError("the endpoint returned no choices", kind="protocol")
+    choice = response.choices[0]
+    if getattr(choice.message, "refusal", None):
+        raise LLMError(f"the model refused: {choice.message.refusal[:200]}", kind="refusal")
+    if choice.finish_reason == "content_filter":
+        raise LLMError("the endpoint's content filter stopped the answer", kind="refusal")
+    usage = response.usage
+    usage_info = {
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+    }
+    try:
+        return json.loads(_strip_fences(choice.message.content or "")), usage_info
+    except json.JSONDecodeError as exc:
+        hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
+        raise LLMError(
+            f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid"
+        ) from None
+
+
+async def _post_structured(
+    client: openai.AsyncOpenAI,
+    settings: Settings,
+    body: dict[str, Any],
+    schema_name: str,
+    schema: dict[str, Any],
+    seconds: float,
+) -> Any:
+    """POST with a ``response_format``; in ``auto`` mode learn which form this endpoint takes."""
     endpoint = settings.endpoint or ""
     probing = settings.structured_output == "auto" and endpoint not in _JSON_OBJECT_ENDPOINTS | _JSON_SCHEMA_ENDPOINTS
     for attempt in range(2):
@@ -268,45 +323,22 @@ async def complete_json(
         # 500 (llama-cpp-python) should not be retried, only asked the other way.
         caller = client.with_options(max_retries=0) if probing and attempt == 0 else client
         format_ = _response_format(settings, schema_name, schema)
-        body = {
-            "model": model,
-            "messages": messages,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "response_format": format_,
-        }
         try:
-            response = await asyncio.wait_for(_post(caller, body, stream=False), timeout=timeout)
-            if probing and format_["type"] == "json_schema":
-                _JSON_SCHEMA_ENDPOINTS.add(endpoint)
-            break
-        except asyncio.TimeoutError:
-            raise LLMError(f"no answer from the model within {timeout:g} s", kind="timeout") from None
+            response = await asyncio.wait_for(
+                _post(caller, {**body, "response_format": format_}, stream=False), seconds
+            )
+        except TimeoutError:
+            raise LLMError(f"no answer from the model within {seconds:g} s", kind="timeout") from None
         except Exception as exc:
             if attempt == 0 and probing:
                 if _rejects_json_schema(exc):
                     _JSON_OBJECT_ENDPOINTS.add(endpoint)  # this server takes a schema through json_object
                 continue  # anything else: once more, now with the usual retries
-            raise describe(exc, settings, model) from None
-    if not response.choices:
-        raise LLMError("the endpoint returned no choices", kind="protocol")
-    message = response.choices[0].message
-    if getattr(message, "refusal", None):
-        raise LLMError(f"the model refused: {message.refusal[:200]}", kind="refusal")
-    if response.choices[0].finish_reason == "content_filter":
-        raise LLMError("the endpoint's content filter stopped the answer", kind="refusal")
-    content = message.content or ""
-    usage = response.usage
-    usage_info = {
-        "prompt_tokens": usage.prompt_tokens if usage else None,
-        "completion_tokens": usage.completion_tokens if usage else None,
-    }
-    try:
-        return json.loads(_strip_fences(content)), usage_info
-    except json.JSONDecodeError as exc:
-        truncated = response.choices[0].finish_reason == "length"
-        hint = " (cut off at the token limit)" if truncated else ""
-        raise LLMError(f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid") from None
+            raise describe(exc, settings, body["model"]) from None
+        if probing and format_["type"] == "json_schema":
+            _JSON_SCHEMA_ENDPOINTS.add(endpoint)
+        return response
+    raise LLMError("the endpoint answered neither form of structured output", kind="protocol")  # not reached
 
 
 def _strip_fences(text: str) -> str:
@@ -369,4 +401,7 @@ def _response_format(settings: Settings, schema_name: str, schema: dict[str, Any
         mode = "json_object" if (settings.endpoint or "") in _JSON_OBJECT_ENDPOINTS else "json_schema"
     if mode == "json_object":
         return {"type": "json_object", "schema": schema}
-    return {"type": "json_schema", "json_schema": {"name": schema_name, "schema": portable_schema(schema), "strict": True}}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema_name, "schema": portable_schema(schema), "strict": True},
+    }

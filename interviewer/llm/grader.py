@@ -78,7 +78,7 @@ class LLMGrader(Grader):
                     schema=prompts.grader_schema(ids),
                     temperature=self.settings.grader_temperature,
                     max_tokens=self.settings.grader_max_tokens,
-                    timeout=self.settings.grader_timeout,
+                    seconds=self.settings.grader_timeout,
                 )
                 dimensions, strengths, improvements = _check_grader_output(data, ids)
             except LLMError as exc:
@@ -117,32 +117,31 @@ def _check_grader_output(data: object, ids: list[str]) -> tuple[list[DimensionSc
     missing = [i for i in ids if i not in graded]
     if missing:
         raise ValueError(f"no score for {', '.join(missing)}")
-    scores: list[DimensionScore] = []
-    for dimension_id in ids:
-        raw = graded[dimension_id]
-        if isinstance(raw, dict) and isinstance(raw.get("score"), int) and not 1 <= raw["score"] <= 4:
-            raise ValueError(f"score {raw['score']} for '{dimension_id}' is outside 1-4")
-        try:
-            item = prompts.GradedDimension.model_validate(
-                {**raw, "evidence": [e for e in raw.get("evidence", []) if isinstance(e, dict)][:3]}
-                if isinstance(raw, dict) else raw
-            )
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(map(str, error["loc"]))
-            raise ValueError(f"dimension '{dimension_id}' field {where}: {error['msg']}") from None
-        scores.append(
-            DimensionScore(
-                id=dimension_id,
-                score=item.score,
-                rationale=item.rationale.strip() or "(no rationale given)",
-                evidence=[Evidence(turn=e.turn, quote=e.quote) for e in item.evidence if e.quote.strip()],
-            )
-        )
-    lists = []
-    for key in ("strengths", "improvements"):
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f'"{key}" is not a list of strings')
-        lists.append([v.strip() for v in value if v.strip()][:6])
-    return scores, lists[0], lists[1]
+    scores = [_dimension_score(dimension_id, graded[dimension_id]) for dimension_id in ids]
+    return scores, _feedback(data, "strengths"), _feedback(data, "improvements")
+
+
+def _dimension_score(dimension_id: str, raw: object) -> DimensionScore:
+    if isinstance(raw, dict) and isinstance(raw.get("score"), int) and not 1 <= raw["score"] <= 4:
+        raise ValueError(f"score {raw['score']} for '{dimension_id}' is outside 1-4")
+    if isinstance(raw, dict):
+        raw = {**raw, "evidence": [e for e in raw.get("evidence", []) if isinstance(e, dict)][:3]}
+    try:
+        item = prompts.GradedDimension.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"]))
+        raise ValueError(f"dimension '{dimension_id}' field {where}: {error['msg']}") from None
+    return DimensionScore(
+        id=dimension_id,
+        score=item.score,
+        rationale=item.rationale.strip() or "(no rationale given)",
+        evidence=[Evidence(turn=e.turn, quote=e.quote) for e in item.evidence if e.quote.strip()],
+    )
+
+
+def _feedback(data: dict, key: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'"{key}" is not a list of strings')
+    return [v.strip() for v in value if v.strip()][:6]

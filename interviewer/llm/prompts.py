@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine.moves import Move, MoveKind
 from interviewer.engine.voice import fact_answers, probe_text
-from interviewer.vocabulary import stage_label
 from interviewer.grading.scorecard import Transcript
 from interviewer.stages import STAGE_IDS, STAGES
+from interviewer.vocabulary import stage_label
 
 RULES = """\
 Rules for this interview:
@@ -57,9 +57,7 @@ def instructions_only(persona: Persona) -> str:
     return f"{persona.style}\n{RULES}"
 
 
-def director_note(
-    moves: tuple[Move, ...], problem: Problem, *, minutes_left: float, allow_asked_facts: bool
-) -> str:
+def director_note(moves: tuple[Move, ...], problem: Problem, *, minutes_left: float, allow_asked_facts: bool) -> str:
     lines: list[str] = []
     for move in moves:
         match move.kind:
@@ -146,14 +144,14 @@ class AnalystOutput(BaseModel):
 
 
 def analyst_messages(problem: Problem, text: str) -> list[dict[str, str]]:
-    facts = "\n".join(f"- {fact.id} ({fact.stage}): asked with words like {', '.join(fact.cues[:8])}" for fact in problem.facts)
+    facts = "\n".join(
+        f"- {fact.id} ({fact.stage}): asked with words like {', '.join(fact.cues[:8])}" for fact in problem.facts
+    )
     system = (
         "You read one message from a candidate in an ML system design interview and report, as JSON, what it "
         "does. List each question the candidate asks and the ids of the hidden facts that answer exactly that "
         "question (none if no fact does; never a fact the question does not ask about). Rate how deeply the "
-        "message works on each stage it touches: "
-        + ", ".join(STAGE_IDS)
-        + ". A bare list of buzzwords is depth 0.\n"
+        "message works on each stage it touches: " + ", ".join(STAGE_IDS) + ". A bare list of buzzwords is depth 0.\n"
         f"Problem: {problem.title}. {problem.prompt}\nHidden facts (ids and how candidates ask for them):\n{facts}"
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
@@ -165,7 +163,8 @@ def analyst_messages(problem: Problem, text: str) -> list[dict[str, str]]:
 class GradedEvidence(BaseModel):
     turn: int = Field(description="The number of the candidate turn the quote is taken from.")
     quote: str = Field(
-        json_schema_extra={"maxLength": 300}, description="Words copied exactly, character for character, from that turn."
+        json_schema_extra={"maxLength": 300},
+        description="Words copied exactly, character for character, from that turn.",
     )
 
 
@@ -188,7 +187,7 @@ def grader_schema(dimension_ids: list[str]) -> dict:
         "properties": {
             "dimensions": {
                 "type": "object",
-                "properties": {dimension_id: dimension for dimension_id in dimension_ids},
+                "properties": dict.fromkeys(dimension_ids, dimension),
                 "required": list(dimension_ids),
                 "additionalProperties": False,
             },
@@ -219,7 +218,7 @@ def grader_system(rubric: Rubric, problem: Problem) -> str:
         if points:
             parts.append(f"- {dimension.id}: " + " / ".join(points))
     parts.append(
-        f"\nAnswer with JSON: under \"dimensions\", one entry per dimension id "
+        f'\nAnswer with JSON: under "dimensions", one entry per dimension id '
         f"({', '.join(d.id for d in rubric.dimensions)}) with score, rationale and evidence; then two to four "
         "strengths and three to five concrete improvements."
     )

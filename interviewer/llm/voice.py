@@ -42,7 +42,10 @@ class LLMVoice(Voice):
         """The request: stable prefix, the append-only conversation, this reply's note; fitted to the window."""
         note = request.note or self.director_note(request) or ""
         messages = [
-            {"role": "system", "content": prompts.system_prefix(request.persona, request.problem, request.budget_minutes)},
+            {
+                "role": "system",
+                "content": prompts.system_prefix(request.persona, request.problem, request.budget_minutes),
+            },
             *prompts.conversation(request.history, request.notes),
             {"role": "system", "content": note},
         ]
@@ -62,7 +65,9 @@ class LLMVoice(Voice):
         notice = await asyncio.to_thread(_cut_notice, request, messages, model)
         if notice:
             yield notice
-        temperature = request.persona.temperature if request.persona.temperature is not None else self.settings.temperature
+        temperature = (
+            request.persona.temperature if request.persona.temperature is not None else self.settings.temperature
+        )
         stats = StreamStats()
         pieces: list[str] = []
         self._last = (messages, model, stats, pieces)
@@ -87,9 +92,13 @@ class LLMVoice(Voice):
 
     def _usage(self, messages: list[dict], model: str, stats: StreamStats, pieces: list[str]) -> Usage:
         """The server's figures; local tiktoken counts where it sent none."""
-        prompt_tokens = stats.prompt_tokens if stats.prompt_tokens is not None else tokens.count_messages(messages, model)
+        prompt_tokens = (
+            stats.prompt_tokens if stats.prompt_tokens is not None else tokens.count_messages(messages, model)
+        )
         completion = (
-            stats.completion_tokens if stats.completion_tokens is not None else tokens.count_text("".join(pieces), model)
+            stats.completion_tokens
+            if stats.completion_tokens is not None
+            else tokens.count_text("".join(pieces), model)
         )
         return Usage(
             prompt_tokens=prompt_tokens,

@@ -33,7 +33,7 @@ class Blackhole:
                 return
             self.accepted.append(connection)  # held open, never read, never written
 
-    def __enter__(self) -> "Blackhole":
+    def __enter__(self) -> Blackhole:
         self._thread.start()
         return self
 

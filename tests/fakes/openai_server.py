@@ -7,15 +7,17 @@ Each request takes the next scripted :class:`Behaviour` from the queue, or asks 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -101,10 +103,19 @@ class FakeOpenAI:
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/_stamps"):
                     # Timing for benchmarks that run this server in another process (same monotonic clock).
-                    self._json(200, {"arrivals": server.arrivals, "first_chunk_at": server.first_chunk_at,
-                                     "last_chunk_at": server.last_chunk_at})
+                    self._json(
+                        200,
+                        {
+                            "arrivals": server.arrivals,
+                            "first_chunk_at": server.first_chunk_at,
+                            "last_chunk_at": server.last_chunk_at,
+                        },
+                    )
                 elif self.path.rstrip("/").endswith("/models"):
-                    body = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]}
+                    body = {
+                        "object": "list",
+                        "data": [{"id": m, "object": "model", "owned_by": "test"} for m in server.models],
+                    }
                     self._json(200, body)
                 else:
                     self._json(404, {"error": {"message": "not found"}})
@@ -121,10 +132,8 @@ class FakeOpenAI:
                     behaviour = server.queue.popleft() if server.queue else None
                 if behaviour is None:
                     behaviour = server.responder(record)
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._respond(record, behaviour)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
@@ -153,12 +162,21 @@ class FakeOpenAI:
                     message: dict[str, Any] = {"role": "assistant", "content": None if b.refusal else content}
                     if b.refusal:
                         message["refusal"] = b.refusal
-                    self._json(200, {
-                        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
-                        "choices": [{"index": 0, "message": message, "finish_reason": b.finish_reason}],
-                        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(content.split()),
-                                  "total_tokens": prompt_tokens + len(content.split())},
-                    })
+                    self._json(
+                        200,
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion",
+                            "created": int(time.time()),
+                            "model": model,
+                            "choices": [{"index": 0, "message": message, "finish_reason": b.finish_reason}],
+                            "usage": {
+                                "prompt_tokens": prompt_tokens,
+                                "completion_tokens": len(content.split()),
+                                "total_tokens": prompt_tokens + len(content.split()),
+                            },
+                        },
+                    )
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -174,8 +192,13 @@ class FakeOpenAI:
                     self.wfile.flush()
 
                 def chunk(delta: dict, finish: str | None = None) -> dict:
-                    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-                            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                    return {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    }
 
                 send(chunk({"role": "assistant", "content": ""}))
                 if b.refusal:
@@ -202,12 +225,23 @@ class FakeOpenAI:
                         time.sleep(b.chunk_delay)
                 send(chunk({}, b.finish_reason))
                 if b.include_usage and (record.body.get("stream_options") or {}).get("include_usage"):
-                    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),
-                             "total_tokens": prompt_tokens + len(pieces)}
+                    usage = {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": len(pieces),
+                        "total_tokens": prompt_tokens + len(pieces),
+                    }
                     if b.cached_tokens:
                         usage["prompt_tokens_details"] = {"cached_tokens": b.cached_tokens}
-                    send({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-                          "model": model, "choices": [], "usage": usage})
+                    send(
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion.chunk",
+                            "created": int(time.time()),
+                            "model": model,
+                            "choices": [],
+                            "usage": usage,
+                        }
+                    )
                 send("[DONE]")
                 server.last_chunk_at = time.perf_counter()
 
@@ -220,7 +254,7 @@ class FakeOpenAI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         self._thread.start()
         return self
 
@@ -282,8 +316,11 @@ def fake_scorecard(record: Recorded) -> dict:
     quote = " ".join(text.split()[:8])
     return {
         "dimensions": {
-            dimension: {"score": 3, "rationale": "Solid, with room to go deeper.",
-                        "evidence": [{"turn": turn, "quote": quote}] if quote else []}
+            dimension: {
+                "score": 3,
+                "rationale": "Solid, with room to go deeper.",
+                "evidence": [{"turn": turn, "quote": quote}] if quote else [],
+            }
             for dimension in ids
         },
         "strengths": ["Asked about the setting first."],

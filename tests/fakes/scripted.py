@@ -8,8 +8,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 
 from interviewer.backends.offline import OfflineBackend
-from interviewer.engine.voice import VoiceFailure
-from interviewer.engine.voice import OfflineVoice, Voice, VoiceRequest
+from interviewer.engine.voice import OfflineVoice, Voice, VoiceFailure, VoiceRequest
 
 
 class ScriptedVoice(OfflineVoice):

@@ -34,10 +34,10 @@ import traceback
 
 def _preload() -> None:
     # Everything a command imports, imported once here so each fork starts warm.
-    import interviewer.backends.openai_backend  # noqa: F401
-    import interviewer.cli.content  # noqa: F401
-    import interviewer.cli.interviews  # noqa: F401
-    import interviewer.grading.offline  # noqa: F401
+    import interviewer.backends.openai_backend
+    import interviewer.cli.content
+    import interviewer.cli.interviews
+    import interviewer.grading.offline
     import interviewer.script  # noqa: F401
     import storage.repository  # noqa: F401
     from interviewer import tokens
@@ -178,8 +178,14 @@ def _run_many(requests: list[dict]) -> list[dict]:
     for child in children:
         _, status = os.waitpid(child["pid"], 0)
         code = os.waitstatus_to_exitcode(status)
-        answers.append({"pid": child["pid"], "status": code, "killed": child["killed"] and code == -signal.SIGKILL,
-                        "marks": child["marks"]})
+        answers.append(
+            {
+                "pid": child["pid"],
+                "status": code,
+                "killed": child["killed"] and code == -signal.SIGKILL,
+                "marks": child["marks"],
+            }
+        )
     return answers
 
 
@@ -204,8 +210,12 @@ class Zygote:
         import subprocess
 
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=env, cwd=cwd, text=True,
+            [sys.executable, "-m", "tests.fakes.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            text=True,
         )
         ready = json.loads(self.process.stdout.readline() or "{}")
         if "ready" not in ready:
@@ -222,8 +232,10 @@ class Zygote:
 
     def run_many(self, requests: list[dict]) -> list[dict]:
         """Run several commands at once (each a dict of :meth:`run`'s arguments); answers in order."""
-        batch = [{"argv": r["argv"], "env": r["env"], "stdout": r["stdout"], "stderr": r["stderr"],
-                  "kill": r.get("kill")} for r in requests]
+        batch = [
+            {"argv": r["argv"], "env": r["env"], "stdout": r["stdout"], "stderr": r["stderr"], "kill": r.get("kill")}
+            for r in requests
+        ]
         self.process.stdin.write(json.dumps({"batch": batch}) + "\n")
         self.process.stdin.flush()
         answer = json.loads(self.process.stdout.readline())
@@ -236,7 +248,7 @@ class Zygote:
             self.process.stdin.close()
             self.process.wait(timeout=10)
 
-    def __enter__(self) -> "Zygote":
+    def __enter__(self) -> Zygote:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -155,7 +155,7 @@ async def test_time_running_out_asks_to_end_and_grade(app, repo, context):
 
 
 async def test_resume_from_home_shows_the_history(app, repo):
-    session, _ = await play(repo, ["How many users are there?"], end=False)
+    _session, _ = await play(repo, ["How many users are there?"], end=False)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count == 1)
@@ -338,7 +338,7 @@ async def test_the_app_keeps_handling_keys_while_another_process_holds_the_write
             for _ in range(3):  # keys keep working while the candidate's message waits for the lock
                 shown = side.display
                 await pilot.press("ctrl+b")
-                await wait_for(pilot, lambda: side.display != shown)
+                await wait_for(pilot, lambda shown=shown: side.display != shown)
             screen.query_one(ChatInput).insert("typed while waiting")
             await pilot.pause()
             assert screen.query_one(ChatInput).text == "typed while waiting"
@@ -347,7 +347,7 @@ async def test_the_app_keeps_handling_keys_while_another_process_holds_the_write
             while time.monotonic() - started < 2.0:  # several seconds of the lock, with the app answering keys
                 shown = side.display
                 await pilot.press("ctrl+b")
-                await wait_for(pilot, lambda: side.display != shown)
+                await wait_for(pilot, lambda shown=shown: side.display != shown)
         finally:
             holder.execute("ROLLBACK")
             holder.close()

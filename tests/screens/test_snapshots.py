@@ -30,8 +30,14 @@ async def graded(repo) -> int:
 
 @pytest.fixture
 async def active(repo) -> int:
-    session, _ = await play(repo, ["How many users are there? What is the latency budget?",
-                                   "I would start with logistic regression because it is cheap to serve."], end=False)
+    session, _ = await play(
+        repo,
+        [
+            "How many users are there? What is the latency budget?",
+            "I would start with logistic regression because it is cheap to serve.",
+        ],
+        end=False,
+    )
     freeze_dates(repo)
     return session.interview_id
 

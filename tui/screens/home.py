@@ -82,7 +82,9 @@ class HomeScreen(Screen):
                 f"{row.created_at:%m-%d %H:%M}" if narrow else f"{row.created_at:%Y-%m-%d %H:%M}",
                 title,
                 row.persona_id,
-                clock_text(row.elapsed_seconds) if narrow else f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
+                clock_text(row.elapsed_seconds)
+                if narrow
+                else f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
                 score,
                 ("active" if narrow else "in progress") if row.status == "active" else row.status,
                 key=str(row.id),

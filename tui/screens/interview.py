@@ -62,7 +62,7 @@ class InterviewScreen(Screen):
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    async def start(cls, context: AppContext, *, problem_id: str, persona_id: str, minutes: float) -> "InterviewScreen":
+    async def start(cls, context: AppContext, *, problem_id: str, persona_id: str, minutes: float) -> InterviewScreen:
         """A new interview, stored on a worker thread (the database may be busy elsewhere)."""
         library = context.library
         session = await asyncio.to_thread(
@@ -78,7 +78,7 @@ class InterviewScreen(Screen):
         return cls(context, session)
 
     @classmethod
-    async def resume(cls, context: AppContext, interview_id: int) -> "InterviewScreen":
+    async def resume(cls, context: AppContext, interview_id: int) -> InterviewScreen:
         session = await asyncio.to_thread(
             InterviewSession.load, context.repo, interview_id, context.backend, clock=context.clock_factory()
         )
@@ -257,8 +257,9 @@ class InterviewScreen(Screen):
             self.refresh_panel()
         if self.session.finished and not self._grading:
             self._lock_input("The interview is over.")
-            self.app.push_screen(ConfirmDialog("The interview is over. Grade it now?", yes="Grade", no="Later"),
-                                 self._confirmed_grade)
+            self.app.push_screen(
+                ConfirmDialog("The interview is over. Grade it now?", yes="Grade", no="Later"), self._confirmed_grade
+            )
 
     def _restore(self, bubble: CandidateMessage | None, text: str | None, stored: bool) -> None:
         if stored or text is None:
@@ -273,7 +274,10 @@ class InterviewScreen(Screen):
         if turn.role == "candidate":
             return CandidateMessage(turn.text, seq=turn.seq)
         return InterviewerMessage(
-            self.session.persona.name, kind=turn.kind or "", text=turn.text, seq=turn.seq,
+            self.session.persona.name,
+            kind=turn.kind or "",
+            text=turn.text,
+            seq=turn.seq,
             status="" if turn.complete else "This reply did not finish. Ctrl+R retries it.",
             failed=not turn.complete,
         )
@@ -281,8 +285,12 @@ class InterviewScreen(Screen):
     def _show_earlier_count(self) -> None:
         notice = self.query_one("#earlier", Static)
         notice.display = self._hidden > 0
-        notice.update(Text(f"{self._hidden} earlier turn(s) not shown: Ctrl+L shows them; the replay has them all.",
-                           style="dim italic"))
+        notice.update(
+            Text(
+                f"{self._hidden} earlier turn(s) not shown: Ctrl+L shows them; the replay has them all.",
+                style="dim italic",
+            )
+        )
 
     async def _prune(self) -> None:
         """Keep the chat to a bounded number of messages, so its layout cost stays flat as it grows."""
@@ -342,8 +350,9 @@ class InterviewScreen(Screen):
         elif isinstance(event, Notice):
             self.notify(event.message, timeout=12)
         elif isinstance(event, Usage):
-            self.usage.add(self.context.backend.model, event.prompt_tokens, event.cached_tokens,
-                           event.completion_tokens)
+            self.usage.add(
+                self.context.backend.model, event.prompt_tokens, event.cached_tokens, event.completion_tokens
+            )
         elif self._reply is not None:
             marker = event_marker(event.type, event.payload())
             if marker:
@@ -374,8 +383,9 @@ class InterviewScreen(Screen):
         if self.session.finished:
             self._confirmed_grade(True)
             return
-        self.app.push_screen(ConfirmDialog("End the interview and grade it?", yes="End & grade", no="Keep going"),
-                             self._confirmed_end)
+        self.app.push_screen(
+            ConfirmDialog("End the interview and grade it?", yes="End & grade", no="Keep going"), self._confirmed_end
+        )
 
     def action_leave(self) -> None:
         self.workers.cancel_group(self, "reply")
@@ -424,10 +434,12 @@ class InterviewScreen(Screen):
     def _graded(self, result) -> None:
         if isinstance(result, Exception):
             self._grading = False
-            self.notify(f"Grading failed: {result}. Grade it again from its scorecard (s on the home screen).",
-                        severity="error", timeout=12)
+            self.notify(
+                f"Grading failed: {result}. Grade it again from its scorecard (s on the home screen).",
+                severity="error",
+                timeout=12,
+            )
             return
         from tui.screens.scorecard import ScorecardScreen
 
         self.app.switch_screen(ScorecardScreen(self.session.interview_id))
-

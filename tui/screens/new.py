@@ -43,11 +43,13 @@ class NewInterviewScreen(Screen):
             yield Label("Problem", classes="field-label")
             yield Select([(label, value) for value, label in problems], value=SURPRISE, allow_blank=False, id="problem")
             yield Label("Interviewer", classes="field-label")
-            yield Select([(label, value) for value, label in personas], value=default_persona, allow_blank=False,
-                         id="persona")
+            yield Select(
+                [(label, value) for value, label in personas], value=default_persona, allow_blank=False, id="persona"
+            )
             yield Label("Length", classes="field-label")
-            yield Select([(f"{m:g} minutes", m) for m in lengths], value=settings.minutes, allow_blank=False,
-                         id="minutes")
+            yield Select(
+                [(f"{m:g} minutes", m) for m in lengths], value=settings.minutes, allow_blank=False, id="minutes"
+            )
             yield Static(f"Engine: {self.app.context.backend.label}", id="engine")
             with Horizontal(classes="buttons"):
                 yield Button("Start", id="start", variant="primary")

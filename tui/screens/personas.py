@@ -52,7 +52,9 @@ class PersonasScreen(Screen):
     async def load(self, select: str | None = None) -> None:
         library = self.app.context.library
         catalog = library.personas
-        items = [PersonaItem(catalog.items[i]) for i in sorted(catalog.ids(), key=lambda i: catalog.items[i].model.name)]
+        items = [
+            PersonaItem(catalog.items[i]) for i in sorted(catalog.ids(), key=lambda i: catalog.items[i].model.name)
+        ]
         view = self.query_one("#persona-list", ListView)
         await view.clear()
         await view.extend(items)

@@ -51,8 +51,12 @@ class ProgressScreen(Screen):
         await body.mount_all(widgets)
         first, last = progress.interviews[0], progress.interviews[-1]
         await body.mount(
-            Static(Text(f"{len(progress.interviews)} graded interview(s), {first[1]:%Y-%m-%d} to {last[1]:%Y-%m-%d}",
-                        style="dim"))
+            Static(
+                Text(
+                    f"{len(progress.interviews)} graded interview(s), {first[1]:%Y-%m-%d} to {last[1]:%Y-%m-%d}",
+                    style="dim",
+                )
+            )
         )
 
     def _row(self, name: str, values: list, figure: str) -> Horizontal:

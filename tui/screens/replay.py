@@ -17,14 +17,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from interviewer.export import display_safe, interview_json, interview_markdown
-from interviewer.stages import STAGE_BY_ID
-from interviewer.vocabulary import INCOMPLETE, INTERVIEWER, event_marker, stage_label, turn_kind_label
+from interviewer.vocabulary import event_marker, turn_tags
 from tui.modals import AnnotationDialog, ConfirmDialog, ExportDialog
 from tui.widgets import clock_text
 
 PLAY_SPEED = 30.0
 """Play mode compresses the original pace this many times."""
 PLAY_MIN, PLAY_MAX = 0.4, 2.5
+
 
 def _read_replay(repo, interview_id: int) -> tuple:
     return (
@@ -35,7 +35,8 @@ def _read_replay(repo, interview_id: int) -> tuple:
     )
 
 
-def _write_export(repo, interview_id: int, fmt: str, target: Path) -> None:
+def _write_export(repo, interview_id: int, fmt: str, target: Path) -> Path:
+    target = target.expanduser()
     text = (
         json.dumps(interview_json(repo, interview_id), ensure_ascii=False, indent=2) + "\n"
         if fmt == "json"
@@ -43,6 +44,7 @@ def _write_export(repo, interview_id: int, fmt: str, target: Path) -> None:
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
+    return target.resolve()
 
 
 async def export_interview(screen, interview_id: int, choice: tuple[str, str] | None) -> None:
@@ -50,13 +52,13 @@ async def export_interview(screen, interview_id: int, choice: tuple[str, str] | 
     if not choice:
         return
     fmt, path = choice
-    target = Path(path or f"interview-{interview_id}.{fmt}").expanduser()
+    target = Path(path or f"interview-{interview_id}.{fmt}")
     try:
-        await asyncio.to_thread(_write_export, screen.app.context.repo, interview_id, fmt, target)
+        target = await asyncio.to_thread(_write_export, screen.app.context.repo, interview_id, fmt, target)
     except OSError as exc:
         screen.notify(f"Cannot write {target}: {exc.strerror or exc}", severity="error")
         return
-    screen.notify(f"Exported to {target.resolve()}")
+    screen.notify(f"Exported to {target}")
 
 
 class TurnCard(Static):
@@ -74,14 +76,7 @@ class TurnCard(Static):
         header.append(f"#{turn.seq}  ", style="bold")
         header.append(f"{clock_text(turn.elapsed_seconds)}  ", style="dim")
         header.append(self.name_ if turn.role == "interviewer" else "You", style="bold")
-        tags = []
-        if turn.role == INTERVIEWER and turn_kind_label(turn.kind):
-            tags.append(turn_kind_label(turn.kind))
-        signals = ((turn.meta or {}).get("analysis") or {}).get("signals") or {}
-        tags += [stage_label(s) for s in signals if s in STAGE_BY_ID]
-        tags += self.markers
-        if not turn.complete:
-            tags.append(INCOMPLETE)
+        tags = turn_tags(turn, self.markers)
         for tag in tags:
             header.append("  ")
             header.append(f" {tag} ", style="reverse")
@@ -131,8 +126,9 @@ class ReplayScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        interview, turns, events, annotations = await asyncio.to_thread(_read_replay, self.app.context.repo,
-                                                                        self.interview_id)
+        interview, turns, events, annotations = await asyncio.to_thread(
+            _read_replay, self.app.context.repo, self.interview_id
+        )
         self.title = f"Replay: interview {self.interview_id}"
         self.sub_title = f"{interview.title} · {interview.persona.get('name', '')}"
         markers: dict[int, list[str]] = {}
@@ -281,5 +277,7 @@ class ReplayScreen(Screen):
         self.app.push_screen(ConfirmDialog(f"Delete the note “{note.text[:40]}”?", yes="Delete", no="Keep"), confirmed)
 
     def action_export(self) -> None:
-        self.app.push_screen(ExportDialog(f"interview-{self.interview_id}"),
-                             lambda choice: export_interview(self, self.interview_id, choice))
+        self.app.push_screen(
+            ExportDialog(f"interview-{self.interview_id}"),
+            lambda choice: export_interview(self, self.interview_id, choice),
+        )

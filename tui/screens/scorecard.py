@@ -74,13 +74,12 @@ class ScorecardScreen(Screen):
         cards = await asyncio.to_thread(repo.get_scorecards, self.interview_id)
         picker = self.query_one("#gradings", Select)
         if not cards:
-            self.query_one("#summary", Static).update(
-                "Not graded yet. Press r to grade this interview."
-            )
+            self.query_one("#summary", Static).update("Not graded yet. Press r to grade this interview.")
             picker.display = False
             return
         options = [
-            (f"{c.created_at:%Y-%m-%d %H:%M}  {c.overall:.2f}  {c.rubric_id}  ({c.grader})", c.id) for c in reversed(cards)
+            (f"{c.created_at:%Y-%m-%d %H:%M}  {c.overall:.2f}  {c.rubric_id}  ({c.grader})", c.id)
+            for c in reversed(cards)
         ]
         chosen = next((c for c in cards if c.id == self.card_id), cards[-1])
         self.card_id = chosen.id
@@ -94,8 +93,9 @@ class ScorecardScreen(Screen):
         summary = Text()
         summary.append(f"{card['overall']:.2f} / 4  ", style="bold")
         summary.append(card["recommendation"].upper(), style="bold reverse")
-        summary.append(f"\nrubric {card['rubric_id']} · grader {card['grader']} · {created_at:%Y-%m-%d %H:%M}",
-                       style="dim")
+        summary.append(
+            f"\nrubric {card['rubric_id']} · grader {card['grader']} · {created_at:%Y-%m-%d %H:%M}", style="dim"
+        )
         if card.get("dropped_quotes"):
             summary.append(f" · {card['dropped_quotes']} unverifiable quote(s) dropped", style="dim")
         self.query_one("#summary", Static).update(summary)
@@ -150,8 +150,10 @@ class ScorecardScreen(Screen):
     def action_export(self) -> None:
         from tui.screens.replay import export_interview
 
-        self.app.push_screen(ExportDialog(f"interview-{self.interview_id}"),
-                             lambda choice: export_interview(self, self.interview_id, choice))
+        self.app.push_screen(
+            ExportDialog(f"interview-{self.interview_id}"),
+            lambda choice: export_interview(self, self.interview_id, choice),
+        )
 
     def action_regrade(self) -> None:
         context = self.app.context

@@ -58,7 +58,8 @@ def create_db_engine(url: str) -> Engine:
 def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return str(revision) if revision is not None else None
     except (OperationalError, ProgrammingError):
         return None
 
@@ -99,4 +100,5 @@ def migrate(engine: Engine, *, use_alembic_on_empty: bool = False) -> None:
 def _revision_in(conn: Any) -> str | None:
     if "alembic_version" not in inspect(conn).get_table_names():
         return None
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(revision) if revision is not None else None

@@ -48,7 +48,7 @@ class PortableText(TypeDecorator):
 class PortableString(PortableText):
     """A bounded :class:`PortableText` (``VARCHAR(n)``)."""
 
-    impl = String
+    impl = String  # type: ignore[assignment]  # a bounded Text: VARCHAR(n) where Text is unbounded
     cache_ok = True
 
 

@@ -22,7 +22,7 @@ class NotFound(StorageError, LookupError):
     """No row with that id (the message says which)."""
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +114,7 @@ class Repository:
             return interview
 
     def list_interviews(self, limit: int = 50, offset: int = 0, status: str | None = None) -> list[InterviewSummary]:
-        query = select(Interview).order_by(Interview.id.desc()).limit(limit).offset(offset)
-        if status:
-            query = query.where(Interview.status == status)
-        query = query.with_only_columns(
+        query = select(
             Interview.id,
             Interview.created_at,
             Interview.status,
@@ -130,9 +127,28 @@ class Repository:
             Interview.state["elapsed_seconds"].as_float(),
             Interview.last_overall,
             Interview.last_recommendation,
-        )
+        ).order_by(Interview.id.desc())
+        if status:
+            query = query.where(Interview.status == status)
+        query = query.limit(limit).offset(offset)
         with self.reading() as session:
-            return [InterviewSummary(*row[:9], row[9] or 0.0, row[10], row[11]) for row in session.execute(query)]
+            return [
+                InterviewSummary(
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    row[5],
+                    row[6],
+                    row[7],
+                    row[8],
+                    row[9] or 0.0,
+                    row[10],
+                    row[11],
+                )
+                for row in session.execute(query)
+            ]
 
     def count_interviews(self) -> int:
         with self.reading() as session:
@@ -296,8 +312,8 @@ class Repository:
             .limit(limit)
         )
         with self.reading() as session:
-            rows = [tuple(row) for row in session.execute(query)]
-        return list(reversed(rows))  # type: ignore[arg-type]
+            rows = [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]
+        return list(reversed(rows))
 
     def get_scorecards(self, interview_id: int) -> list[Scorecard]:
         with self.reading() as session:
@@ -331,7 +347,7 @@ class Repository:
     def delete_annotation(self, annotation_id: int) -> None:
         with self.writing() as session:
             result = session.execute(delete(Annotation).where(Annotation.id == annotation_id))
-            if result.rowcount == 0:
+            if getattr(result, "rowcount", 1) == 0:
                 raise NotFound(f"no annotation with id {annotation_id}")
 
     def get_annotations(self, interview_id: int) -> list[Annotation]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import events
@@ -111,7 +111,10 @@ class InterviewerMessage(Static):
         self._paint()
 
     def _paint(self) -> None:
-        parts = [_message_header(self.name_, self.seq, self.kind, self.markers), RichMarkdown(self.body_text or " ")]
+        parts: list[RenderableType] = [
+            _message_header(self.name_, self.seq, self.kind, self.markers),
+            RichMarkdown(self.body_text or " "),
+        ]
         if self.status:
             parts.append(Text(self.status, style="bold red" if self.has_class("failed") else "dim"))
         self.update(Group(*parts))

@@ -194,7 +194,8 @@ def _resolve(handler: str, tui: TuiRunner | None) -> Callable[[argparse.Namespac
         from interviewer.cli import doctor as module  # type: ignore[no-redef]
     else:
         from interviewer.cli import content as module  # type: ignore[no-redef]
-    return getattr(module, function)
+    command: Callable[[argparse.Namespace], int] = getattr(module, function)
+    return command
 
 
 def main(argv: Sequence[str] | None = None, *, tui: TuiRunner | None = None) -> int:

@@ -50,10 +50,10 @@ def _coverage_gaps(problem: Problem, rubric: Rubric | None) -> list[str]:
     for stage in STAGE_IDS:
         if stage not in fact_stages:
             out.append(f"no fact for stage '{stage}'")
-        if not problem.probes.get(stage):
+        if not problem.probes_for(stage):
             out.append(f"no probe for stage '{stage}'")
     dimensions = [d.id for d in rubric.dimensions] if rubric else list(DIMENSION_IDS)
-    out += [f"no reference point for dimension '{d}'" for d in dimensions if not problem.reference.get(d)]
+    out += [f"no reference point for dimension '{d}'" for d in dimensions if not problem.reference_for(d)]
     return out
 
 

@@ -49,7 +49,7 @@ class ContentNotFound(InterviewerError, LookupError):
         super().__init__(f"no {singular} with id '{content_id}'{hint}")
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 # ----------------------------------------------------------------------------- one file

@@ -7,7 +7,7 @@ ignored key.
 from __future__ import annotations
 
 import string
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -197,6 +197,14 @@ class Problem(StrictModel):
             if item.id == what_if_id:
                 return item
         raise KeyError(what_if_id)
+
+    def probes_for(self, stage: str) -> list[str]:
+        """The probes for a stage, by its id as the engine carries it (a plain string)."""
+        return cast("dict[str, list[str]]", self.probes).get(stage, [])
+
+    def reference_for(self, dimension: str) -> list[str]:
+        """The grader's reference points for a rubric dimension."""
+        return cast("dict[str, list[str]]", self.reference).get(dimension, [])
 
 
 # ----------------------------------------------------------------------------- rubric

@@ -123,7 +123,7 @@ def _answers(analysis: Analysis, state: InterviewState) -> list[Move]:
 
 
 def _next_probe(problem: Problem, state: InterviewState, stage: str) -> str | None:
-    for index, _ in enumerate(problem.probes.get(stage, ())):
+    for index, _ in enumerate(problem.probes_for(stage)):
         key = probe_key(stage, index)
         if key not in state.probes_used:
             return key

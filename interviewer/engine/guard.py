@@ -13,6 +13,7 @@ import codecs
 import math
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -255,7 +256,7 @@ class Guard:
                     return Verdict(False, f"reply reveals hidden fact '{fact_id}' that was not asked for", fact_id)
         return None
 
-    def _leaked_figure(self, reply: str, hidden: list[str], known_figures: frozenset[str]) -> Verdict | None:
+    def _leaked_figure(self, reply: str, hidden: list[str], known_figures: AbstractSet[str]) -> Verdict | None:
         """A paraphrase that carries a hidden fact's figures."""
         reply_figures = _figures(reply)
         for fact_id in hidden:

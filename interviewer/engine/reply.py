@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from interviewer.engine.events import Notice, ReplyDelta, Usage
 from interviewer.engine.guard import Guard, Verdict
@@ -53,7 +53,7 @@ class GuardedReply:
         """Text from the voice not yet passed by the guard."""
         self._known: frozenset[str] | None = None
 
-    async def stream(self) -> AsyncIterator[ReplyDelta | Notice]:
+    async def stream(self) -> AsyncGenerator[ReplyDelta | Notice, None]:
         outcome = self.outcome
         chunks = self.voice.stream(self.request)
         released = self._released(chunks)
@@ -74,7 +74,7 @@ class GuardedReply:
         if outcome.tripped is not None:
             yield self._show(("\n\n" if outcome.text else "") + self.deflection)
 
-    async def _released(self, chunks: AsyncIterator[str | Usage | Notice]) -> AsyncIterator[ReplyDelta | Notice]:
+    async def _released(self, chunks: AsyncIterator[str | Usage | Notice]) -> AsyncGenerator[ReplyDelta | Notice, None]:
         """The voice's text as the guard passes it, a release point at a time; stops at a trip."""
         async for chunk in chunks:
             if self.reading is not None:

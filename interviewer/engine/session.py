@@ -13,7 +13,7 @@ a worker thread, so a host's event loop (the TUI's) never waits on a lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -207,14 +207,14 @@ class InterviewSession:
 
     # ------------------------------------------------------------------ the loop
 
-    async def open(self) -> AsyncIterator[EngineEvent]:
+    async def open(self) -> AsyncGenerator[EngineEvent, None]:
         """The interviewer's opening: the public prompt only."""
         if self.opened:
             return
         async for event in self._reply(_Turn(director.opening(), self.state.model_copy(deep=True))):
             yield event
 
-    async def submit(self, text: str) -> AsyncIterator[EngineEvent]:
+    async def submit(self, text: str) -> AsyncGenerator[EngineEvent, None]:
         """Store the candidate's message (committed first), then stream the interviewer's reply."""
         if self.finished:
             raise InterviewFinished("this interview has ended")
@@ -237,7 +237,7 @@ class InterviewSession:
         async for event in self.respond():
             yield event
 
-    async def respond(self) -> AsyncIterator[EngineEvent]:
+    async def respond(self) -> AsyncGenerator[EngineEvent, None]:
         """Reply to the newest candidate message: after :meth:`submit`, a failed reply, or a resume."""
         if self.finished or not self.pending:
             return
@@ -250,7 +250,7 @@ class InterviewSession:
             if turn.reading is not None and not turn.deferred:
                 turn.reading.cancel()
 
-    async def end(self, reason: str = "candidate ended the interview") -> AsyncIterator[EngineEvent]:
+    async def end(self, reason: str = "candidate ended the interview") -> AsyncGenerator[EngineEvent, None]:
         """Close the interview now (the candidate ended it, or the time ran out)."""
         if self.finished:
             return
@@ -277,7 +277,7 @@ class InterviewSession:
         decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
         return _Turn(decision, state, analysis, changes, reading, last.seq if last is not None else None)
 
-    async def _reply(self, turn: _Turn) -> AsyncIterator[EngineEvent]:
+    async def _reply(self, turn: _Turn) -> AsyncGenerator[EngineEvent, None]:
         state, decision = turn.state, turn.decision
         previous_phase, previously_revealed = state.phase, frozenset(state.facts_revealed)
         director.apply(state, decision, self.persona, turn.analysis)
@@ -307,8 +307,8 @@ class InterviewSession:
             seq = await self._store_partial(turn, outcome.text, [*outcome.notices, *events])
         else:
             seq = await self._commit(turn, request, outcome, events)
-        for event in events:
-            yield event
+        for domain_event in events:
+            yield domain_event
         if outcome.failure is None and outcome.usage is not None:
             yield outcome.usage
         yield ReplyDone(seq, outcome.text, decision.kind.value, complete=outcome.failure is None)
@@ -448,7 +448,7 @@ class InterviewSession:
             )
 
 
-def _stored(events: list[EngineEvent], turn_seq: int | None = None) -> list[NewEvent]:
+def _stored(events: Sequence[EngineEvent], turn_seq: int | None = None) -> list[NewEvent]:
     """The events that go into the database's event log (``turn_seq`` None: the turn stored with them)."""
     from storage import NewEvent
 

@@ -32,7 +32,7 @@ class InterviewState(BaseModel):
     phase: Phase = "opening"
     elapsed_seconds: float = 0.0
     candidate_turns: int = 0
-    signals: dict[str, list[str]] = Field(default_factory=lambda: {s: [] for s in STAGE_IDS})
+    signals: dict[str, list[str]] = Field(default_factory=lambda: {s: list[str]() for s in STAGE_IDS})
     """Distinct signals seen per stage, in the order they appeared."""
     reasoned: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(STAGE_IDS, 0))
     """Substantive sentences per stage that gave a reason or a figure."""

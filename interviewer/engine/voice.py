@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from interviewer.content.models import Persona, Problem
+from interviewer.engine.events import Notice, Usage
 from interviewer.engine.moves import Move, MoveKind
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_BY_ID
@@ -49,7 +50,7 @@ class Voice(ABC):
     name: str = "voice"
 
     @abstractmethod
-    def stream(self, request: VoiceRequest) -> AsyncIterator[str]:
+    def stream(self, request: VoiceRequest) -> AsyncIterator[str | Usage | Notice]:
         """Yield the reply in chunks of text, optionally ending with a ``Usage`` event.
         Raise ``VoiceFailure`` when the reply cannot be produced."""
 
@@ -57,7 +58,7 @@ class Voice(ABC):
         """The instruction text this voice sends to a model, which a reply must never echo."""
         return ""
 
-    def unfinished_usage(self) -> object | None:
+    def unfinished_usage(self) -> Usage | None:
         """Usage of the last reply when its stream was stopped before the server reported any."""
         return None
 
@@ -71,7 +72,7 @@ def probe_text(problem: Problem, key: str | None, stage: str | None) -> str:
     """The problem's probe named by ``stage:index``, or the stage's neutral opener."""
     if key is not None:
         stage_id, _, index = key.partition(":")
-        return problem.probes[stage_id][int(index)]
+        return problem.probes_for(stage_id)[int(index)]
     return STAGE_BY_ID[stage].opener if stage in STAGE_BY_ID else "Where would you like to go next?"
 
 
@@ -132,7 +133,7 @@ class OfflineVoice(Voice):
     def render(self, request: VoiceRequest) -> str:
         return "\n\n".join(render_move(request, move) for move in request.moves)
 
-    async def stream(self, request: VoiceRequest) -> AsyncIterator[str]:
+    async def stream(self, request: VoiceRequest) -> AsyncIterator[str | Usage | Notice]:
         text = self.render(request)
         position = 0
         for sentence in sentences(text):

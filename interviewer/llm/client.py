@@ -370,7 +370,8 @@ def strict_schema(model: type) -> dict[str, Any]:
             return [resolve(item) for item in node]
         return node
 
-    return resolve(schema)
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
 
 
 def portable_schema(schema: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import ValidationError
 
 from interviewer import tokens
@@ -106,7 +108,7 @@ class LLMGrader(Grader):
         raise GradingError("grading failed")  # not reached: the loop returns or raises
 
 
-def _check_grader_output(data: object, ids: list[str]) -> tuple[list[DimensionScore], list[str], list[str]]:
+def _check_grader_output(data: object, ids: Sequence[str]) -> tuple[list[DimensionScore], list[str], list[str]]:
     """Validate what the grader said; servers may ignore the schema, so check everything."""
     if not isinstance(data, dict) or not isinstance(data.get("dimensions"), dict):
         raise ValueError('the answer has no "dimensions" object')

@@ -10,6 +10,7 @@ append-only conversation, then the director's note for this reply as the last me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -174,7 +175,7 @@ class GradedDimension(BaseModel):
     evidence: list[GradedEvidence] = Field(json_schema_extra={"maxItems": 3})
 
 
-def grader_schema(dimension_ids: list[str]) -> dict:
+def grader_schema(dimension_ids: Sequence[str]) -> dict:
     """One required property per rubric dimension, so even a grammar-constrained small model
     scores every dimension exactly once."""
     from interviewer.llm.client import strict_schema

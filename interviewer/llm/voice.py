@@ -55,7 +55,7 @@ class LLMVoice(Voice):
     def _model(self, persona: Persona) -> str:
         return persona.model or self.settings.model
 
-    async def stream(self, request: VoiceRequest) -> AsyncIterator[str | Usage]:
+    async def stream(self, request: VoiceRequest) -> AsyncIterator[str | Usage | Notice]:
         if {move.kind for move in request.moves} <= _FIXED_LINES:
             yield "\n\n".join(render_move(request, move) for move in request.moves)
             return

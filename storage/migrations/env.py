@@ -18,6 +18,8 @@ def run_migrations_online() -> None:
         return
     # Command-line use: `alembic -x url=sqlite:///path upgrade head`.
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("alembic: give the database, e.g. `alembic -x url=sqlite:///path upgrade head`")
     engine = create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)

@@ -7,11 +7,11 @@ import asyncio
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from interviewer.errors import InterviewerError
 from storage import InterviewSummary, StorageError
+from tui.screens.base import AppScreen
 from tui.widgets import clock_text
 
 EMPTY = (
@@ -24,7 +24,7 @@ EMPTY = (
 )
 
 
-class HomeScreen(Screen):
+class HomeScreen(AppScreen):
     BINDINGS = [
         ("n", "new", "New interview"),
         ("enter", "open", "Open"),

@@ -9,7 +9,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from interviewer.engine.events import (
@@ -28,6 +27,7 @@ from interviewer.usage import Totals, totals
 from interviewer.vocabulary import depth_mark, event_marker
 from tui.context import AppContext
 from tui.modals import BusyDialog, ConfirmDialog
+from tui.screens.base import AppScreen
 from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, LiveReply, clock_text
 
 NARROW = 100
@@ -38,7 +38,7 @@ HISTORY_SLACK = 20
 """Prune in batches of this many, not one message at a time."""
 
 
-class InterviewScreen(Screen):
+class InterviewScreen(AppScreen):
     BINDINGS = [
         Binding("escape", "stop", "Stop reply"),
         Binding("ctrl+r", "retry", "Retry"),
@@ -305,7 +305,7 @@ class InterviewScreen(Screen):
     async def action_show_earlier(self) -> None:
         chat = self.query_one("#chat", VerticalScroll)
         turns = await asyncio.to_thread(self.context.repo.get_turns, self.session.interview_id)
-        shown = [w.seq for w in chat.query(".message") if getattr(w, "seq", None)]
+        shown = [seq for w in chat.query(".message") if (seq := getattr(w, "seq", None))]
         first_shown = min(shown, default=len(turns) + 1)
         missing = [turn for turn in turns if turn.seq < first_shown]
         if not missing:

@@ -7,17 +7,17 @@ import random
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Select, Static
 
 from interviewer.errors import InterviewerError
 from storage import StorageError
+from tui.screens.base import AppScreen
 
 SURPRISE = "__surprise__"
 LENGTHS = [15, 30, 45, 60, 90]
 
 
-class NewInterviewScreen(Screen):
+class NewInterviewScreen(AppScreen):
     BINDINGS = [("escape", "app.pop_screen", "Back"), ("ctrl+s", "start", "Start")]
 
     def __init__(self, persona: str | None = None):

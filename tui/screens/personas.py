@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, ListItem, ListView, Static
 
 from interviewer import paths
 from interviewer.content.lint import lint_persona
 from interviewer.content.templates import TemplateError, write_persona_template
 from tui.modals import PromptDialog
+from tui.screens.base import AppScreen
 
 
 class PersonaItem(ListItem):
@@ -28,7 +28,7 @@ class PersonaItem(ListItem):
         self.persona_id = persona.id
 
 
-class PersonasScreen(Screen):
+class PersonasScreen(AppScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("t", "try", "Try it"),

@@ -6,19 +6,19 @@ import asyncio
 import json
 from pathlib import Path
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from interviewer.export import display_safe, interview_json, interview_markdown
 from interviewer.vocabulary import event_marker, turn_tags
 from tui.modals import AnnotationDialog, ConfirmDialog, ExportDialog
+from tui.screens.base import AppScreen
 from tui.widgets import clock_text
 
 PLAY_SPEED = 30.0
@@ -80,11 +80,10 @@ class TurnCard(Static):
         for tag in tags:
             header.append("  ")
             header.append(f" {tag} ", style="reverse")
-        if turn.role == "interviewer":
-            body = RichMarkdown(turn.text or " ")
-        else:
-            body = Text(display_safe(turn.text))
-        parts = [header, body]
+        body: RenderableType = (
+            RichMarkdown(turn.text or " ") if turn.role == "interviewer" else Text(display_safe(turn.text))
+        )
+        parts: list[RenderableType] = [header, body]
         for note in self.notes:
             line = Text()
             line.append("  ✎ ", style="bold yellow")
@@ -95,7 +94,7 @@ class TurnCard(Static):
         self.update(Group(*parts))
 
 
-class ReplayScreen(Screen):
+class ReplayScreen(AppScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("j,down", "move(1)", "Next turn"),

@@ -9,10 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, ListItem, ListView, Select, Static
 
 from tui.modals import BusyDialog, ExportDialog, RegradeDialog
+from tui.screens.base import AppScreen
 
 SCORE_STYLES = {1: "bold red", 2: "bold yellow", 3: "bold green", 4: "bold bright_green"}
 
@@ -35,7 +35,7 @@ class EvidenceItem(ListItem):
         self.turn = turn
 
 
-class ScorecardScreen(Screen):
+class ScorecardScreen(AppScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("v", "replay", "Replay"),

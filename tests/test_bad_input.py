@@ -72,6 +72,7 @@ def _start(repo, backend) -> InterviewSession:
 
 
 @pytest.mark.parametrize("backend_name", ["offline", "openai"])
+@pytest.mark.slow
 async def test_bad_input_is_stored_whole_and_never_crashes(repo, backend_name, monkeypatch):
     with FakeOpenAI() as fake:
         if backend_name == "openai":
@@ -163,6 +164,7 @@ def _check_layout(markdown: str, turns: int) -> None:
         assert line == "" or line == ">" or line.startswith("> ") or line in headers, repr(line[:120])
 
 
+@pytest.mark.slow
 def test_bad_input_through_the_cli(swept, cli_env, tmp_path: Path):
     script = tmp_path / "candidate.jsonl"
     small = {k: v for k, v in BAD.items() if len(v) < MEGABYTE}

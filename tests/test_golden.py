@@ -31,6 +31,7 @@ def _first_difference(old: object, new: object, where: str = "") -> str:
     return f"{where}: {old!r} != {new!r}"
 
 
+@pytest.mark.slow
 def test_offline_transcripts_match_the_golden_ones(expected):
     runs = golden.capture_offline()
     assert set(runs) == set(expected["digests"])
@@ -43,6 +44,7 @@ def test_offline_transcripts_match_the_golden_ones(expected):
     assert not changed, f"{len(changed)} of {len(runs)} runs differ, e.g. {changed[:3]}"
 
 
+@pytest.mark.slow
 def test_llm_requests_match_the_golden_ones(expected):
     requests = golden.capture_llm_requests()
     for key, record in requests.items():

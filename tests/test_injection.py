@@ -600,12 +600,14 @@ async def _run_attacks(repo, backend_factory, label: str) -> list[str]:
     return failures
 
 
+@pytest.mark.slow
 async def test_injection_against_the_offline_interviewer(repo):
     failures = await _run_attacks(repo, OfflineBackend, "offline")
     assert not failures, "\n".join(failures[:20])
 
 
 @pytest.mark.parametrize("analyst", ["offline", "llm"])
+@pytest.mark.slow
 async def test_injection_against_a_leaky_model_behind_the_guard(repo, monkeypatch, analyst):
     monkeypatch.setenv("OPENAI_API_KEY", TEST_API_KEY)
     with FakeOpenAI(responder=leaky_responder) as server:

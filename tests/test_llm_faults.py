@@ -148,6 +148,7 @@ def _shown_in_order(stdout: str, repo_turns: list[dict], name: str) -> None:
         position = found + len(line)
 
 
+@pytest.mark.slow
 def test_headless_run_against_a_server_that_never_answers(swept, cli_env, tmp_path: Path):
     with Blackhole() as hole:
         env = llm_env(
@@ -173,6 +174,7 @@ def test_headless_run_against_a_server_that_never_answers(swept, cli_env, tmp_pa
     assert data["status"] == "ended" and data["scorecard"]["overall"] >= 1.0
 
 
+@pytest.mark.slow
 def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(swept, cli_env, tmp_path: Path):
     lines = [line for line in (DATA / "spam-strong.txt").read_text().splitlines() if line.strip()][:4]
     script = tmp_path / "script.txt"

@@ -129,6 +129,7 @@ def _sweep(label: str, roots: list[Path], db_urls: list[str]) -> None:
     assert not rows, rows[:10]
 
 
+@pytest.mark.slow
 def test_the_key_is_nowhere_on_sqlite(cli_env, interviewer_home: Path, tmp_path: Path):
     logs = tmp_path / "logs"
     with FakeOpenAI(responder=_echoing) as fake:

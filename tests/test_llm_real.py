@@ -42,6 +42,7 @@ def llama_server(tmp_path_factory):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = tmp_path_factory.mktemp("llama") / "server.log"
+    log_file = log.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,7 +64,7 @@ def llama_server(tmp_path_factory):
             "--interrupt_requests",
             "False",
         ],
-        stdout=log.open("w"),
+        stdout=log_file,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
@@ -77,6 +78,8 @@ def llama_server(tmp_path_factory):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            process.wait()
+            log_file.close()
             pytest.fail(f"llama-cpp server did not start:\n{log.read_text()[-2000:]}")
         time.sleep(0.5)
     yield base
@@ -85,6 +88,8 @@ def llama_server(tmp_path_factory):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+    log_file.close()
 
 
 def _env(cli_env: dict, base: str, **extra: str) -> dict:
@@ -99,6 +104,9 @@ def _env(cli_env: dict, base: str, **extra: str) -> dict:
         INTERVIEWER_IDLE_TIMEOUT="60",
         INTERVIEWER_GRADER_TIMEOUT="600",
         INTERVIEWER_ANALYST_TIMEOUT="120",
+        # Greedy sampling: the same transcript, so the same grading, on every run (a 135M model sampled at
+        # 0.7 sometimes rambles inside a JSON string until the token limit).
+        INTERVIEWER_TEMPERATURE="0",
     )
     env.update(extra)
     return env

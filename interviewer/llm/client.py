@@ -299,7 +299,8 @@ async def complete_json(
         "completion_tokens": usage.completion_tokens if usage else None,
     }
     try:
-        return json.loads(_strip_fences(choice.message.content or "")), usage_info
+        # strict=False: small models put raw newlines or tabs inside strings; the meaning is intact.
+        return json.loads(_strip_fences(choice.message.content or ""), strict=False), usage_info
     except json.JSONDecodeError as exc:
         hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
         raise LLMError(

@@ -51,7 +51,9 @@ def _install_hooks(write) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    import interviewer.backends.openai_backend as backend_module
+    import interviewer.llm.analyst as analyst_module
+    import interviewer.llm.grader as grader_module
+    import interviewer.llm.voice as voice_module
     from storage.repository import Repository
 
     event.listen(Engine, "commit", lambda conn: write("commit"))
@@ -80,8 +82,8 @@ def _install_hooks(write) -> None:
     Repository.create_interview = create_interview  # type: ignore[method-assign]
     Repository.add_scorecard = add_scorecard  # type: ignore[method-assign]
 
-    original_stream = backend_module.stream_chat
-    original_json = backend_module.complete_json
+    original_stream = voice_module.stream_chat
+    original_json = grader_module.complete_json
 
     async def stream_chat(*args, **kwargs):
         write("stream")
@@ -94,8 +96,9 @@ def _install_hooks(write) -> None:
             write("grading")
         return await original_json(*args, **kwargs)
 
-    backend_module.stream_chat = stream_chat
-    backend_module.complete_json = complete_json
+    voice_module.stream_chat = stream_chat  # type: ignore[assignment]
+    grader_module.complete_json = complete_json  # type: ignore[assignment]
+    analyst_module.complete_json = complete_json  # type: ignore[assignment]
 
 
 def _child(request: dict, mark_fd: int) -> None:
@@ -244,9 +247,10 @@ class Zygote:
         return answer["batch"]
 
     def close(self) -> None:
-        if self.process.poll() is None:
+        if not self.process.stdin.closed:
             self.process.stdin.close()
-            self.process.wait(timeout=10)
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
 
     def __enter__(self) -> Zygote:
         return self

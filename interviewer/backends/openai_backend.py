@@ -4,7 +4,7 @@ OpenAI-compatible Chat Completions endpoint (OpenAI, Azure, Ollama, vLLM, llama.
 from __future__ import annotations
 
 from interviewer.config import Settings
-from interviewer.engine.analyst import Analyst, OfflineAnalyst
+from interviewer.engine.analyst import Analyst, offline_analyst
 from interviewer.engine.backend import Backend
 from interviewer.engine.voice import Voice
 from interviewer.grading.base import Grader
@@ -42,7 +42,7 @@ class OpenAIBackend(Backend):
         return OpenAIBackend(self.settings.model_copy(update={"grader_model": model}))
 
     def analyst(self, lexicon: Lexicon) -> Analyst:
-        return OfflineAnalyst(lexicon)
+        return offline_analyst(lexicon, self.settings.understanding, self.settings.semantic_model)
 
     def deep_analyst(self, lexicon: Lexicon) -> Analyst | None:
         return LLMAnalyst(self.connection, lexicon.problem, lexicon) if self.llm_analyst else None

@@ -153,6 +153,9 @@ class Fact(StrictModel):
     """Words or short phrases a candidate would use to ask for this fact."""
     answer: Text
     """What the interviewer says when asked."""
+    asks: Annotated[list[Line], Field(max_length=80)] = []
+    """Questions a candidate might ask, in their own words, that this fact answers exactly: the semantic
+    analyst matches a question to the fact whose asks (and answer) it means most nearly."""
 
 
 class WhatIf(StrictModel):
@@ -175,6 +178,9 @@ class Problem(StrictModel):
     """Follow-up questions per stage, asked when that stage is covered thinly or skipped."""
     reference: dict[DimensionId, Annotated[list[Text], Field(max_length=40)]] = {}
     """What a strong answer covers, per rubric dimension. Grader only: never in the interviewer's prompt."""
+    open: Annotated[list[Line], Field(max_length=80)] = []
+    """Questions a candidate might ask that no fact answers (team size, the exact stack): they teach the
+    analyst what the spec leaves open, so it says so instead of stretching a fact to fit."""
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Problem:

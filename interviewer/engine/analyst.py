@@ -1,18 +1,23 @@
 """The analyst reads one candidate turn: what was asked, which stages it worked on and how deeply,
 whether the candidate wants to end, and whether the turn tries to extract the hidden spec.
 
-The offline analyst here is lexical: the problem's fact cues and the rubric's stage signals.
-An LLM analyst (structured output) may replace it turn by turn and falls back to this one.
+Two offline analysts: the semantic one reads questions by meaning with a sentence model; the lexical
+one, used where that model is not installed, by the problem's cue words. An LLM analyst (structured
+output) may refine either turn by turn, and falls back to it.
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_substantive, sentences
+from interviewer.understanding.asks import asks_in
+from interviewer.understanding.encoder import EmbeddingCache, Encoder, load_encoder
+from interviewer.understanding.facts import FactIndex, FactMatcher
 from interviewer.understanding.lexicon import Lexicon
 from interviewer.understanding.patterns import ASSUMPTION, END_REQUEST, looks_like_injection
 
@@ -75,6 +80,11 @@ class Analyst(ABC):
 
 
 class OfflineAnalyst(Analyst):
+    """The lexical analyst: a question asks for the facts whose cue words it contains."""
+
+    kind = "lexical"
+    source = "offline"
+
     def __init__(self, lexicon: Lexicon):
         self.lexicon = lexicon
 
@@ -82,14 +92,15 @@ class OfflineAnalyst(Analyst):
         return self.analyze_now(text)
 
     def analyze_now(self, text: str) -> Analysis:
-        analysis = Analysis()
+        analysis = Analysis(source=self.source)
         analysis.injection = looks_like_injection(text)
         analysis.end_requested = bool(END_REQUEST.search(text))
+        asked = self.read_questions(text, analysis.injection)
+        analysis.questions = [question for _, question in asked]
+        questions = {sentence for sentence, _ in asked}
         for sentence in sentences(text):
             body = sentence.text
-            if sentence.is_question:
-                facts = () if analysis.injection else self.lexicon.match_facts(body)
-                analysis.questions.append(Question(body, facts))
+            if body in questions:
                 continue
             if ASSUMPTION.search(body) and len(body.split()) >= 4:
                 analysis.assumptions += 1
@@ -103,3 +114,61 @@ class OfflineAnalyst(Analyst):
                 if reasoned:
                     analysis.reasoned[stage] = analysis.reasoned.get(stage, 0) + 1
         return analysis
+
+    def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
+        """(the sentence, what it asks) for each question in the message."""
+        out = []
+        for sentence in sentences(text):
+            if sentence.is_question:
+                facts = () if injection else self.lexicon.match_facts(sentence.text)
+                out.append((sentence.text, Question(sentence.text, facts)))
+        return out
+
+
+class SemanticAnalyst(OfflineAnalyst):
+    """Reads questions by meaning: each thing a message asks is matched to the facts that answer it
+    (:mod:`interviewer.understanding.facts`); a permission to ask or a statement asks for nothing.
+
+    The problem's texts are embedded once (and cached on disk); :meth:`warm` does that on a worker
+    thread while the interview opens, so the first question does not wait for it."""
+
+    kind = "semantic"
+    source = "semantic"
+
+    def __init__(self, lexicon: Lexicon, encoder: Encoder):
+        super().__init__(lexicon)
+        self.encoder = encoder
+        self._matcher: FactMatcher | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        threading.Thread(target=self.matcher, name="semantic-index", daemon=True).start()
+
+    def matcher(self) -> FactMatcher:
+        with self._lock:
+            if self._matcher is None:
+                index = FactIndex(self.lexicon.problem, EmbeddingCache(self.encoder))
+                self._matcher = FactMatcher(index, self.encoder)
+            return self._matcher
+
+    def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
+        asks = asks_in(text)
+        if injection:
+            return [(ask.sentence, Question(ask.text, ())) for ask in asks]
+        return [(r.ask.sentence, Question(r.ask.text, r.facts)) for r in self.matcher().read(text, asks)]
+
+
+def offline_analyst(lexicon: Lexicon, understanding: str = "auto", semantic_model: str | None = None) -> OfflineAnalyst:
+    """The semantic analyst when its model is installed (and not turned off), else the lexical one."""
+    if understanding == "lexical":
+        return OfflineAnalyst(lexicon)
+    encoder = load_encoder(semantic_model)
+    if isinstance(encoder, str):
+        return OfflineAnalyst(lexicon)
+    return SemanticAnalyst(lexicon, encoder)
+
+
+def semantic_status(semantic_model: str | None = None) -> str | None:
+    """None when the semantic analyst can run; otherwise why not, for the user."""
+    encoder = load_encoder(semantic_model)
+    return encoder if isinstance(encoder, str) else None

@@ -111,6 +111,9 @@ class InterviewSession:
         self.clock = clock or WallClock()
         self.lexicon = Lexicon(problem, rubric)
         self.analyst = backend.analyst(self.lexicon)
+        warm = getattr(self.analyst, "warm", None)
+        if warm is not None:
+            warm()  # embed the problem's texts on a worker thread while the interview opens
         self.deep_analyst = backend.deep_analyst(self.lexicon)
         self.voice = backend.voice()
         self.guard = Guard(problem, persona, rubric, system_prompt=self.voice.instructions(persona))

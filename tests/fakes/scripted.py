@@ -36,6 +36,7 @@ class ScriptedBackend(OfflineBackend):
     name = "scripted"
 
     def __init__(self) -> None:
+        super().__init__()
         self.scripted_voice = ScriptedVoice()
 
     @property

@@ -48,7 +48,7 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-async def wait_for(pilot, condition, tries: int = 500) -> None:
+async def wait_for(pilot, condition, tries: int = 3000) -> None:
     """Wait until ``condition()`` holds (checked between frames), then let the app settle."""
     for _ in range(tries):
         if condition():

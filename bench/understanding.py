@@ -1,0 +1,239 @@
+"""How well the interviewer understands candidates, on the evaluation set in ``tests/eval``.
+
+Fact recall, precision and over-reveal per problem (the questions of one split, each labelled with the
+facts that answer it), and the grading spread of the scripted candidates (strong, weak, keyword-stuffed,
+fluent-generic, off-topic, strong on one stage, pasting one paragraph again and again). The figures are
+for the *test* split unless asked otherwise: the tune split is what the matcher was fitted on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import Result
+from interviewer.content import ContentLibrary
+from interviewer.understanding.asks import asks_in
+
+EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledQuestion:
+    problem: str
+    id: str
+    text: str
+    question: bool
+    facts: frozenset[str]
+
+
+def load_questions(split: str) -> list[LabelledQuestion]:
+    out = []
+    for path in sorted((EVAL / "questions" / split).glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            item = json.loads(line)
+            out.append(
+                LabelledQuestion(path.stem, item["id"], item["text"], item["question"], frozenset(item["facts"]))
+            )
+    return out
+
+
+@dataclass
+class Tally:
+    hit: int = 0
+    revealed: int = 0
+    wanted: int = 0
+    over: int = 0
+    messages: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, question: LabelledQuestion, predicted: set[str]) -> None:
+        self.hit += len(predicted & question.facts)
+        self.revealed += len(predicted)
+        self.wanted += len(question.facts)
+        self.over += bool(predicted - question.facts)
+        self.messages += 1
+        if predicted != question.facts:
+            self.misses.append(
+                f"{question.id}: {question.text!r} -> {sorted(predicted)} (wanted {sorted(question.facts)})"
+            )
+
+    @property
+    def recall(self) -> float:
+        return self.hit / self.wanted if self.wanted else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.hit / self.revealed if self.revealed else 1.0
+
+    @property
+    def over_reveal(self) -> float:
+        """Share of messages answered with a fact they did not ask for."""
+        return self.over / self.messages if self.messages else 0.0
+
+
+class Corpus:
+    """The built-in problems with the semantic model loaded: what fitting and evaluating share."""
+
+    def __init__(self) -> None:
+        from interviewer.understanding.encoder import EmbeddingCache, load_encoder
+
+        encoder = load_encoder()
+        if isinstance(encoder, str):
+            raise SystemExit(f"the semantic model is needed here: {encoder}")
+        self.encoder = encoder
+        self.cache = EmbeddingCache(encoder)
+        self.library = ContentLibrary()
+        self._adapter: Any = None
+        self._indexes: dict[str, Any] = {}
+
+    def problem(self, problem_id: str) -> Any:
+        return self.library.problems.get(problem_id)
+
+    def set_adapter(self, adapter: Any) -> None:
+        self._adapter = adapter
+        self._indexes.clear()
+
+    def index(self, problem_id: str) -> Any:
+        from interviewer.understanding.facts import FactIndex
+
+        if problem_id not in self._indexes:
+            self._indexes[problem_id] = FactIndex(self.problem(problem_id), self.cache, self._adapter)
+        return self._indexes[problem_id]
+
+    def ask_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every built-in fact's asks and answer sentences, as (vectors, "problem/fact", problem)."""
+        from interviewer.text import sentences
+
+        texts, facts, problems = [], [], []
+        for problem_id in self.library.problems.ids():
+            for fact in self.problem(problem_id).facts:
+                for text in [*fact.asks, *(s.text for s in sentences(fact.answer))]:
+                    texts.append(text)
+                    facts.append(f"{problem_id}/{fact.id}")
+                    problems.append(problem_id)
+        return self.cache.matrix(texts).astype(np.float64), np.array(facts), np.array(problems)
+
+    def rows(self, question: LabelledQuestion) -> Iterator[tuple[str, list[float]]]:
+        """Per fact, the features of the message's question that fits it best."""
+        asks = asks_in(question.text)
+        if not asks:
+            return
+        vectors = self.encoder.encode([a.text for a in asks] + [question.text])
+        per_ask = [
+            self.index(question.problem).feature_rows(a, v, vectors[-1])
+            for a, v in zip(asks, vectors[:-1], strict=False)
+        ]
+        for fact in per_ask[0]:
+            yield fact, max((rows[fact] for rows in per_ask), key=lambda row: row[0] + row[4])
+
+    def training_rows(self, questions: list[LabelledQuestion]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x, y, groups = [], [], []
+        for question in questions:
+            for fact, row in self.rows(question):
+                x.append(row)
+                y.append(float(fact in question.facts))
+                groups.append(question.problem)
+        return np.array(x), np.array(y), np.array(groups)
+
+    def _ranked(self, questions: list[LabelledQuestion], chances: np.ndarray) -> list[tuple[LabelledQuestion, list]]:
+        keyed: list[tuple[LabelledQuestion, list[tuple[float, str]]]] = []
+        position = 0
+        for question in questions:
+            facts = [fact for fact, _ in self.rows(question)]
+            ranked = sorted(zip(chances[position : position + len(facts)], facts, strict=True), reverse=True)
+            keyed.append((question, ranked))
+            position += len(facts)
+        return keyed
+
+    def tally_at(
+        self, questions: list[LabelledQuestion], chances: np.ndarray, threshold: float, second: float
+    ) -> Tally:
+        tally = Tally()
+        for question, ranked in self._ranked(questions, chances):
+            tally.add(question, _choose(ranked, threshold, second))
+        return tally
+
+    def best_thresholds(self, questions: list[LabelledQuestion], chances: np.ndarray) -> tuple[float, float]:
+        """The decision thresholds that do best on held-out chances: recall plus precision, with a
+        second fact per question only when it is nearly certain, and over-reveal held near 2 %."""
+        keyed = self._ranked(questions, chances)
+        best = (-1.0, 0.5, 0.9)
+        for threshold in np.arange(0.2, 0.86, 0.025):
+            for second in np.arange(max(threshold, 0.4), 0.99, 0.05):
+                tally = Tally()
+                for question, ranked in keyed:
+                    tally.add(question, _choose(ranked, threshold, second))
+                value = tally.recall + tally.precision - 2 * max(0.0, tally.over_reveal - 0.02)
+                if value > best[0]:
+                    best = (value, round(float(threshold), 3), round(float(second), 3))
+        return best[1], best[2]
+
+
+def _choose(ranked: list[tuple[float, str]], threshold: float, second: float) -> set[str]:
+    if not ranked or ranked[0][0] < threshold:
+        return set()
+    return {ranked[0][1], *(fact for chance, fact in ranked[1:2] if chance >= second)}
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def fact_report(split: str = "test") -> tuple[Tally, dict[str, Tally], str]:
+    """The analyst the app uses, on one split: overall and per problem. Also says which analyst it was."""
+    from interviewer.engine.analyst import offline_analyst
+
+    library = ContentLibrary()
+    rubric = library.rubrics.get("ml-design")
+    total, per_problem = Tally(), {}
+    analysts: dict[str, Any] = {}
+    kind = ""
+    for question in load_questions(split):
+        if question.problem not in analysts:
+            analysts[question.problem] = offline_analyst(library.problems.get(question.problem), rubric)
+            kind = analysts[question.problem].kind
+        analysis = analysts[question.problem].analyze_now(question.text)
+        predicted = set() if analysis.injection else set(analysis.facts_asked)
+        total.add(question, predicted)
+        per_problem.setdefault(question.problem, Tally()).add(question, predicted)
+    return total, per_problem, kind
+
+
+def understanding(quick: bool) -> list[Result]:
+    total, per_problem, kind = fact_report("test")
+    note = f"{kind} analyst, test split, {total.messages} messages; worst problem recall " + min(
+        (f"{p} {t.recall:.2f}" for p, t in per_problem.items()), key=lambda s: float(s.split()[-1])
+    )
+    return [
+        Result("fact recall", "share", [total.recall], target=0.95, higher_is_better=True, note=note),
+        Result("fact precision", "share", [total.precision], target=0.95, higher_is_better=True),
+        Result("over-reveal (messages)", "share", [total.over_reveal], target=0.02),
+    ]
+
+
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.understanding")
+    parser.add_argument("--split", default="test", choices=["tune", "test"])
+    parser.add_argument("--misses", action="store_true", help="list every question answered wrongly")
+    args = parser.parse_args()
+    total, per_problem, kind = fact_report(args.split)
+    print(f"{kind} analyst on the {args.split} split")
+    for problem, tally in sorted(per_problem.items()):
+        print(
+            f"  {problem:26s} recall {tally.recall:.2f}  precision {tally.precision:.2f}  over {tally.over_reveal:.2f}"
+        )
+    print(f"  {'all':26s} recall {total.recall:.3f}  precision {total.precision:.3f}  over {total.over_reveal:.3f}")
+    if args.misses:
+        print("\n".join(total.misses))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,385 @@
+"""The offline grader, reading by meaning: a dimension earns credit for what the candidate said about
+*this* problem.
+
+Every substantive sentence the candidate wrote (each once: a paragraph pasted again counts once) is
+embedded with the sentence model. A reference point of the problem counts as met when a sentence says it
+closely enough *and* says it more nearly than it says the same dimension's reference points of any other
+problem: a fluent generality ("we'd monitor drift and alert on it") fits every problem equally and so
+meets none. A transcript that is mostly about another system is noticed and graded as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from interviewer.content.models import Dimension, Problem, Rubric
+from interviewer.grading.base import Grader
+from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
+from interviewer.stages import STAGE_IDS
+from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences
+from interviewer.understanding.patterns import ASSUMPTION, looks_like_injection
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from interviewer.understanding.encoder import EmbeddingCache
+
+GRADER_NAME = "offline-semantic"
+MAX_EVIDENCE = 3
+
+MEETS = 0.5
+"""A sentence says a reference point at this cosine similarity or more (and more nearly than elsewhere)."""
+ON_STAGE = 0.35
+"""A sentence is about a stage when it is at least this close to some problem's points for that stage."""
+SAME = 0.95
+"""Two sentences this close say the same thing: the second adds nothing."""
+OFF_TOPIC_SHARE = 0.2
+"""Below this share of sentences about this problem (rather than another), the candidate designed
+something else."""
+
+_TRADE_OFF = re.compile(
+    r"\b(?:trade-?offs?|versus|vs\.?|instead of|rather than|on the other hand|at the cost of|the downside|"
+    r"downsides?|pros and cons|cheaper but|faster but|simpler but|better but|worse but|in exchange|"
+    r"the price is|balance between|balances?|the catch)\b",
+    re.IGNORECASE,
+)
+_STRUCTURE = re.compile(
+    r"\b(?:first(?:ly)?|second(?:ly)?|then|next|finally|to summari[sz]e|in summary|let me start|i'?ll start|"
+    r"let'?s start|moving on|my plan|the plan is|to recap)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Said:
+    turn: int
+    text: str
+    row: int
+    """Its row in the reading's embedding matrix."""
+    reasoned: bool
+    trade_off: bool
+
+
+class _Background:
+    """Every known problem's reference points and topic texts, embedded once: what "specific to this
+    problem" is measured against."""
+
+    def __init__(self, problems: list[Problem], cache: EmbeddingCache):
+        import numpy as np
+
+        self.by_dimension: dict[str, tuple[Any, Any]] = {}
+        for dimension in (*STAGE_IDS, "communication"):
+            texts, owners = [], []
+            for problem in problems:
+                for point in problem.reference_for(dimension):
+                    texts.append(point)
+                    owners.append(problem.id)
+            if texts:
+                self.by_dimension[dimension] = (cache.matrix(texts), np.array(owners))
+        self.topics = {problem.id: cache.matrix(_topic_texts(problem)) for problem in problems}
+        self.stage_anchors: dict[str, Any] = {}
+        for stage in STAGE_IDS[1:]:
+            texts = [t for problem in problems for t in (*problem.reference_for(stage), *problem.probes_for(stage))]
+            if texts:
+                self.stage_anchors[stage] = cache.matrix(texts)
+
+    def topic_of_turn(self, vector: np.ndarray) -> str | None:
+        """The stage a whole turn is about: the one whose points and probes it is nearest on average
+        (a turn carries more context than any of its sentences)."""
+        if not self.stage_anchors:
+            return None
+        return max(self.stage_anchors, key=lambda stage: float((self.stage_anchors[stage] @ vector).mean()))
+
+    def best_elsewhere(self, dimension: str, problem_id: str, vectors: np.ndarray) -> np.ndarray:
+        """Per sentence, its best similarity to this dimension's points of the other problems."""
+        import numpy as np
+
+        if dimension not in self.by_dimension or not len(vectors):
+            return np.zeros(len(vectors))
+        matrix, owners = self.by_dimension[dimension]
+        others = matrix[owners != problem_id]
+        result: np.ndarray = (others @ vectors.T).max(0) if len(others) else np.zeros(len(vectors))
+        return result
+
+    def stage_of(self, vectors: np.ndarray) -> list[str | None]:
+        """Per sentence, the stage it is most about (None when it is close to none of them)."""
+        import numpy as np
+
+        stages = [s for s in STAGE_IDS if s in self.by_dimension]
+        if not stages or not len(vectors):
+            return [None] * len(vectors)
+        best = np.stack([(self.by_dimension[s][0] @ vectors.T).max(0) for s in stages])
+        return [stages[i] if best[i, j] >= ON_STAGE else None for j, i in enumerate(best.argmax(0))]
+
+    def share_about(self, problem_id: str, vectors: np.ndarray) -> float:
+        """The share of sentences nearer this problem than any other known problem."""
+        import numpy as np
+
+        if not len(vectors) or problem_id not in self.topics:
+            return 1.0
+        ids = list(self.topics)
+        best = np.stack([(self.topics[p] @ vectors.T).max(0) for p in ids])
+        return float((best.argmax(0) == ids.index(problem_id)).mean())
+
+
+def _topic_texts(problem: Problem) -> list[str]:
+    points = [point for dimension in (*STAGE_IDS, "communication") for point in problem.reference_for(dimension)]
+    return [f"{problem.title}. {problem.prompt}", *(fact.answer for fact in problem.facts), *points]
+
+
+class SemanticGrader(Grader):
+    name = GRADER_NAME
+
+    def __init__(self, encoder: Any, cache: EmbeddingCache, known: list[Problem]):
+        self.encoder = encoder
+        self.cache = cache
+        self.known = known
+
+    async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
+        return await asyncio.to_thread(self.grade_now, transcript, rubric, problem)
+
+    def grade_now(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
+        problems = [p for p in self.known if p.id != problem.id] + [problem]
+        background = _Background(problems, self.cache)
+        said, vectors = self._read(transcript)
+        about = background.share_about(problem.id, vectors)
+        off_topic = len(said) >= 3 and about < OFF_TOPIC_SHARE
+        judge = _Judge(problem, rubric.expectation, said, vectors, background, transcript, self.cache, self.encoder)
+        dimensions, missed = [], {}
+        for dimension in rubric.dimensions:
+            score, missed[dimension.id] = judge.dimension(dimension, off_topic)
+            dimensions.append(score)
+        notes = ["Graded offline by meaning: what you said about this problem, against its reference points."]
+        if off_topic:
+            notes.append(
+                f"Most of what you designed is not about this problem ({problem.title}): only "
+                f"{about:.0%} of your statements were; every dimension is graded on that."
+            )
+        strengths, improvements = _feedback(dimensions, judge.met, missed)
+        return finalize(
+            interview_id=transcript.interview_id,
+            rubric=rubric,
+            grader=GRADER_NAME,
+            dimensions=dimensions,
+            transcript=transcript,
+            strengths=strengths,
+            improvements=improvements,
+            notes=notes,
+        )
+
+    def _read(self, transcript: Transcript) -> tuple[list[_Said], np.ndarray]:
+        """The candidate's substantive statements, each said once."""
+        import numpy as np
+
+        seen: set[str] = set()
+        candidates: list[tuple[int, str]] = []
+        for turn in transcript.candidate_turns():
+            if looks_like_injection(turn.text):
+                continue
+            for sentence in sentences(turn.text):
+                key = " ".join(sentence.text.lower().split())
+                if key in seen or is_question(sentence.text) or not is_substantive(sentence.text):
+                    continue
+                seen.add(key)
+                candidates.append((turn.seq, sentence.text))
+        vectors = self.encoder.encode([text for _, text in candidates])
+        said: list[_Said] = []
+        kept: list[int] = []
+        for index, (turn, text) in enumerate(candidates):
+            if kept and float((vectors[kept] @ vectors[index]).max()) >= SAME:
+                continue  # the same point again, in other words or pasted once more
+            kept.append(index)
+            reasoned = has_reasoning(text) or has_number(text)
+            said.append(_Said(turn, text, len(kept) - 1, reasoned, bool(_TRADE_OFF.search(text))))
+        return said, (vectors[kept] if kept else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 384)))
+
+
+class _Judge:
+    """Scores one transcript dimension by dimension, remembering which reference points were met."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        scale: float,
+        said: list[_Said],
+        vectors: np.ndarray,
+        background: _Background,
+        transcript: Transcript,
+        cache: EmbeddingCache,
+        encoder: Any,
+    ):
+        self.problem, self.scale, self.said, self.vectors = problem, scale, said, vectors
+        self.background, self.transcript, self.cache, self.encoder = background, transcript, cache, encoder
+        self.stages = self._own_stages(background.stage_of(vectors))
+        self.met: dict[str, list[tuple[str, _Said]]] = {}
+        self.discussed = self._turn_topics()
+
+    def _own_stages(self, general: list[str | None]) -> list[str | None]:
+        """Per sentence, the stage whose reference point *of this problem* it says most nearly (when one is
+        close), else the stage it is about in general: evidence belongs to the dimension it speaks to."""
+
+        texts, owners = [], []
+        for stage in STAGE_IDS:
+            for point in self.problem.reference_for(stage):
+                texts.append(point)
+                owners.append(stage)
+        if not texts or not self.said:
+            return general
+        sims = self.cache.matrix(texts) @ self.vectors.T
+        best = sims.argmax(0)
+        return [owners[int(best[j])] if sims[best[j], j] >= ON_STAGE else general[j] for j in range(len(self.said))]
+
+    def _turn_topics(self) -> set[str]:
+        """The stages some turn is mainly about. A stage no turn is about was only passed through."""
+        turns = [t for t in self.transcript.candidate_turns() if not looks_like_injection(t.text)]
+        if not turns:
+            return set()
+        vectors = self.encoder.encode([t.text for t in turns])
+        return {stage for vector in vectors if (stage := self.background.topic_of_turn(vector)) is not None}
+
+    def dimension(self, dimension: Dimension, off_topic: bool) -> tuple[DimensionScore, list[str]]:
+        points = self.problem.reference_for(dimension.id)
+        met = self._met(dimension.id, points)
+        self.met[dimension.id] = met
+        missed = [point for point in points if point not in {p for p, _ in met}]
+        if dimension.id == "clarification" or dimension.stage == "clarification":
+            score, rationale, evidence = self._clarification(met, len(points))
+        elif dimension.stage is None:
+            score, rationale, evidence = self._communication()
+        else:
+            score, rationale, evidence = self._stage(dimension.stage, met, len(points))
+        if off_topic:
+            score, rationale = 1, "What was said was about another system, not this problem. " + rationale
+        quotes = [Evidence(turn=s.turn, quote=quote_of(s.text)) for s in _distinct(evidence)[:MAX_EVIDENCE]]
+        return DimensionScore(
+            id=dimension.id, name=dimension.name, score=score, rationale=rationale, evidence=quotes
+        ), missed
+
+    def _met(self, dimension: str, points: list[str]) -> list[tuple[str, _Said]]:
+        """The reference points some sentence says, specifically, each with its best sentence."""
+        if not points or not self.said:
+            return []
+        import numpy as np
+
+        sims = self.cache.matrix(points) @ self.vectors.T
+        elsewhere = self.background.best_elsewhere(dimension, self.problem.id, self.vectors)
+        # Evidence for a stage must be about that stage: a sentence on the model does not meet a
+        # deployment point because it mentions serving in passing.
+        if dimension in STAGE_IDS and dimension != "clarification":
+            about = np.array([stage == dimension for stage in self.stages])
+        else:
+            about = np.ones(len(self.said), dtype=bool)
+        met = []
+        for index, point in enumerate(points):
+            specific = (sims[index] >= MEETS) & (sims[index] >= elsewhere) & about
+            if specific.any():
+                best = int((sims[index] * specific).argmax())
+                met.append((point, self.said[best]))
+        return met
+
+    def _stage(self, stage: str, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
+        on_stage = [s for s in self.said if self.stages[s.row] == stage]
+        reasoned = sum(s.reasoned for _, s in met)
+        need_three = max(1, round(0.25 * total * self.scale))
+        need_four = max(2, math.ceil(0.5 * total * self.scale))
+        # A stage is discussed, not passed through: one sentence in passing earns no more than a mention.
+        if len(met) >= need_four and reasoned >= 2 and len(on_stage) >= 3:
+            score = 4
+        elif len(met) >= need_three and len(on_stage) >= 2 and reasoned >= 1:
+            score = 3
+        elif on_stage:
+            score = 2
+        else:
+            score = 1
+        if score > 2 and stage not in self.discussed:
+            score = 2  # mentioned along the way, never taken up as a topic of its own
+        rationale = (
+            f"Met {len(met)} of {total} reference point(s) for this problem"
+            + (f" ({reasoned} with a reason or a figure)" if met else "")
+            + f"; {len(on_stage)} statement(s) on this stage."
+        )
+        return score, rationale, [s for _, s in met] + [s for s in on_stage if s.reasoned]
+
+    def _clarification(self, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
+        questions = [t for t in self.transcript.candidate_turns() if any(s.is_question for s in sentences(t.text))]
+        assumptions = [s for s in self.said if ASSUMPTION.search(s.text)]
+        uncovered = list(dict.fromkeys(self.transcript.facts_asked))
+        facts = len(self.problem.facts)
+        if len(uncovered) >= max(3, math.ceil(0.35 * facts * self.scale)) and assumptions:
+            score = 4
+        elif len(uncovered) >= max(2, round(2 * self.scale)) or (uncovered and met):
+            score = 3
+        elif questions or assumptions:
+            score = 2
+        else:
+            score = 1
+        rationale = (
+            f"Uncovered {len(uncovered)} of {facts} fact(s) of the spec by asking, in {len(questions)} turn(s) with "
+            f"questions; stated {len(assumptions)} assumption(s)."
+        )
+        return score, rationale, assumptions
+
+    def _communication(self) -> tuple[int, str, list[_Said]]:
+        specific = any(self.met.values())
+        trade_offs = [s for s in self.said if s.trade_off]
+        redirects = len(self.transcript.redirects)
+        if len(self.said) < 3:
+            return 1, "Too little was said to lead the discussion.", []
+        if not specific:
+            score = 2 if trade_offs else 1
+        elif len(trade_offs) >= max(2, round(2 * self.scale)) and redirects <= 1:
+            score = 4
+        elif trade_offs or redirects == 0:
+            score = 3
+        else:
+            score = 2
+        rationale = (
+            f"{len(trade_offs)} statement(s) weighing a trade-off; the interviewer steered {redirects} time(s)"
+            + ("" if specific else "; nothing said was specific to this problem")
+            + "."
+        )
+        return score, rationale, trade_offs
+
+
+def _distinct(items: list[_Said]) -> list[_Said]:
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if item.row not in seen:
+            seen.add(item.row)
+            out.append(item)
+    return out
+
+
+def _feedback(
+    dimensions: list[DimensionScore], met: dict[str, list[tuple[str, _Said]]], missed: dict[str, list[str]]
+) -> tuple[list[str], list[str]]:
+    """Strengths name what was said, with the turn; improvements name what this problem needed."""
+    strengths = [
+        f'{d.name}: covered "{met[d.id][0][0]}" (turn {met[d.id][0][1].turn})'
+        for d in sorted(dimensions, key=lambda d: -d.score)
+        if d.score >= 3 and met.get(d.id)
+    ]
+    improvements = [
+        f"{d.name}: for this problem, a strong answer also covers: {missed[d.id][0]}"
+        for d in sorted(dimensions, key=lambda d: d.score)
+        if d.score <= 3 and missed.get(d.id)
+    ]
+    return strengths[:4], improvements[:5]
+
+
+def semantic_grader(semantic_model: str | None = None) -> SemanticGrader | None:
+    """The grader that reads by meaning, or None when the sentence model is not installed."""
+    from interviewer.content import ContentLibrary
+    from interviewer.understanding.encoder import EmbeddingCache, load_encoder
+
+    encoder = load_encoder(semantic_model)
+    if isinstance(encoder, str):
+        return None
+    library = ContentLibrary()
+    known = [library.problems.get(problem_id) for problem_id in library.problems.ids()]
+    return SemanticGrader(encoder, EmbeddingCache(encoder), known)

@@ -1,0 +1,128 @@
+"""What a message asks: its questions, one per thing asked, with the preamble taken off.
+
+"Before I design anything, can I ask a few questions? Who are the users, and how many are there?" asks
+two things; its first sentence asks permission, not information. A statement ("I'll assume a few years
+of logs") asks nothing. A list inside a message ("1. latency? 2. which devices?") asks each item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from interviewer.text import is_question, sentences
+from interviewer.understanding.lexicon import split_questions
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    text: str
+    """The question as matched: one clause of one sentence."""
+    sentence: str
+    """The whole sentence it came from, as written."""
+
+
+# Asking leave to ask, or announcing questions: no information is requested by these alone.
+_PERMISSION = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|right|great|thanks|hi|hey|alright)[,!.]?\s+)*"
+    r"(?:before (?:i|we) (?:\w+\s+){0,4}?(?:anything|start|begin|dive in|jump in|get going|design)\w*[,.]?\s*)?"
+    r"(?:(?:can|could|may|might|mind if|do you mind if|is it ok(?:ay)? if) (?:i|we) "
+    r"(?:ask|check|clarify|confirm|run through|go through|get)\b|(?:i'?d|i would|let me|i want to|i'll|i will) "
+    r"(?:like to )?(?:ask|check|clarify|confirm|start with)\b|(?:a )?(?:few|couple(?: of)?|some|quick|one or two) "
+    r"(?:more )?(?:questions?|things|clarifications|details)\b)",
+    re.IGNORECASE,
+)
+_CONTENT_AFTER_PERMISSION = re.compile(
+    r"\b(?:ask|check|clarify|confirm)\s+(?:you\s+)?(?:about\s+)?(?=(?:what|how|who|which|when|where|why|whether|if)\b)",
+    re.IGNORECASE,
+)
+_ONLY_ANNOUNCES = re.compile(
+    r"^(?:[\w',]+\s+){0,12}?(?:questions?|things|clarifications|details|stuff)"
+    r"(?:\s+(?:first|before\s+(?:(?:i|we)\s+)?\w+(?:\s+anything)?|quickly|to start|up front|about (?:this|it|the problem)))?"
+    r"\s*[?.!:]*$",
+    re.IGNORECASE,
+)
+_ENUMERATED = re.compile(
+    r"(?:^|\s)(?:\(?\d+[.)]|[-*•–]|one,|two,|three,|four,|first(?:ly)?,|second(?:ly)?,|third(?:ly)?,|also,)\s+",
+    re.IGNORECASE,
+)
+_EMBEDDED_QUESTION = re.compile(
+    r"[,;:]\s+(?:and\s+|but\s+|so\s+)?(?:does|do|did|is|are|was|were|can|could|will|would|should|has|have|"
+    r"what|what's|how|which|who|where|when|why)\b",
+    re.IGNORECASE,
+)
+_LIST_AFTER_COLON = re.compile(r"^(?P<lead>[^:]{3,80}):\s+(?P<items>.+)$", re.DOTALL)
+_AND_THEN_ASKS = re.compile(r"^\s*(?:and|or)\s+|\s+and\s+(?=(?:whether|how|which|what|if)\b)", re.IGNORECASE)
+_REQUEST = re.compile(
+    r"\b(?:i'?d (?:like|love) to (?:know|understand|hear)|i want to (?:know|understand)|curious (?:about|whether|if|how)|"
+    r"wondering (?:about|whether|if|how|what)|need to (?:know|understand)|tell me (?:about|how|what|whether)|"
+    r"walk me through|can you (?:share|tell|say|describe)|could you (?:share|tell|say|describe)|"
+    r"(?:things|questions|stuff) i'?d (?:like|want) to (?:know|ask|check)|wanna know|keen to (?:know|understand))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_in(message: str) -> list[Ask]:
+    """The questions the message asks, in order; none for a statement or a bare preamble."""
+    out: list[Ask] = []
+    for sentence in sentences(message):
+        text = sentence.text.strip()
+        if not _asks_something(text):
+            continue
+        body = _without_permission(text)
+        if body is None:
+            continue
+        for item in _items(body):
+            for part in split_questions(item):
+                part = part.strip(" ,;:-–")
+                if any(ch.isalpha() for ch in part) and not _ONLY_ANNOUNCES.match(part):
+                    out.append(Ask(part, text))
+    return out
+
+
+def _asks_something(sentence: str) -> bool:
+    return is_question(sentence) or bool(_REQUEST.search(sentence) or _EMBEDDED_QUESTION.search(sentence))
+
+
+def _without_permission(sentence: str) -> str | None:
+    """The sentence without a leading "can I ask"; None when that is all it says."""
+    if not _PERMISSION.match(sentence):
+        return sentence
+    content = _CONTENT_AFTER_PERMISSION.search(sentence)
+    if content is not None:
+        rest = sentence[content.end() :].strip()
+        return rest if len(rest.split()) >= 2 else None
+    if _ONLY_ANNOUNCES.match(sentence) or len(sentence.split()) <= 6:
+        return None
+    # "Could I check the latency budget?": a permission form that does name what it wants.
+    return sentence
+
+
+def _items(sentence: str) -> list[str]:
+    """A list inside one sentence asks each item: "1) the scale 2) the latency", or "I'd like to know: the
+    latency, which devices, and whether we can precompute"."""
+    pieces = [p for p in _ENUMERATED.split(sentence) if p and p.strip(" ,;:")]
+    if len(pieces) > 1 or (pieces and pieces[0] != sentence):
+        return pieces
+    listed = _LIST_AFTER_COLON.match(sentence)
+    if listed is not None and _REQUEST.search(listed.group("lead")):
+        items = _split_outside_brackets(listed.group("items"))
+        if len(items) > 1:
+            return items
+    return [sentence]
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """Split a list at its separators, but not inside "(TV, phone, web)"."""
+    depth, start, out = 0, 0, []
+    for index, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")" and depth > 0
+        if depth == 0 and char in ",;":
+            out.append(text[start:index])
+            start = index + 1
+    out.append(text[start:])
+    items: list[str] = []
+    for piece in out:
+        items += [p for p in _AND_THEN_ASKS.split(piece) if p and p.strip()]
+    return [item.strip() for item in items if item.strip()]

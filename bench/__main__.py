@@ -2,7 +2,7 @@
 
 python -m bench            # the full run (a few minutes)
 python -m bench --quick    # fewer samples: proves the benchmarks work, judges nothing
-python -m bench --only tui # one group: engine, storage, tui, startup
+python -m bench --only tui # one group: engine, storage, tui, startup, understanding
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import engine, startup, storage, tui
+from bench import engine, startup, storage, tui, understanding
 from bench.common import Result, percentile_text
 
 GROUPS = {
@@ -23,6 +23,7 @@ GROUPS = {
     "storage": [storage.storage],
     "tui": [tui.streaming, tui.startup_and_memory],
     "startup": [startup.startup],
+    "understanding": [understanding.understanding, understanding.grading_spread, understanding.latency],
 }
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from bench.common import Result
 from interviewer.content import ContentLibrary
 from interviewer.understanding.asks import asks_in
+from interviewer.understanding.facts import context_of
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
 
@@ -124,7 +125,7 @@ class Corpus:
         asks = asks_in(question.text)
         if not asks:
             return
-        vectors = self.encoder.encode([a.text for a in asks] + [question.text])
+        vectors = self.encoder.encode([a.text for a in asks] + [context_of(question.text, asks)])
         per_ask = [
             self.index(question.problem).feature_rows(a, v, vectors[-1])
             for a, v in zip(asks, vectors[:-1], strict=False)
@@ -187,6 +188,7 @@ def _choose(ranked: list[tuple[float, str]], threshold: float, second: float) ->
 def fact_report(split: str = "test") -> tuple[Tally, dict[str, Tally], str]:
     """The analyst the app uses, on one split: overall and per problem. Also says which analyst it was."""
     from interviewer.engine.analyst import offline_analyst
+    from interviewer.understanding.lexicon import Lexicon
 
     library = ContentLibrary()
     rubric = library.rubrics.get("ml-design")
@@ -195,7 +197,7 @@ def fact_report(split: str = "test") -> tuple[Tally, dict[str, Tally], str]:
     kind = ""
     for question in load_questions(split):
         if question.problem not in analysts:
-            analysts[question.problem] = offline_analyst(library.problems.get(question.problem), rubric)
+            analysts[question.problem] = offline_analyst(Lexicon(library.problems.get(question.problem), rubric))
             kind = analysts[question.problem].kind
         analysis = analysts[question.problem].analyze_now(question.text)
         predicted = set() if analysis.injection else set(analysis.facts_asked)
@@ -216,12 +218,157 @@ def understanding(quick: bool) -> list[Result]:
     ]
 
 
+# ----------------------------------------------------------------------------- grading spread
+
+KINDS = ("strong", "weak", "stuffed", "generic", "offtopic", "one-stage", "rambling-repeat")
+
+
+def _scripts(split: str, problems: int | None) -> list[tuple[str, str, str, list[str]]]:
+    """(problem, kind, stage for one-stage scripts, messages) for the scripted candidates of a split."""
+    out = []
+    folders = sorted((EVAL / "candidates" / split).iterdir())[:problems]
+    for folder in folders:
+        for path in sorted(folder.glob("*.jsonl")):
+            kind, stage = path.stem, ""
+            if kind.startswith("one-stage-"):
+                kind, stage = "one-stage", kind.removeprefix("one-stage-")
+            messages = [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+            out.append((folder.name, kind, stage, messages))
+    return out
+
+
+async def _grade_scripts(split: str, problems: int | None) -> dict[str, list[tuple[float, dict[str, int]]]]:
+    from bench.common import temporary_home
+    from interviewer.backends import OfflineBackend
+    from interviewer.engine.clock import ScriptedClock
+    from interviewer.engine.session import InterviewSession
+    from interviewer.grading import grade_interview
+    from interviewer.services import open_repository
+
+    library = ContentLibrary()
+    results: dict[str, list[tuple[float, dict[str, int]]]] = {}
+    with temporary_home():
+        repo = open_repository()
+        backend = OfflineBackend()
+        grader = backend.grader()
+        for problem, kind, stage, messages in _scripts(split, problems):
+            session = InterviewSession.start(
+                repo,
+                problem=library.problems.get(problem),
+                persona=library.personas.get("mentor"),
+                rubric=library.rubrics.get("ml-design"),
+                backend=backend,
+                minutes=60,
+                clock=ScriptedClock(),
+            )
+            async for _ in session.open():
+                pass
+            for text in messages:
+                if session.finished:
+                    break
+                async for _ in session.submit(text):
+                    pass
+            if not session.finished:
+                async for _ in session.end():
+                    pass
+            card = await grade_interview(repo, session.interview_id, grader)
+            scores = {d.id: d.score for d in card.dimensions}
+            scores["chosen-stage"] = stage  # type: ignore[assignment]
+            results.setdefault(kind, []).append((card.overall, scores))
+        repo.close()
+    return results
+
+
+def spread(split: str = "test", problems: int | None = None) -> dict[str, Any]:
+    """Mean overall per kind of candidate, and the highest score a one-stage candidate got elsewhere."""
+    import asyncio
+
+    results = asyncio.run(_grade_scripts(split, problems))
+    means = {kind: sum(o for o, _ in runs) / len(runs) for kind, runs in results.items()}
+    skipped = [
+        max(
+            score
+            for stage, score in scores.items()
+            if stage not in ("clarification", "communication", "chosen-stage", scores["chosen-stage"])
+        )
+        for _, scores in results.get("one-stage", [])
+    ]
+    return {"means": means, "one_stage_skipped": skipped, "runs": results}
+
+
+def grading_spread(quick: bool) -> list[Result]:
+    found = spread("test", 3 if quick else None)
+    m = found["means"]
+    weak = m["weak"]
+    skipped = found["one_stage_skipped"]
+    note = "test split; " + ", ".join(f"{kind} {value:.2f}" for kind, value in sorted(m.items()))
+    return [
+        Result("grading: strong − weak", "points", [m["strong"] - weak], target=1.0, higher_is_better=True, note=note),
+        Result("grading: keyword-stuffed − weak", "points", [m["stuffed"] - weak], target=0.0),
+        Result("grading: fluent-generic − weak", "points", [m["generic"] - weak], target=0.25),
+        Result("grading: off-topic − weak", "points", [m["offtopic"] - weak], target=0.0),
+        Result(
+            "grading: one-stage, best skipped stage",
+            "score",
+            [float(s) for s in skipped],
+            target=2.0,
+            target_on="p99",
+            note=f"{sum(s <= 2 for s in skipped)} of {len(skipped)} one-stage candidates at 2 or less on every skipped stage",
+        ),
+    ]
+
+
+def latency(quick: bool) -> list[Result]:
+    """The semantic analyst's time per message after load, and its load (weights, then a problem's index)."""
+    import time
+
+    from interviewer.engine.analyst import offline_analyst
+    from interviewer.understanding import encoder as encoder_module
+    from interviewer.understanding.lexicon import Lexicon
+
+    library = ContentLibrary()
+    encoder_module._loaded.clear()  # a cold load, as a new process sees it
+    started = time.perf_counter()
+    analyst = offline_analyst(Lexicon(library.problems.get("spam-filter"), library.rubrics.get("ml-design")))
+    load_ms = (time.perf_counter() - started) * 1000
+    matcher = getattr(analyst, "matcher", None)
+    if matcher is None:
+        return [Result("semantic analyst: per message", "ms", [0.0], note="the semantic model is not installed")]
+    started = time.perf_counter()
+    matcher()
+    index_ms = (time.perf_counter() - started) * 1000
+    messages = [q.text for q in load_questions("test")][: 60 if quick else None]
+    messages += [m for _, _, _, ms in _scripts("test", 1 if quick else 3) for m in ms]
+    samples = []
+    for text in messages:
+        started = time.perf_counter()
+        analyst.analyze_now(text)
+        samples.append((time.perf_counter() - started) * 1000)
+    return [
+        Result(
+            "semantic analyst: per message",
+            "ms",
+            samples,
+            target=15,
+            note=f"{len(messages)} questions and design turns",
+        ),
+        Result(
+            "semantic analyst: load",
+            "ms",
+            [load_ms],
+            target=1000,
+            note=f"then the problem's index: {index_ms:.0f} ms (cached on disk)",
+        ),
+    ]
+
+
 def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m bench.understanding")
     parser.add_argument("--split", default="test", choices=["tune", "test"])
     parser.add_argument("--misses", action="store_true", help="list every question answered wrongly")
+    parser.add_argument("--grading", action="store_true", help="also grade the scripted candidates")
     args = parser.parse_args()
     total, per_problem, kind = fact_report(args.split)
     print(f"{kind} analyst on the {args.split} split")
@@ -232,6 +379,14 @@ def main() -> int:
     print(f"  {'all':26s} recall {total.recall:.3f}  precision {total.precision:.3f}  over {total.over_reveal:.3f}")
     if args.misses:
         print("\n".join(total.misses))
+    if args.grading:
+        found = spread(args.split)
+        for kind, value in sorted(found["means"].items()):
+            print(f"  grading {kind:16s} mean overall {value:.2f}")
+        skipped = found["one_stage_skipped"]
+        print(
+            f"  one-stage candidates at 2 or less on every skipped stage: {sum(s <= 2 for s in skipped)} of {len(skipped)}"
+        )
     return 0
 
 

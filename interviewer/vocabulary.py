@@ -24,6 +24,9 @@ TURN_KIND_LABELS: dict[str, str] = {
     "wrap_up": "wrap-up",
     "deflect": "deflected",
     "acknowledge": "",
+    "clarify": "clarify",
+    "refocus": "refocus",
+    "follow_up": "follow-up",
 }
 """The tag an interviewer turn of each kind carries; "" for kinds that need none."""
 

@@ -10,6 +10,7 @@ from interviewer.engine import director
 from interviewer.engine.analyst import Analysis, Question
 from interviewer.engine.moves import MoveKind, TurnKind
 from interviewer.engine.state import InterviewState
+from interviewer.understanding.hooks import Hook
 
 _SIGNALS_FOR_DEPTH = {0: (0, 0), 1: (1, 0), 2: (3, 0), 3: (5, 2)}
 
@@ -142,8 +143,63 @@ CASES = [
         make_state({**EARLY, "data": 2, "model": 2}),
         make_analysis(focus="model"),
         fraction=0.4,
+        candidate_turns=8,
         kinds=[MoveKind.ACKNOWLEDGE],
         check={"stage": "model"},
+    ),
+    Case(
+        "when the turns left barely cover the untouched stages, any persona steers",
+        make_state({**EARLY, "data": 2, "model": 2}),
+        make_analysis(focus="model"),
+        fraction=0.4,
+        candidate_turns=4,
+        persona="mentor",
+        kinds=[MoveKind.REDIRECT],
+        check={"stage": "metrics"},
+    ),
+    Case(
+        "a stage already steered to waits until the others have had their turn",
+        make_state({**EARLY, "data": 2, "model": 2}, redirects=["metrics"]),
+        make_analysis(focus="model"),
+        fraction=0.6,
+        kinds=[MoveKind.REDIRECT],
+        check={"stage": "deployment"},
+    ),
+    Case(
+        "a number the candidate committed to is asked about, in their words",
+        make_state({**EARLY, "data": 2}),
+        make_analysis(focus="data", hooks=[Hook("figure", "under 50 ms")]),
+        fraction=0.2,
+        candidate_turns=8,
+        kinds=[MoveKind.FOLLOW_UP],
+        check={"point": "under 50 ms", "hook": "figure"},
+    ),
+    Case(
+        "a point asked about once is not asked about again",
+        make_state({**EARLY, "data": 2}, followed_up=["under 50 ms"]),
+        make_analysis(focus="data", hooks=[Hook("figure", "under 50 ms")]),
+        fraction=0.2,
+        candidate_turns=8,
+        kinds=[MoveKind.ACKNOWLEDGE],
+    ),
+    Case(
+        "no what-if in the last part of the interview",
+        make_state(
+            {**EARLY, "data": 2, "metrics": 2, "model": 2, "deployment": 2, "monitoring": 2, "iteration": 2},
+            what_if_credit=0.8,
+        ),
+        make_analysis(focus="data"),
+        fraction=0.8,
+        candidate_turns=20,
+        kinds=[MoveKind.ACKNOWLEDGE],
+    ),
+    Case(
+        "no more what-ifs than the persona's share allows",
+        make_state({**EARLY, "data": 2}, what_if_credit=0.8, what_ifs_used=["a", "b"]),
+        make_analysis(focus="data"),
+        fraction=0.2,
+        candidate_turns=8,
+        kinds=[MoveKind.ACKNOWLEDGE],
     ),
     Case(
         "a what-if fits once its stage is discussed",

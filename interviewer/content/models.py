@@ -6,6 +6,7 @@ ignored key.
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Annotated, Literal, cast
 
@@ -83,6 +84,11 @@ TEMPLATE_RULES: dict[str, tuple[set[str], set[str]]] = {
     "redirect": ({"stage", "question"}, {"question"}),
     "wrap_up": ({"minutes_left"}, set()),
     "acknowledge": ({"stage"}, set()),
+    "clarify": ({"options"}, {"options"}),
+    "refocus": ({"title", "prompt"}, {"title"}),
+    "follow_up_figure": ({"point"}, {"point"}),
+    "follow_up_choice": ({"point"}, {"point"}),
+    "follow_up_trade_off": ({"point"}, {"point"}),
 }
 
 
@@ -108,6 +114,33 @@ class PersonaTemplates(StrictModel):
     """Asking for a summary near the end; may use {minutes_left}."""
     acknowledge: TemplateList
     """Letting the candidate continue; may use {stage}."""
+    clarify: TemplateList = [
+        "Just so I answer the right thing: do you mean {options}?",
+        "I'm not sure which part you're after. Is it {options}?",
+    ]
+    """Asking which of a few things an unclear question means; must contain {options}."""
+    refocus: TemplateList = [
+        "Let's bring this back to the problem we're solving: {title}. {prompt} How would that apply here?",
+        "I think we've drifted from our problem, {title}. How does this fit it?",
+    ]
+    """Bringing back a candidate who designs some other system; must contain {title}; may use {prompt}."""
+    follow_up_figure: TemplateList = [
+        "You said {point}. Where does that number come from, and what breaks if it's off by a lot?",
+        "Why {point}? What sets that number for this system?",
+        "How confident are you in {point}, and what in your design depends on it?",
+    ]
+    """Asking about a figure the candidate gave, in their words; must contain {point}."""
+    follow_up_choice: TemplateList = [
+        "Why {point}? What did you weigh it against?",
+        "What makes {point} the right call here, and what would make you drop it?",
+        "Say more about {point}: what's the main risk with it here?",
+    ]
+    """Asking about a choice the candidate made; must contain {point}."""
+    follow_up_trade_off: TemplateList = [
+        "You weighed {point}. Which way do you lean for this problem, and what would change your mind?",
+        "On {point}: what does each side cost us here?",
+    ]
+    """Asking about a trade-off the candidate named; must contain {point}."""
 
     @model_validator(mode="after")
     def _placeholders_match(self) -> PersonaTemplates:
@@ -140,6 +173,12 @@ class Persona(StrictModel):
     """Optional temperature override for the LLM voice."""
     lines: PersonaLines
     templates: PersonaTemplates
+
+    def wording(self) -> list[str]:
+        """The persona's lines and templates with their placeholders blanked: its own words, no secret."""
+        texts = [self.lines.opening, self.lines.closing, self.lines.deflection]
+        texts += [text for field in TEMPLATE_RULES for text in getattr(self.templates, field)]
+        return [re.sub(r"\{[^{}]*\}", " ", text) for text in texts]
 
 
 # ----------------------------------------------------------------------------- problem

@@ -18,14 +18,18 @@ from interviewer.text import has_number, has_reasoning, is_substantive, sentence
 from interviewer.understanding.asks import asks_in
 from interviewer.understanding.encoder import EmbeddingCache, Encoder, load_encoder
 from interviewer.understanding.facts import FactIndex, FactMatcher
+from interviewer.understanding.hooks import Hook, hooks_in
 from interviewer.understanding.lexicon import Lexicon
 from interviewer.understanding.patterns import ASSUMPTION, END_REQUEST, looks_like_injection
+from interviewer.understanding.relevance import Relevance, relevance_for
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
     text: str
     facts: tuple[str, ...]
+    close: tuple[str, ...] = ()
+    """When no fact answers it with confidence: the facts it might mean (the interviewer asks which)."""
 
 
 @dataclass
@@ -42,6 +46,10 @@ class Analysis:
     source: str = "offline"
     depths: dict[str, int] = field(default_factory=dict)
     """Stage depths judged directly (the LLM analyst); the offline analyst derives depth from signals."""
+    off_topic: str | None = None
+    """The message designs something other than this problem: the nearest other problem's title."""
+    hooks: list[Hook] = field(default_factory=list)
+    """What an interviewer could pick up from this turn: figures, trade-offs, choices, in its words."""
 
     @property
     def facts_asked(self) -> list[str]:
@@ -63,7 +71,10 @@ class Analysis:
     def to_json(self) -> dict:
         return {
             "source": self.source,
-            "questions": [{"text": q.text, "facts": list(q.facts)} for q in self.questions],
+            "questions": [
+                {"text": q.text, "facts": list(q.facts), **({"close": list(q.close)} if q.close else {})}
+                for q in self.questions
+            ],
             "signals": {k: v for k, v in self.signals.items() if v},
             "reasoned": {k: v for k, v in self.reasoned.items() if v},
             "assumptions": self.assumptions,
@@ -71,6 +82,7 @@ class Analysis:
             "end_requested": self.end_requested,
             "injection": self.injection,
             **({"depths": self.depths} if self.depths else {}),
+            **({"off_topic": self.off_topic} if self.off_topic else {}),
         }
 
 
@@ -113,6 +125,7 @@ class OfflineAnalyst(Analyst):
                 bucket.extend(s for s in found if s not in bucket)
                 if reasoned:
                     analysis.reasoned[stage] = analysis.reasoned.get(stage, 0) + 1
+        analysis.hooks = [] if analysis.injection else hooks_in(text)
         return analysis
 
     def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
@@ -123,6 +136,10 @@ class OfflineAnalyst(Analyst):
                 facts = () if injection else self.lexicon.match_facts(sentence.text)
                 out.append((sentence.text, Question(sentence.text, facts)))
         return out
+
+
+MAX_QUESTIONS_READ = 16
+"""Questions read by meaning in one message; a pasted wall of question marks is not read to the end."""
 
 
 class SemanticAnalyst(OfflineAnalyst):
@@ -139,6 +156,7 @@ class SemanticAnalyst(OfflineAnalyst):
         super().__init__(lexicon)
         self.encoder = encoder
         self._matcher: FactMatcher | None = None
+        self._relevance: Relevance
         self._lock = threading.Lock()
 
     def warm(self) -> None:
@@ -147,15 +165,25 @@ class SemanticAnalyst(OfflineAnalyst):
     def matcher(self) -> FactMatcher:
         with self._lock:
             if self._matcher is None:
-                index = FactIndex(self.lexicon.problem, EmbeddingCache(self.encoder))
-                self._matcher = FactMatcher(index, self.encoder)
+                cache = EmbeddingCache(self.encoder)
+                self._matcher = FactMatcher(FactIndex(self.lexicon.problem, cache), self.encoder)
+                self._relevance = relevance_for(self.lexicon.problem, cache)
             return self._matcher
 
+    def analyze_now(self, text: str) -> Analysis:
+        analysis = super().analyze_now(text)
+        if analysis.substantive and not analysis.questions and not analysis.injection:
+            self.matcher()
+            vector = self.encoder.encode([self._relevance.lead(text)])[0]
+            about = self._relevance.of(vector)
+            analysis.off_topic = about.other_problem if about.off_topic else None
+        return analysis
+
     def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
-        asks = asks_in(text)
+        asks = asks_in(text)[:MAX_QUESTIONS_READ]
         if injection:
             return [(ask.sentence, Question(ask.text, ())) for ask in asks]
-        return [(r.ask.sentence, Question(r.ask.text, r.facts)) for r in self.matcher().read(text, asks)]
+        return [(r.ask.sentence, Question(r.ask.text, r.facts, r.close)) for r in self.matcher().read(text, asks)]
 
 
 def offline_analyst(lexicon: Lexicon, understanding: str = "auto", semantic_model: str | None = None) -> OfflineAnalyst:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from interviewer.content.models import Persona, Problem
-from interviewer.engine.analyst import Analysis
+from interviewer.engine.analyst import Analysis, Question
 from interviewer.engine.moves import Decision, Move, MoveKind, probe_key
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_IDS
@@ -21,8 +21,15 @@ from interviewer.stages import STAGE_IDS
 WRAP_UP_AT = 0.88
 """Share of the time budget after which the interviewer asks for the closing summary."""
 
-WHAT_IF_SPACING = 2
+WHAT_IF_SPACING = 3
 """Candidate turns between two what-ifs, at least."""
+WHAT_IF_LAST_AT = 0.75
+"""Share of the time after which no new what-if is raised: the last minutes are for the summary."""
+
+REFOCUS_SPACING = 3
+"""Candidate turns between two reminders of what problem we are solving."""
+MAX_REFOCUSES = 2
+"""After this many reminders the candidate has heard it; the grader notes the rest."""
 
 DISCUSSION_STAGES = STAGE_IDS[1:]
 """Stages that are steered to and probed; clarification is judged, not forced."""
@@ -44,8 +51,12 @@ class Clockface:
 
     @property
     def near_end(self) -> bool:
-        return self.fraction >= WRAP_UP_AT or (
-            self.max_turns is not None and self.candidate_turns >= self.max_turns - 1
+        """Time for the summary: past the wrap-up point, or the next turn at this pace would end it."""
+        pace = self.fraction / self.candidate_turns if self.candidate_turns else 0.0
+        return (
+            self.fraction >= WRAP_UP_AT
+            or self.fraction + pace >= 1.0
+            or (self.max_turns is not None and self.candidate_turns >= self.max_turns - 1)
         )
 
 
@@ -107,19 +118,30 @@ def merge_judged(state: InterviewState, analysis: Analysis) -> dict[str, tuple[i
 
 
 def _answers(analysis: Analysis, state: InterviewState) -> list[Move]:
+    """One move per question: the facts that answer it, which of a few things it means, or "open"; a
+    fact is given once per reply, and one "which do you mean?" and one "open" are enough."""
     moves: list[Move] = []
     given: set[str] = set()
     for question in analysis.questions:
-        if question.facts:
-            new = tuple(f for f in question.facts if f not in given)
-            if not new:
-                continue
-            given.update(new)
-            repeat = all(f in state.facts_revealed for f in new)
-            moves.append(Move(MoveKind.ANSWER, facts=new, repeat=repeat, question=question.text))
-        elif not any(m.kind is MoveKind.UNSPECIFIED for m in moves):
-            moves.append(Move(MoveKind.UNSPECIFIED, question=question.text))
+        move = _answer(question, given, state)
+        if move is None or (move.kind is not MoveKind.ANSWER and any(m.kind is move.kind for m in moves)):
+            continue
+        given.update(move.facts if move.kind is MoveKind.ANSWER else ())
+        moves.append(move)
     return moves
+
+
+def _answer(question: Question, given: set[str], state: InterviewState) -> Move | None:
+    if question.facts:
+        new = tuple(f for f in question.facts if f not in given)
+        if not new:
+            return None
+        repeat = all(f in state.facts_revealed for f in new)
+        return Move(MoveKind.ANSWER, facts=new, repeat=repeat, question=question.text)
+    if question.close:
+        close = tuple(f for f in question.close if f not in given)
+        return Move(MoveKind.CLARIFY, facts=close, question=question.text) if close else None
+    return Move(MoveKind.UNSPECIFIED, question=question.text)
 
 
 def _next_probe(problem: Problem, state: InterviewState, stage: str) -> str | None:
@@ -137,14 +159,43 @@ def _uncovered(state: InterviewState, time: Clockface) -> list[str]:
     return stages
 
 
+def turns_left(time: Clockface) -> float:
+    """Candidate turns likely left before the wrap-up, at the pace so far."""
+    left = float("inf")
+    if time.candidate_turns and time.fraction > 0:
+        left = (WRAP_UP_AT - time.fraction) * time.candidate_turns / time.fraction
+    if time.max_turns is not None:
+        left = min(left, time.max_turns - 1 - time.candidate_turns)
+    return max(0.0, left)
+
+
+def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[str]:
+    """Stages to steer to now, most needed first: those the candidate moved past without a word once the
+    persona's steering time has come, and any still untouched once the turns left barely cover them.
+    A stage steered to already comes after the others: the candidate heard that request."""
+    untouched = [stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0]
+    reached = [index for index, stage in enumerate(DISCUSSION_STAGES) if state.depth(stage) > 0]
+    furthest = max(reached, default=-1)
+    behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest]
+    due = untouched if len(untouched) + 1 >= turns_left(time) else []
+    chosen = due or (behind if time.fraction >= steer_at(persona) else [])
+    return sorted(chosen, key=lambda stage: (state.redirects.count(stage), stage not in behind))
+
+
 def _redirect(problem: Problem, state: InterviewState, stage: str) -> Move:
     return Move(MoveKind.REDIRECT, stage=stage, probe=_next_probe(problem, state, stage))
 
 
-def _what_if(persona: Persona, problem: Problem, state: InterviewState) -> Move | None:
-    if state.what_if_credit + persona.what_if_rate < 1.0 - 1e-9:
+def max_what_ifs(persona: Persona) -> int:
+    """What-ifs in one interview: one or two for most interviewers, three for the most eager."""
+    return round(1 + 3 * persona.what_if_rate)
+
+
+def _what_if(persona: Persona, problem: Problem, state: InterviewState, time: Clockface) -> Move | None:
+    """A what-if once the stage it stresses has been discussed, spaced out, and never in the last part."""
+    if state.what_if_credit + persona.what_if_rate < 1.0 - 1e-9 or len(state.what_ifs_used) >= max_what_ifs(persona):
         return None
-    if state.candidate_turns - state.last_what_if_turn < WHAT_IF_SPACING:
+    if state.candidate_turns - state.last_what_if_turn < WHAT_IF_SPACING or time.fraction >= WHAT_IF_LAST_AT:
         return None
     for item in problem.what_ifs:
         if item.id not in state.what_ifs_used and state.depth(item.after) >= 2:
@@ -202,6 +253,16 @@ def decide(state: InterviewState, analysis: Analysis, persona: Persona, problem:
     return Decision(tuple(moves), "discussion", (note,) if note else ())
 
 
+def _follow_up(state: InterviewState, analysis: Analysis) -> Move | None:
+    """Ask about what the candidate just committed to, rather than "go on": once per point."""
+    if not analysis.substantive:
+        return None
+    for hook in analysis.hooks:
+        if hook.key not in state.followed_up:
+            return Move(MoveKind.FOLLOW_UP, point=hook.phrase, hook=hook.kind, stage=analysis.focus)
+    return None
+
+
 def _ending(state: InterviewState, analysis: Analysis, time: Clockface) -> Decision | None:
     """The turns that end or interrupt the discussion, whatever else the candidate said."""
     if state.phase == "ended":
@@ -214,6 +275,13 @@ def _ending(state: InterviewState, analysis: Analysis, time: Clockface) -> Decis
         return closing("closing summary given")
     if analysis.end_requested:
         return closing("candidate asked to end")
+    if (
+        analysis.off_topic
+        and not analysis.questions
+        and state.refocuses < MAX_REFOCUSES
+        and state.candidate_turns - state.last_refocus_turn >= REFOCUS_SPACING
+    ):
+        return Decision((Move(MoveKind.REFOCUS),), state.phase, (f"off topic: nearer {analysis.off_topic}",))
     return None
 
 
@@ -222,13 +290,15 @@ def _steer(
 ) -> tuple[Move | None, str]:
     """The interviewer's own move after the answers (a redirect, a what-if, a probe), and why."""
     uncovered = _uncovered(state, time)
-    skipped = [stage for stage in uncovered if stage != "clarification"]
-    if time.fraction >= steer_at(persona) and skipped:
+    skipped = _skipped(state, persona, time)
+    if skipped:
         return _redirect(problem, state, skipped[0]), "steer to skipped"
     if analysis.questions and not analysis.substantive:
         return None, "answering questions"
-    if (move := _what_if(persona, problem, state)) is not None:
+    if (move := _what_if(persona, problem, state, time)) is not None:
         return move, "what-if fits"
+    if not analysis.questions and (move := _follow_up(state, analysis)) is not None:
+        return move, f"pick up their {move.hook.replace('_', '-')}"
     if (move := _probe(persona, problem, state, analysis.focus)) is not None:
         return move, "thin stage left behind"
     if not analysis.substantive and not analysis.questions:
@@ -267,3 +337,8 @@ def _record(state: InterviewState, move: Move) -> None:
             state.what_if_credit = max(0.0, state.what_if_credit - 1.0)
         case MoveKind.DEFLECT:
             state.deflections += 1
+        case MoveKind.REFOCUS:
+            state.last_refocus_turn = state.candidate_turns
+            state.refocuses += 1
+        case MoveKind.FOLLOW_UP:
+            state.followed_up.append(" ".join(move.point.lower().split()))

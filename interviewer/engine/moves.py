@@ -12,12 +12,18 @@ class MoveKind(StrEnum):
     """Answer a clarifying question from the hidden facts."""
     UNSPECIFIED = "unspecified"
     """The spec leaves the asked detail open: tell the candidate to assume and say so."""
+    CLARIFY = "clarify"
+    """The question could mean one of a few facts and none clearly: ask which the candidate means."""
+    REFOCUS = "refocus"
+    """The candidate is designing some other system: say what problem we are solving."""
     PROBE = "probe"
     WHAT_IF = "what_if"
     REDIRECT = "redirect"
     WRAP_UP = "wrap_up"
     CLOSE = "close"
     DEFLECT = "deflect"
+    FOLLOW_UP = "follow_up"
+    """Ask about a figure, a choice or a trade-off the candidate just named, in their words."""
     ACKNOWLEDGE = "acknowledge"
 
 
@@ -32,6 +38,9 @@ class TurnKind(StrEnum):
     WRAP_UP = "wrap_up"
     DEFLECT = "deflect"
     ACKNOWLEDGE = "acknowledge"
+    CLARIFY = "clarify"
+    REFOCUS = "refocus"
+    FOLLOW_UP = "follow_up"
 
 
 # The most significant move names the turn.
@@ -40,11 +49,14 @@ _TURN_KIND_PRIORITY: tuple[tuple[MoveKind, TurnKind], ...] = (
     (MoveKind.CLOSE, TurnKind.WRAP_UP),
     (MoveKind.WRAP_UP, TurnKind.WRAP_UP),
     (MoveKind.DEFLECT, TurnKind.DEFLECT),
+    (MoveKind.REFOCUS, TurnKind.REFOCUS),
     (MoveKind.WHAT_IF, TurnKind.WHAT_IF),
     (MoveKind.PROBE, TurnKind.PROBE),
     (MoveKind.REDIRECT, TurnKind.REDIRECT),
     (MoveKind.ANSWER, TurnKind.ANSWER),
     (MoveKind.UNSPECIFIED, TurnKind.ANSWER),
+    (MoveKind.CLARIFY, TurnKind.CLARIFY),
+    (MoveKind.FOLLOW_UP, TurnKind.FOLLOW_UP),
     (MoveKind.ACKNOWLEDGE, TurnKind.ACKNOWLEDGE),
 )
 
@@ -53,7 +65,7 @@ _TURN_KIND_PRIORITY: tuple[tuple[MoveKind, TurnKind], ...] = (
 class Move:
     kind: MoveKind
     facts: tuple[str, ...] = ()
-    """answer: the fact ids answered."""
+    """answer: the fact ids answered; clarify: the facts the question might mean."""
     repeat: bool = False
     """answer: every fact was already revealed earlier."""
     question: str = ""
@@ -64,6 +76,10 @@ class Move:
     """probe/redirect: key of the problem's probe used, ``stage:index``; none for a generic question."""
     what_if: str | None = None
     """what_if: the id used."""
+    point: str = ""
+    """follow_up: the candidate's own words the question picks up."""
+    hook: str = ""
+    """follow_up: what those words are: "figure", "choice" or "trade_off"."""
 
     def to_json(self) -> dict:
         data = asdict(self)

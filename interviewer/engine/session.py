@@ -38,7 +38,7 @@ from interviewer.engine.reading import ConcurrentReading
 from interviewer.engine.reply import GuardedReply
 from interviewer.engine.state import InterviewState
 from interviewer.engine.turnlog import LoggedTurn, TurnLog
-from interviewer.engine.voice import VoiceRequest, probe_text, render_move
+from interviewer.engine.voice import VoiceRequest, interview_clock_text, probe_text, render_move
 from interviewer.errors import InterviewerError
 from interviewer.understanding.lexicon import Lexicon
 from interviewer.vocabulary import CANDIDATE, INTERVIEWER
@@ -344,8 +344,15 @@ class InterviewSession:
         )
 
     def _sanctioned_text(self, request: VoiceRequest) -> str:
-        """Text this reply may legitimately draw figures from: the conversation and its own material."""
-        parts = [self.problem.prompt, *(text for _, text in request.history)]
+        """Text this reply may legitimately draw on: what the candidate was told (the prompt, the interview's
+        length and time left, the conversation), the persona's own wording, and this reply's material."""
+        parts = [
+            self.problem.title,
+            self.problem.prompt,
+            interview_clock_text(request.budget_minutes, request.minutes_left),
+            *self.persona.wording(),
+            *(text for _, text in request.history),
+        ]
         for move in request.moves:
             if move.kind in (MoveKind.PROBE, MoveKind.REDIRECT):
                 parts.append(probe_text(self.problem, move.probe, move.stage))

@@ -48,6 +48,11 @@ class InterviewState(BaseModel):
     redirects: list[str] = Field(default_factory=list)
     """Stages the interviewer had to steer the candidate to."""
     deflections: int = 0
+    last_refocus_turn: int = -100
+    """When the interviewer last brought an off-topic candidate back to the problem."""
+    refocuses: int = 0
+    followed_up: list[str] = Field(default_factory=list)
+    """The candidate's points the interviewer asked about already (lower-cased), never asked twice."""
     judged_depth: dict[str, int] = Field(default_factory=dict)
     """Depth per stage as the LLM analyst judged it, at most one level above the lexical evidence."""
 

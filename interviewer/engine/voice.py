@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from interviewer.content.models import Persona, Problem
@@ -46,6 +46,12 @@ class VoiceRequest:
     """This reply's director's note, when the voice uses one."""
 
 
+def interview_clock_text(budget_minutes: float, minutes_left: float) -> str:
+    """The interview's length and time left, as any reply may state them (the candidate knows both)."""
+    left = max(1, round(minutes_left))
+    return f"{budget_minutes:g} minutes in all, {minutes_left:g} or about {left} minutes left"
+
+
 class Voice(ABC):
     name: str = "voice"
 
@@ -76,53 +82,81 @@ def probe_text(problem: Problem, key: str | None, stage: str | None) -> str:
     return STAGE_BY_ID[stage].opener if stage in STAGE_BY_ID else "Where would you like to go next?"
 
 
+def fact_topics(fact_ids: tuple[str, ...]) -> str:
+    """What facts are about, by their ids, to ask which one is meant: "the labels, or the spam rate?"."""
+    names = [fact_id.replace("-", " ").replace("_", " ") for fact_id in fact_ids]
+    if len(names) == 1:
+        return f"something about the {names[0]}"
+    return ", or ".join(f"the {name}" for name in names)
+
+
 def fact_answers(problem: Problem, fact_ids: tuple[str, ...]) -> str:
     return " ".join(problem.fact(f).answer for f in fact_ids)
 
 
-def _pick(options: list[str], seq: int, salt: str) -> str:
-    return options[zlib.crc32(f"{seq}:{salt}".encode()) % len(options)]
+def _pick(request: VoiceRequest, options: list[str], salt: str, fill: Callable[[str], str] = str) -> str:
+    """A variant, filled in: the rotation starts where the turn number and ``salt`` say (deterministic)
+    and skips any the interviewer already said in this interview, so nothing is said twice word for word
+    while an unsaid variant is left."""
+    said = _said_before(request)
+    start = zlib.crc32(f"{request.seq}:{salt}".encode())
+    filled = [fill(options[(start + step) % len(options)]) for step in range(len(options))]
+    return next((text for text in filled if _plain(text) not in said), filled[0])
+
+
+def _said_before(request: VoiceRequest) -> str:
+    return "\n".join(_plain(text) for role, text in request.history if role == "interviewer")
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def render_move(request: VoiceRequest, move: Move) -> str:
-    persona, problem, seq = request.persona, request.problem, request.seq
+    persona, problem = request.persona, request.problem
     t = persona.templates
     match move.kind:
-        case MoveKind.OPENING:
-            return persona.lines.opening.format(
-                name=persona.name,
-                title=problem.title,
-                prompt=problem.prompt,
-                minutes=f"{request.budget_minutes:g}",
-            )
+        case MoveKind.OPENING | MoveKind.CLOSE | MoveKind.DEFLECT:
+            return _persona_line(request, move.kind)
         case MoveKind.ANSWER:
-            template = _pick(t.repeat if move.repeat else t.answer, seq, "answer" + ",".join(move.facts))
-            return template.format(answer=fact_answers(problem, move.facts))
+            answer = fact_answers(problem, move.facts)
+            options = t.repeat if move.repeat else t.answer
+            return _pick(request, options, "answer" + ",".join(move.facts), lambda v: v.format(answer=answer))
         case MoveKind.UNSPECIFIED:
-            return _pick(t.unspecified, seq, "unspecified")
-        case MoveKind.PROBE:
-            return _pick(t.probe, seq, "probe").format(
-                probe=probe_text(problem, move.probe, move.stage), stage=stage_label(move.stage)
-            )
+            return _pick(request, t.unspecified, "unspecified")
+        case MoveKind.PROBE | MoveKind.REDIRECT:
+            question, stage = probe_text(problem, move.probe, move.stage), stage_label(move.stage)
+            if move.kind is MoveKind.PROBE:
+                return _pick(request, t.probe, "probe", lambda v: v.format(probe=question, stage=stage))
+            return _pick(request, t.redirect, "redirect", lambda v: v.format(question=question, stage=stage))
         case MoveKind.WHAT_IF:
-            return _pick(t.what_if, seq, "what_if").format(what_if=problem.what_if(move.what_if or "").text)
-        case MoveKind.REDIRECT:
-            return _pick(t.redirect, seq, "redirect").format(
-                question=probe_text(problem, move.probe, move.stage), stage=stage_label(move.stage)
-            )
+            what_if = problem.what_if(move.what_if or "").text
+            return _pick(request, t.what_if, "what_if", lambda v: v.format(what_if=what_if))
         case MoveKind.WRAP_UP:
-            return _pick(t.wrap_up, seq, "wrap_up").format(minutes_left=max(1, round(request.minutes_left)))
-        case MoveKind.CLOSE:
-            return persona.lines.closing.format(
-                name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
-            )
-        case MoveKind.DEFLECT:
-            return persona.lines.deflection.format(
-                name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
-            )
+            left = max(1, round(request.minutes_left))
+            return _pick(request, t.wrap_up, "wrap_up", lambda v: v.format(minutes_left=left))
         case MoveKind.ACKNOWLEDGE:
-            return _pick(t.acknowledge, seq, "acknowledge").format(stage=stage_label(move.stage))
+            stage = stage_label(move.stage)
+            return _pick(request, t.acknowledge, "acknowledge", lambda v: v.format(stage=stage))
+        case MoveKind.CLARIFY:
+            topics = fact_topics(move.facts)
+            return _pick(request, t.clarify, "clarify" + ",".join(move.facts), lambda v: v.format(options=topics))
+        case MoveKind.FOLLOW_UP:
+            variants: list[str] = getattr(t, f"follow_up_{move.hook}", t.follow_up_choice)
+            return _pick(request, variants, "follow_up", lambda v: v.format(point=move.point))
+        case MoveKind.REFOCUS:
+            return _pick(request, t.refocus, "refocus", lambda v: v.format(title=problem.title, prompt=problem.prompt))
     raise ValueError(f"unknown move {move.kind}")
+
+
+def _persona_line(request: VoiceRequest, kind: MoveKind) -> str:
+    persona, problem = request.persona, request.problem
+    line = {MoveKind.OPENING: persona.lines.opening, MoveKind.CLOSE: persona.lines.closing}.get(
+        kind, persona.lines.deflection
+    )
+    return line.format(
+        name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
+    )
 
 
 class OfflineVoice(Voice):

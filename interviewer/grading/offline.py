@@ -57,6 +57,12 @@ class _Finding:
     def points(self) -> int:
         return min(len(self.signals), 6) + 2 * min(len(self.references), 3) + min(self.reasoned, 4)
 
+    def add(self, sentence: _Sentence, hits: list[str], refs: list[str]) -> None:
+        self.signals.extend(h for h in hits if h not in self.signals)
+        self.references.extend(r for r in refs if r not in self.references)
+        self.reasoned += int(sentence.reasoned)
+        self.evidence.append(sentence)
+
 
 # Words that describe what a candidate does rather than what they say; they carry no content.
 _META_TERMS = term_set(
@@ -83,6 +89,37 @@ def _level(points: int, cuts: tuple[float, float, float], gate: bool) -> int:
     if points < cuts[2] or not gate:
         return 3
     return 4
+
+
+def _references(problem: Problem, dimension: Dimension) -> list[tuple[str, frozenset[str]]]:
+    return [(r, _reference_terms(r)) for r in problem.reference.get(dimension.id, [])]
+
+
+def _credit(
+    sentence: _Sentence, signals: list[tuple[str, frozenset[str]]], references: list[tuple[str, frozenset[str]]]
+) -> tuple[list[str], list[str]]:
+    """The signals (longest first, a few at most) and reference points one sentence earns."""
+    if not sentence.substantive or sentence.question:
+        return [], []
+    hits = sorted((s for s, terms in signals if terms and terms <= sentence.terms), key=len, reverse=True)
+    refs = [r for r, terms in references if _reference_met(terms, sentence.terms)]
+    return hits[:SIGNALS_PER_SENTENCE], refs
+
+
+def _is_assumption(sentence: _Sentence) -> bool:
+    return not sentence.question and bool(_ASSUMPTION.search(sentence.text)) and len(sentence.text.split()) >= 4
+
+
+def _asked_terms(questions: list[_Sentence], lexicon: Lexicon, problem: Problem) -> list[frozenset[str]]:
+    """A question is credited with what it asked and with the answer it drew out."""
+    return [q.terms.union(*(term_set(problem.fact(f).answer) for f in lexicon.match_facts(q.text))) for q in questions]
+
+
+def _clarification_met(
+    references: list[tuple[str, frozenset[str]]], asked: list[frozenset[str]], assumptions: list[_Sentence]
+) -> list[str]:
+    said = asked + [s.terms for s in assumptions]
+    return [r for r, terms in references if any(_reference_met(terms, t) for t in said)]
 
 
 class OfflineGrader(Grader):
@@ -143,26 +180,18 @@ class OfflineGrader(Grader):
 
     def _stage(self, dimension: Dimension, corpus: list[_Sentence], problem: Problem, scale: float):
         signals = [(s, term_set(s)) for s in dimension.signals]
-        references = [(r, _reference_terms(r)) for r in problem.reference.get(dimension.id, [])]
+        references = _references(problem, dimension)
         finding = _Finding()
         relevance: dict[int, int] = {}
         for sentence in corpus:
-            if not sentence.substantive or sentence.question:
-                continue
-            hits = sorted((s for s, terms in signals if terms and terms <= sentence.terms), key=len, reverse=True)
-            hits = hits[:SIGNALS_PER_SENTENCE]
-            refs = [r for r, terms in references if _reference_met(terms, sentence.terms)]
-            if not hits and not refs:
-                continue
-            finding.signals.extend(h for h in hits if h not in finding.signals)
-            finding.references.extend(r for r in refs if r not in finding.references)
-            finding.reasoned += int(sentence.reasoned)
-            finding.evidence.append(sentence)
-            relevance[id(sentence)] = 3 * len(refs) + len(hits) + int(sentence.reasoned)
+            hits, refs = _credit(sentence, signals, references)
+            if hits or refs:
+                finding.add(sentence, hits, refs)
+                relevance[id(sentence)] = 3 * len(refs) + len(hits) + int(sentence.reasoned)
         if not finding.evidence:
             return 1, "No substantive discussion of this area was found.", [], [r for r, _ in references]
-        points = finding.points()
-        score = _level(points, (1, 6 * scale, 11 * scale), gate=bool(finding.references) and finding.reasoned >= 2)
+        gate = bool(finding.references) and finding.reasoned >= 2
+        score = _level(finding.points(), (1, 6 * scale, 11 * scale), gate)
         # Most relevant evidence first: sentences that meet reference points and hit several signals.
         finding.evidence.sort(key=lambda s: (-relevance[id(s)], s.turn))
         rationale = (
@@ -176,26 +205,14 @@ class OfflineGrader(Grader):
         self, dimension: Dimension, corpus: list[_Sentence], transcript: Transcript, problem: Problem, scale: float
     ):
         questions = [s for s in corpus if s.question]
-        assumptions = [s for s in corpus if not s.question and _ASSUMPTION.search(s.text) and len(s.text.split()) >= 4]
-        uncovered = list(dict.fromkeys(transcript.facts_asked))
-        lexicon = Lexicon(problem)
-        # A question is credited with what it asked and with the answer it drew out.
-        asked_terms = [
-            s.terms.union(*(term_set(problem.fact(f).answer) for f in lexicon.match_facts(s.text))) for s in questions
-        ]
-        references = [(r, _reference_terms(r)) for r in problem.reference.get(dimension.id, [])]
-        met = [
-            r
-            for r, terms in references
-            if any(_reference_met(terms, t) for t in asked_terms + [s.terms for s in assumptions])
-        ]
+        assumptions = [s for s in corpus if _is_assumption(s)]
+        references = _references(problem, dimension)
         if not questions and not assumptions:
-            return (
-                1,
-                "The candidate asked no clarifying questions and stated no assumptions.",
-                [],
-                [r for r, _ in references],
-            )
+            missed = [r for r, _ in references]
+            return 1, "The candidate asked no clarifying questions and stated no assumptions.", [], missed
+        lexicon = Lexicon(problem)
+        met = _clarification_met(references, _asked_terms(questions, lexicon, problem), assumptions)
+        uncovered = list(dict.fromkeys(transcript.facts_asked))
         points = (
             2 * min(len(uncovered), 5) + min(len(questions), 4) + 2 * min(len(assumptions), 2) + 2 * min(len(met), 2)
         )
@@ -209,8 +226,7 @@ class OfflineGrader(Grader):
             f"Asked {len(questions)} question(s), uncovering {len(uncovered)} of {total} hidden fact(s); "
             f"stated {len(assumptions)} assumption(s)."
         )
-        missed = [r for r, _ in references if r not in met]
-        return score, rationale, evidence, missed
+        return score, rationale, evidence, [r for r, _ in references if r not in met]
 
     def _communication(self, dimension: Dimension, corpus: list[_Sentence], transcript: Transcript, scale: float):
         substantive = [s for s in corpus if s.substantive and not s.question]

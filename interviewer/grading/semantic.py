@@ -22,6 +22,7 @@ from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, T
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences
 from interviewer.understanding.patterns import ASSUMPTION, looks_like_injection
+from interviewer.understanding.relevance import topic_texts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,7 +81,7 @@ class _Background:
                     owners.append(problem.id)
             if texts:
                 self.by_dimension[dimension] = (cache.matrix(texts), np.array(owners))
-        self.topics = {problem.id: cache.matrix(_topic_texts(problem)) for problem in problems}
+        self.topics = {problem.id: cache.matrix(topic_texts(problem)) for problem in problems}
         self.stage_anchors: dict[str, Any] = {}
         for stage in STAGE_IDS[1:]:
             texts = [t for problem in problems for t in (*problem.reference_for(stage), *problem.probes_for(stage))]
@@ -126,11 +127,6 @@ class _Background:
         return float((best.argmax(0) == ids.index(problem_id)).mean())
 
 
-def _topic_texts(problem: Problem) -> list[str]:
-    points = [point for dimension in (*STAGE_IDS, "communication") for point in problem.reference_for(dimension)]
-    return [f"{problem.title}. {problem.prompt}", *(fact.answer for fact in problem.facts), *points]
-
-
 class SemanticGrader(Grader):
     name = GRADER_NAME
 
@@ -149,7 +145,8 @@ class SemanticGrader(Grader):
         about = background.share_about(problem.id, vectors)
         off_topic = len(said) >= 3 and about < OFF_TOPIC_SHARE
         judge = _Judge(problem, rubric.expectation, said, vectors, background, transcript, self.cache, self.encoder)
-        dimensions, missed = [], {}
+        dimensions: list[DimensionScore] = []
+        missed: dict[str, list[str]] = {}
         for dimension in rubric.dimensions:
             score, missed[dimension.id] = judge.dimension(dimension, off_topic)
             dimensions.append(score)
@@ -189,12 +186,12 @@ class SemanticGrader(Grader):
         vectors = self.encoder.encode([text for _, text in candidates])
         said: list[_Said] = []
         kept: list[int] = []
-        for index, (turn, text) in enumerate(candidates):
+        for index, (seq, text) in enumerate(candidates):
             if kept and float((vectors[kept] @ vectors[index]).max()) >= SAME:
                 continue  # the same point again, in other words or pasted once more
             kept.append(index)
             reasoned = has_reasoning(text) or has_number(text)
-            said.append(_Said(turn, text, len(kept) - 1, reasoned, bool(_TRADE_OFF.search(text))))
+            said.append(_Said(seq, text, len(kept) - 1, reasoned, bool(_TRADE_OFF.search(text))))
         return said, (vectors[kept] if kept else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 384)))
 
 
@@ -284,17 +281,7 @@ class _Judge:
     def _stage(self, stage: str, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
         on_stage = [s for s in self.said if self.stages[s.row] == stage]
         reasoned = sum(s.reasoned for _, s in met)
-        need_three = max(1, round(0.25 * total * self.scale))
-        need_four = max(2, math.ceil(0.5 * total * self.scale))
-        # A stage is discussed, not passed through: one sentence in passing earns no more than a mention.
-        if len(met) >= need_four and reasoned >= 2 and len(on_stage) >= 3:
-            score = 4
-        elif len(met) >= need_three and len(on_stage) >= 2 and reasoned >= 1:
-            score = 3
-        elif on_stage:
-            score = 2
-        else:
-            score = 1
+        score = self._stage_level(len(met), reasoned, len(on_stage), total)
         if score > 2 and stage not in self.discussed:
             score = 2  # mentioned along the way, never taken up as a topic of its own
         rationale = (
@@ -302,10 +289,21 @@ class _Judge:
             + (f" ({reasoned} with a reason or a figure)" if met else "")
             + f"; {len(on_stage)} statement(s) on this stage."
         )
-        return score, rationale, [s for _, s in met] + [s for s in on_stage if s.reasoned]
+        general = self.background.stage_of(self.vectors)
+        agreed = [s for s in on_stage if s.reasoned and general[s.row] == stage]
+        return score, rationale, [s for _, s in met] or agreed
+
+    def _stage_level(self, met: int, reasoned: int, on_stage: int, total: int) -> int:
+        """A stage is discussed, not passed through: one sentence in passing earns no more than a mention."""
+        if met >= max(2, math.ceil(0.5 * total * self.scale)) and reasoned >= 2 and on_stage >= 3:
+            return 4
+        if met >= max(1, round(0.25 * total * self.scale)) and on_stage >= 2 and reasoned >= 1:
+            return 3
+        return 2 if on_stage else 1
 
     def _clarification(self, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
         questions = [t for t in self.transcript.candidate_turns() if any(s.is_question for s in sentences(t.text))]
+        answered = self._answered_questions()
         assumptions = [s for s in self.said if ASSUMPTION.search(s.text)]
         uncovered = list(dict.fromkeys(self.transcript.facts_asked))
         facts = len(self.problem.facts)
@@ -321,7 +319,19 @@ class _Judge:
             f"Uncovered {len(uncovered)} of {facts} fact(s) of the spec by asking, in {len(questions)} turn(s) with "
             f"questions; stated {len(assumptions)} assumption(s)."
         )
-        return score, rationale, assumptions
+        return score, rationale, answered + assumptions
+
+    def _answered_questions(self) -> list[_Said]:
+        """The questions the interviewer answered from the spec (the turn after them is an answer)."""
+        turns = self.transcript.turns
+        out: list[_Said] = []
+        for index, turn in enumerate(turns[:-1]):
+            if turn.role != "candidate" or turns[index + 1].kind != "answer":
+                continue
+            for sentence in sentences(turn.text):
+                if sentence.is_question and not looks_like_injection(sentence.text):
+                    out.append(_Said(turn.seq, sentence.text, -1 - len(out), False, False))
+        return out
 
     def _communication(self) -> tuple[int, str, list[_Said]]:
         specific = any(self.met.values())

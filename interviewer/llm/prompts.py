@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine.moves import Move, MoveKind
-from interviewer.engine.voice import fact_answers, probe_text
+from interviewer.engine.voice import fact_answers, fact_topics, probe_text
 from interviewer.grading.scorecard import Transcript
 from interviewer.stages import STAGE_IDS, STAGES
 from interviewer.vocabulary import stage_label
@@ -59,55 +59,75 @@ def instructions_only(persona: Persona) -> str:
 
 
 def director_note(moves: tuple[Move, ...], problem: Problem, *, minutes_left: float, allow_asked_facts: bool) -> str:
-    lines: list[str] = []
-    for move in moves:
-        match move.kind:
-            case MoveKind.ANSWER:
-                lines.append(
-                    f'The candidate asked: "{move.question}". Answer with these hidden facts, briefly and in your '
-                    f"own words: {fact_answers(problem, move.facts)}"
-                )
-            case MoveKind.UNSPECIFIED:
-                if allow_asked_facts:
-                    lines.append(
-                        f'The candidate asked: "{move.question}". If exactly one hidden fact answers it, answer with '
-                        "that fact only. Otherwise the spec leaves it open: tell them to make a reasonable "
-                        "assumption and state it."
-                    )
-                else:
-                    lines.append(
-                        f'The candidate asked: "{move.question}". The spec leaves this open: tell them to make a '
-                        "reasonable assumption and state it. Do not invent details."
-                    )
-            case MoveKind.PROBE:
-                lines.append(
-                    f"Dig deeper into {stage_label(move.stage)}: ask this, in your own words: "
-                    f'"{probe_text(problem, move.probe, move.stage)}"'
-                )
-            case MoveKind.WHAT_IF:
-                lines.append(
-                    f"Change the scenario with this what-if, in your own words: "
-                    f'"{problem.what_if(move.what_if or "").text}"'
-                )
-            case MoveKind.REDIRECT:
-                lines.append(
-                    f"The candidate has not covered {stage_label(move.stage)} yet. Steer them there by asking: "
-                    f'"{probe_text(problem, move.probe, move.stage)}"'
-                )
-            case MoveKind.WRAP_UP:
-                lines.append(
-                    f"About {max(1, round(minutes_left))} minutes are left. Ask the candidate to summarise their "
-                    "design and the biggest risk in it."
-                )
-            case MoveKind.ACKNOWLEDGE:
-                lines.append(
-                    "Acknowledge briefly and let the candidate continue; at most one short question about what "
-                    "they just said. Add no new facts."
-                )
-            case _:
-                raise ValueError(f"the director's note cannot express {move.kind}")
+    lines = [
+        _question_line(move, problem, allow_asked_facts)
+        if move.kind in _QUESTION_MOVES
+        else _steer_line(move, problem, minutes_left)
+        for move in moves
+    ]
     lines.append("Do not state any hidden fact not named in this note.")
     return "Director's note for this reply:\n" + "\n".join(f"- {line}" for line in lines)
+
+
+_QUESTION_MOVES = frozenset({MoveKind.ANSWER, MoveKind.UNSPECIFIED, MoveKind.CLARIFY})
+
+
+def _question_line(move: Move, problem: Problem, allow_asked_facts: bool) -> str:
+    """How to reply to one of the candidate's questions."""
+    asked = f'The candidate asked: "{move.question}".'
+    if move.kind is MoveKind.ANSWER:
+        return f"{asked} Answer with these hidden facts, briefly and in your own words: {fact_answers(problem, move.facts)}"
+    if move.kind is MoveKind.CLARIFY:
+        return (
+            f"{asked} It is not clear which they mean: {fact_topics(move.facts)}. Ask which one, in a sentence, "
+            "without stating any hidden fact."
+        )
+    if allow_asked_facts:
+        return (
+            f"{asked} If exactly one hidden fact answers it, answer with that fact only. Otherwise the spec leaves "
+            "it open: tell them to make a reasonable assumption and state it."
+        )
+    return f"{asked} The spec leaves this open: tell them to make a reasonable assumption and state it. Do not invent details."
+
+
+def _steer_line(move: Move, problem: Problem, minutes_left: float) -> str:
+    """How to lead the conversation on: a probe, a what-if, a redirect, the wrap-up, or letting them go on."""
+    match move.kind:
+        case MoveKind.PROBE:
+            return (
+                f"Dig deeper into {stage_label(move.stage)}: ask this, in your own words: "
+                f'"{probe_text(problem, move.probe, move.stage)}"'
+            )
+        case MoveKind.WHAT_IF:
+            what_if = problem.what_if(move.what_if or "").text
+            return f'Change the scenario with this what-if, in your own words: "{what_if}"'
+        case MoveKind.REDIRECT:
+            return (
+                f"The candidate has not covered {stage_label(move.stage)} yet. Steer them there by asking: "
+                f'"{probe_text(problem, move.probe, move.stage)}"'
+            )
+        case MoveKind.WRAP_UP:
+            return (
+                f"About {max(1, round(minutes_left))} minutes are left. Ask the candidate to summarise their "
+                "design and the biggest risk in it."
+            )
+        case MoveKind.REFOCUS:
+            return (
+                "The candidate is designing a different system. Bring them back, briefly and kindly, to the "
+                f"problem: {problem.title}. {problem.prompt}"
+            )
+        case MoveKind.FOLLOW_UP:
+            return (
+                f'Pick up what the candidate just said: "{move.point}". Ask one short question about it, in '
+                "their words: why that, what it depends on, or what would make it wrong. Add no new facts."
+            )
+        case MoveKind.ACKNOWLEDGE:
+            return (
+                "Acknowledge briefly and let the candidate continue; at most one short question about what they "
+                "just said. Add no new facts."
+            )
+        case _:
+            raise ValueError(f"the director's note cannot express {move.kind}")
 
 
 def conversation(history: list[tuple[str, str]], notes: dict[int, str] | None = None) -> list[dict[str, str]]:

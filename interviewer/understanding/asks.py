@@ -47,8 +47,8 @@ _ENUMERATED = re.compile(
     re.IGNORECASE,
 )
 _EMBEDDED_QUESTION = re.compile(
-    r"[,;:]\s+(?:and\s+|but\s+|so\s+)?(?:does|do|did|is|are|was|were|can|could|will|would|should|has|have|"
-    r"what|what's|how|which|who|where|when|why)\b",
+    r"[,;]\s+(?:and\s+|but\s+|so\s+)?(?:(?:does|do|did|is|are|can|could|will|would|should|has|have)"
+    r"\s+(?:we|you|they|it|i|the|this|that|there|our|your|any)\b|(?:what|what's|whether)\s)",
     re.IGNORECASE,
 )
 _LIST_AFTER_COLON = re.compile(r"^(?P<lead>[^:]{3,80}):\s+(?P<items>.+)$", re.DOTALL)

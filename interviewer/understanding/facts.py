@@ -48,6 +48,9 @@ FEATURES = (
 """What the logistic model sees for one (question, fact) pair."""
 
 MAX_FACTS_PER_ASK = 2
+CLARIFY_AT = 0.3
+"""Below the answer threshold but at this chance or more, a fact is a candidate to ask about ("do you
+mean ...?"); below it, the spec leaves the question open."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,8 @@ class AskReading:
     """The facts that answer it (empty: the spec leaves it open)."""
     ranked: tuple[FactChance, ...]
     """Every fact with its chance, best first (for the close calls and the director's notes)."""
+    close: tuple[str, ...] = ()
+    """When no fact answers it: the one or two it most likely means, if they are likely enough to ask."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +219,24 @@ class _BM25:
         return {fact: (score / best if best > 0 else 0.0) for fact, score in out.items()}
 
 
+CONTEXT_WORDS = 60
+"""The context a question is also read in: its sentences and the one before each, at most this many words
+(a long design message is not encoded whole for the sake of one question in it)."""
+
+
+def context_of(message: str, asks: list[Ask]) -> str:
+    parts = sentences(message)
+    asking = {ask.sentence for ask in asks}
+    keep: list[str] = []
+    for index, sentence in enumerate(parts):
+        if sentence.text.strip() in asking:
+            for text in (parts[index - 1].text if index else "", sentence.text):
+                if text and text not in keep:
+                    keep.append(text)
+    words = " ".join(keep).split()
+    return " ".join(words[:CONTEXT_WORDS]) or message
+
+
 class FactMatcher:
     """Reads the questions of a message against one problem's facts."""
 
@@ -225,7 +248,7 @@ class FactMatcher:
     def read(self, message: str, asks: list[Ask]) -> list[AskReading]:
         if not asks:
             return []
-        vectors = self.encoder.encode([ask.text for ask in asks] + [message])
+        vectors = self.encoder.encode([ask.text for ask in asks] + [context_of(message, asks)])
         readings = []
         for ask, vector in zip(asks, vectors[:-1], strict=True):
             rows = self.index.feature_rows(ask, vector, vectors[-1])
@@ -233,7 +256,9 @@ class FactMatcher:
                 (FactChance(fact, self.combiner.chance(row)) for fact, row in rows.items()),
                 key=lambda item: -item.chance,
             )
-            readings.append(AskReading(ask, self._chosen(ranked), tuple(ranked)))
+            chosen = self._chosen(ranked)
+            close = () if chosen else tuple(item.fact for item in ranked[:2] if item.chance >= CLARIFY_AT)
+            readings.append(AskReading(ask, chosen, tuple(ranked), close))
         return readings
 
     def _chosen(self, ranked: list[FactChance]) -> tuple[str, ...]:

@@ -1,0 +1,203 @@
+"""How the interviewer behaves, on the scripted candidates in ``tests/eval/candidates`` (offline engine).
+
+Per interview: replies the guard replaced although nothing secret was said (on the offline engine every
+reply is honest, so every trip is a false one), bare acknowledgements, replies said word for word
+before, what-ifs after the wrap-up, and skipped stages never steered to before the wrap-up. Also every
+opening over every problem x persona x length. ``python -m bench.behaviour [tune|test] [--show N]``
+prints the figures and, with ``--show``, N transcripts to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import Result, temporary_home
+from interviewer.content import ContentLibrary
+from interviewer.engine.director import DISCUSSION_STAGES
+
+EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval" / "candidates"
+LENGTHS = (30, 45, 60, 90)
+
+
+@dataclass
+class Tally:
+    interviews: int = 0
+    replies: int = 0
+    guarded: list[str] = field(default_factory=list)
+    bare: int = 0
+    repeats: list[str] = field(default_factory=list)
+    late_what_ifs: int = 0
+    skipped: int = 0
+    skipped_reached: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    def add(self, name: str, turns: list[Any], state: Any) -> None:
+        self.interviews += 1
+        replies = [t for t in turns if t.role == "interviewer"][1:]  # the opening is counted apart
+        self.replies += len(replies)
+        seen: set[str] = set()
+        wrapped = False
+        for turn in replies:
+            self.kinds[turn.kind] += 1
+            if (turn.meta or {}).get("guarded"):
+                self.guarded.append(f"{name} turn {turn.seq}: {turn.meta['guarded']}")
+            self.bare += turn.kind == "acknowledge"
+            key = " ".join(turn.text.lower().split())
+            if key in seen and turn.kind not in ("closing",):
+                self.repeats.append(f"{name} turn {turn.seq}: {turn.text[:80]!r}")
+            seen.add(key)
+            self.late_what_ifs += wrapped and turn.kind == "what_if"
+            wrapped = wrapped or turn.kind == "wrap_up"
+        self._coverage(state)
+
+    def _coverage(self, state: Any) -> None:
+        """Stages the candidate skipped (never covered, or only once steered there): was each steered to?"""
+        steered = set(state.redirects)
+        skipped = {stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0} | steered
+        self.skipped += len(skipped)
+        self.skipped_reached += len(skipped & steered)
+
+    @property
+    def bare_share(self) -> float:
+        return self.bare / self.replies if self.replies else 0.0
+
+
+def _scripts(split: str) -> list[tuple[str, str, Path]]:
+    return [
+        (folder.name, path.stem, path)
+        for folder in sorted((EVAL / split).iterdir())
+        for path in sorted(folder.glob("*.jsonl"))
+    ]
+
+
+async def play_scripts(split: str, persona: str = "neutral", limit: int | None = None) -> tuple[Tally, list[str]]:
+    """Every scripted candidate of a split, played to the end; the tally and each transcript as text."""
+    from interviewer.backends import OfflineBackend
+    from interviewer.engine.clock import ScriptedClock
+    from interviewer.engine.session import InterviewSession
+    from interviewer.script import read_candidate_script
+    from interviewer.services import open_repository
+
+    library = ContentLibrary()
+    backend = OfflineBackend()
+    tally, transcripts = Tally(), []
+    with temporary_home():
+        repo = open_repository()
+        for problem_id, kind, path in _scripts(split)[:limit]:
+            messages = read_candidate_script(path)
+            session = InterviewSession.start(
+                repo,
+                problem=library.problems.get(problem_id),
+                persona=library.personas.get(persona),
+                rubric=library.rubrics.get("ml-design"),
+                backend=backend,
+                minutes=_minutes_for(messages),
+                clock=ScriptedClock(),
+            )
+            async for _ in session.open():
+                pass
+            for text in messages:
+                if session.finished:
+                    break
+                async for _ in session.submit(text):
+                    pass
+            turns = repo.get_turns(session.interview_id)
+            tally.add(f"{problem_id}/{kind}", turns, session.state)
+            transcripts.append(_transcript(f"{problem_id}/{kind}", turns))
+        repo.close()
+        await backend.aclose()
+    return tally, transcripts
+
+
+def _minutes_for(messages: list[str]) -> float:
+    """An interview as long as the script: its last message falls where time runs out, as when a real
+    candidate talks until the end (the scripted clock's typing time, plus a short reply each turn)."""
+    from interviewer.engine.clock import ScriptedClock
+
+    clock = ScriptedClock()
+    seconds = sum(clock.lap(text, "candidate") + clock.lap(" ".join(["word"] * 25), "interviewer") for text in messages)
+    return round(seconds / 60 / 0.97, 1)
+
+
+def _transcript(name: str, turns: list[Any]) -> str:
+    lines = [f"=== {name}"]
+    for turn in turns:
+        who = "C" if turn.role == "candidate" else f"I[{turn.kind}]"
+        lines.append(f"{turn.seq:>3} {who}: {turn.text}")
+    return "\n".join(lines)
+
+
+async def openings() -> tuple[int, list[str]]:
+    """Every problem x persona x length: openings that lost the problem statement to the guard."""
+    from interviewer.backends import OfflineBackend
+    from interviewer.engine.clock import ScriptedClock
+    from interviewer.engine.session import InterviewSession
+    from interviewer.services import open_repository
+
+    library = ContentLibrary()
+    backend = OfflineBackend()
+    lost: list[str] = []
+    count = 0
+    with temporary_home():
+        repo = open_repository()
+        for problem in map(library.problems.get, library.problems.ids()):
+            for persona in map(library.personas.get, library.personas.ids()):
+                for minutes in LENGTHS:
+                    session = InterviewSession.start(
+                        repo,
+                        problem=problem,
+                        persona=persona,
+                        rubric=library.rubrics.get("ml-design"),
+                        backend=backend,
+                        minutes=float(minutes),
+                        clock=ScriptedClock(),
+                    )
+                    async for _ in session.open():
+                        pass
+                    opening = repo.get_turns(session.interview_id)[0]
+                    count += 1
+                    if (opening.meta or {}).get("guarded") or problem.prompt not in opening.text:
+                        lost.append(f"{problem.id} x {persona.id} x {minutes}")
+        repo.close()
+        await backend.aclose()
+    return count, lost
+
+
+def behaviour(quick: bool) -> list[Result]:
+    count, lost = asyncio.run(openings())
+    tally, _ = asyncio.run(play_scripts("test", limit=14 if quick else None))
+    note = f"test split, {tally.interviews} scripted interviews, {tally.replies} replies"
+    reached = tally.skipped_reached / tally.skipped if tally.skipped else 1.0
+    return [
+        Result("openings without the problem", "count", [len(lost)], target=0, note=f"of {count} combinations"),
+        Result("guarded honest replies", "count", [len(tally.guarded)], target=0, note=note),
+        Result("bare acknowledgements", "share", [tally.bare_share], target=0.15),
+        Result("verbatim repeats", "count", [len(tally.repeats)], target=0),
+        Result("what-ifs after the wrap-up", "count", [tally.late_what_ifs], target=0),
+        Result("skipped stages steered to", "share", [reached], target=1.0, higher_is_better=True),
+    ]
+
+
+def main(argv: list[str]) -> int:
+    split = argv[0] if argv and not argv[0].startswith("-") else "tune"
+    show = int(argv[argv.index("--show") + 1]) if "--show" in argv else 0
+    tally, transcripts = asyncio.run(play_scripts(split))
+    print(f"{split}: {tally.interviews} interviews, {tally.replies} replies")
+    print(f"  guarded honest replies: {len(tally.guarded)}", *tally.guarded[:10], sep="\n    ")
+    print(f"  bare acknowledgements: {tally.bare} ({tally.bare_share:.1%})")
+    print(f"  verbatim repeats: {len(tally.repeats)}", *tally.repeats[:10], sep="\n    ")
+    print(f"  what-ifs after the wrap-up: {tally.late_what_ifs}")
+    print(f"  skipped stages steered to before the wrap-up: {tally.skipped_reached} of {tally.skipped}")
+    print(f"  reply kinds: {dict(tally.kinds.most_common())}")
+    for text in transcripts[:show]:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -304,9 +304,10 @@ def grading_spread(quick: bool) -> list[Result]:
     note = "test split; " + ", ".join(f"{kind} {value:.2f}" for kind, value in sorted(m.items()))
     return [
         Result("grading: strong − weak", "points", [m["strong"] - weak], target=1.0, higher_is_better=True, note=note),
-        Result("grading: keyword-stuffed − weak", "points", [m["stuffed"] - weak], target=0.0),
-        Result("grading: fluent-generic − weak", "points", [m["generic"] - weak], target=0.25),
-        Result("grading: off-topic − weak", "points", [m["offtopic"] - weak], target=0.0),
+        # Margins a weak but honest candidate keeps over the ones gaming the grader: never below 0.
+        Result("grading: weak − keyword-stuffed", "points", [weak - m["stuffed"]], target=0.0, higher_is_better=True),
+        Result("grading: weak − fluent-generic", "points", [weak - m["generic"]], target=0.0, higher_is_better=True),
+        Result("grading: weak − off-topic", "points", [weak - m["offtopic"]], target=0.0, higher_is_better=True),
         Result(
             "grading: one-stage, best skipped stage",
             "score",

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Result, temporary_home
+from bench.common import Result, play_scripted, temporary_home
 from interviewer.content import ContentLibrary
 from interviewer.engine.director import DISCUSSION_STAGES
+from interviewer.text import normalized
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval" / "candidates"
 LENGTHS = (30, 45, 60, 90)
@@ -47,7 +48,7 @@ class Tally:
             if (turn.meta or {}).get("guarded"):
                 self.guarded.append(f"{name} turn {turn.seq}: {turn.meta['guarded']}")
             self.bare += turn.kind == "acknowledge"
-            key = " ".join(turn.text.lower().split())
+            key = normalized(turn.text)
             if key in seen and turn.kind not in ("closing",):
                 self.repeats.append(f"{name} turn {turn.seq}: {turn.text[:80]!r}")
             seen.add(key)
@@ -78,8 +79,6 @@ def _scripts(split: str) -> list[tuple[str, str, Path]]:
 async def play_scripts(split: str, persona: str = "neutral", limit: int | None = None) -> tuple[Tally, list[str]]:
     """Every scripted candidate of a split, played to the end; the tally and each transcript as text."""
     from interviewer.backends import OfflineBackend
-    from interviewer.engine.clock import ScriptedClock
-    from interviewer.engine.session import InterviewSession
     from interviewer.script import read_candidate_script
     from interviewer.services import open_repository
 
@@ -90,22 +89,15 @@ async def play_scripts(split: str, persona: str = "neutral", limit: int | None =
         repo = open_repository()
         for problem_id, kind, path in _scripts(split)[:limit]:
             messages = read_candidate_script(path)
-            session = InterviewSession.start(
+            session = await play_scripted(
                 repo,
+                backend,
                 problem=library.problems.get(problem_id),
                 persona=library.personas.get(persona),
                 rubric=library.rubrics.get("ml-design"),
-                backend=backend,
                 minutes=_minutes_for(messages),
-                clock=ScriptedClock(),
+                messages=messages,
             )
-            async for _ in session.open():
-                pass
-            for text in messages:
-                if session.finished:
-                    break
-                async for _ in session.submit(text):
-                    pass
             turns = repo.get_turns(session.interview_id)
             tally.add(f"{problem_id}/{kind}", turns, session.state)
             transcripts.append(_transcript(f"{problem_id}/{kind}", turns))
@@ -135,8 +127,6 @@ def _transcript(name: str, turns: list[Any]) -> str:
 async def openings() -> tuple[int, list[str]]:
     """Every problem x persona x length: openings that lost the problem statement to the guard."""
     from interviewer.backends import OfflineBackend
-    from interviewer.engine.clock import ScriptedClock
-    from interviewer.engine.session import InterviewSession
     from interviewer.services import open_repository
 
     library = ContentLibrary()
@@ -148,17 +138,14 @@ async def openings() -> tuple[int, list[str]]:
         for problem in map(library.problems.get, library.problems.ids()):
             for persona in map(library.personas.get, library.personas.ids()):
                 for minutes in LENGTHS:
-                    session = InterviewSession.start(
+                    session = await play_scripted(
                         repo,
+                        backend,
                         problem=problem,
                         persona=persona,
                         rubric=library.rubrics.get("ml-design"),
-                        backend=backend,
                         minutes=float(minutes),
-                        clock=ScriptedClock(),
                     )
-                    async for _ in session.open():
-                        pass
                     opening = repo.get_turns(session.interview_id)[0]
                     count += 1
                     if (opening.meta or {}).get("guarded") or problem.prompt not in opening.text:

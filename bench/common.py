@@ -6,10 +6,11 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -81,3 +82,40 @@ def temporary_home():
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+async def play_scripted(
+    repo: Any,
+    backend: Any,
+    *,
+    problem: Any,
+    persona: Any,
+    rubric: Any,
+    minutes: float,
+    messages: Sequence[str] = (),
+    end: bool = False,
+) -> Any:
+    """An interview on the scripted clock: opened, each message sent until it ends, ended if asked."""
+    from interviewer.engine.clock import ScriptedClock
+    from interviewer.engine.session import InterviewSession
+
+    session = InterviewSession.start(
+        repo,
+        problem=problem,
+        persona=persona,
+        rubric=rubric,
+        backend=backend,
+        minutes=minutes,
+        clock=ScriptedClock(),
+    )
+    async for _ in session.open():
+        pass
+    for text in messages:
+        if session.finished:
+            break
+        async for _ in session.submit(text):
+            pass
+    if end and not session.finished:
+        async for _ in session.end():
+            pass
+    return session

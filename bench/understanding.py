@@ -238,10 +238,8 @@ def _scripts(split: str, problems: int | None) -> list[tuple[str, str, str, list
 
 
 async def _grade_scripts(split: str, problems: int | None) -> dict[str, list[tuple[float, dict[str, int]]]]:
-    from bench.common import temporary_home
+    from bench.common import play_scripted, temporary_home
     from interviewer.backends import OfflineBackend
-    from interviewer.engine.clock import ScriptedClock
-    from interviewer.engine.session import InterviewSession
     from interviewer.grading import grade_interview
     from interviewer.services import open_repository
 
@@ -252,25 +250,16 @@ async def _grade_scripts(split: str, problems: int | None) -> dict[str, list[tup
         backend = OfflineBackend()
         grader = backend.grader()
         for problem, kind, stage, messages in _scripts(split, problems):
-            session = InterviewSession.start(
+            session = await play_scripted(
                 repo,
+                backend,
                 problem=library.problems.get(problem),
                 persona=library.personas.get("mentor"),
                 rubric=library.rubrics.get("ml-design"),
-                backend=backend,
                 minutes=60,
-                clock=ScriptedClock(),
+                messages=messages,
+                end=True,
             )
-            async for _ in session.open():
-                pass
-            for text in messages:
-                if session.finished:
-                    break
-                async for _ in session.submit(text):
-                    pass
-            if not session.finished:
-                async for _ in session.end():
-                    pass
             card = await grade_interview(repo, session.interview_id, grader)
             scores = {d.id: d.score for d in card.dimensions}
             scores["chosen-stage"] = stage  # type: ignore[assignment]

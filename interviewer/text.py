@@ -376,6 +376,11 @@ def _build_synonyms() -> dict[str, str]:
 _SYNONYMS = _build_synonyms()
 
 
+def normalized(text: str) -> str:
+    """Lower case with runs of whitespace as one space: the same words said again compare equal."""
+    return " ".join(text.lower().split())
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens."""
     return _WORD.findall(text.lower())

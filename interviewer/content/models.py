@@ -6,7 +6,6 @@ ignored key.
 
 from __future__ import annotations
 
-import re
 import string
 from typing import Annotated, Literal, cast
 
@@ -35,6 +34,11 @@ def _placeholders(template: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     except ValueError as exc:  # unbalanced braces
         raise ValueError(f"bad template {template!r}: {exc}") from None
+
+
+def _literal_text(template: str) -> str:
+    """A (validated) template with every placeholder blanked."""
+    return " ".join(literal for literal, _, _, _ in string.Formatter().parse(template))
 
 
 def _check_templates(templates: list[str], allowed: set[str], required: set[str]) -> list[str]:
@@ -178,7 +182,7 @@ class Persona(StrictModel):
         """The persona's lines and templates with their placeholders blanked: its own words, no secret."""
         texts = [self.lines.opening, self.lines.closing, self.lines.deflection]
         texts += [text for field in TEMPLATE_RULES for text in getattr(self.templates, field)]
-        return [re.sub(r"\{[^{}]*\}", " ", text) for text in texts]
+        return [_literal_text(text) for text in texts]
 
 
 # ----------------------------------------------------------------------------- problem

@@ -90,6 +90,9 @@ class Analyst(ABC):
     @abstractmethod
     async def analyze(self, text: str, state: InterviewState) -> Analysis: ...
 
+    def warm(self) -> None:  # noqa: B027 - an optional hook: most analysts have nothing to prepare
+        """Prepare off the caller's thread what the first reading needs (called as the interview opens)."""
+
 
 class OfflineAnalyst(Analyst):
     """The lexical analyst: a question asks for the facts whose cue words it contains."""

@@ -17,6 +17,7 @@ from interviewer.engine.analyst import Analysis, Question
 from interviewer.engine.moves import Decision, Move, MoveKind, probe_key
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_IDS
+from interviewer.text import normalized
 
 WRAP_UP_AT = 0.88
 """Share of the time budget after which the interviewer asks for the closing summary."""
@@ -341,4 +342,4 @@ def _record(state: InterviewState, move: Move) -> None:
             state.last_refocus_turn = state.candidate_turns
             state.refocuses += 1
         case MoveKind.FOLLOW_UP:
-            state.followed_up.append(" ".join(move.point.lower().split()))
+            state.followed_up.append(normalized(move.point))

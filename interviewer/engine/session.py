@@ -111,12 +111,12 @@ class InterviewSession:
         self.clock = clock or WallClock()
         self.lexicon = Lexicon(problem, rubric)
         self.analyst = backend.analyst(self.lexicon)
-        warm = getattr(self.analyst, "warm", None)
-        if warm is not None:
-            warm()  # embed the problem's texts on a worker thread while the interview opens
+        self.analyst.warm()
         self.deep_analyst = backend.deep_analyst(self.lexicon)
         self.voice = backend.voice()
         self.guard = Guard(problem, persona, rubric, system_prompt=self.voice.instructions(persona))
+        # What the candidate is told whatever happens: the problem as posed and the persona's own wording.
+        self._told = "\n".join([problem.title, problem.prompt, *persona.wording()])
         self._deferred: tuple[ConcurrentReading, int] | None = None
 
     # ------------------------------------------------------------------ construction
@@ -347,10 +347,8 @@ class InterviewSession:
         """Text this reply may legitimately draw on: what the candidate was told (the prompt, the interview's
         length and time left, the conversation), the persona's own wording, and this reply's material."""
         parts = [
-            self.problem.title,
-            self.problem.prompt,
+            self._told,
             interview_clock_text(request.budget_minutes, request.minutes_left),
-            *self.persona.wording(),
             *(text for _, text in request.history),
         ]
         for move in request.moves:

@@ -16,7 +16,7 @@ from interviewer.engine.events import Notice, Usage
 from interviewer.engine.moves import Move, MoveKind
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_BY_ID
-from interviewer.text import sentences
+from interviewer.text import normalized, sentences
 from interviewer.vocabulary import stage_label
 
 
@@ -101,15 +101,11 @@ def _pick(request: VoiceRequest, options: list[str], salt: str, fill: Callable[[
     said = _said_before(request)
     start = zlib.crc32(f"{request.seq}:{salt}".encode())
     filled = [fill(options[(start + step) % len(options)]) for step in range(len(options))]
-    return next((text for text in filled if _plain(text) not in said), filled[0])
+    return next((text for text in filled if normalized(text) not in said), filled[0])
 
 
 def _said_before(request: VoiceRequest) -> str:
-    return "\n".join(_plain(text) for role, text in request.history if role == "interviewer")
-
-
-def _plain(text: str) -> str:
-    return " ".join(text.lower().split())
+    return "\n".join(normalized(text) for role, text in request.history if role == "interviewer")
 
 
 def render_move(request: VoiceRequest, move: Move) -> str:

@@ -20,7 +20,7 @@ from interviewer.content.models import Dimension, Problem, Rubric
 from interviewer.grading.base import Grader
 from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
 from interviewer.stages import STAGE_IDS
-from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences
+from interviewer.text import has_number, has_reasoning, is_question, is_substantive, normalized, quote_of, sentences
 from interviewer.understanding.patterns import ASSUMPTION, looks_like_injection
 from interviewer.understanding.relevance import topic_texts
 
@@ -178,7 +178,7 @@ class SemanticGrader(Grader):
             if looks_like_injection(turn.text):
                 continue
             for sentence in sentences(turn.text):
-                key = " ".join(sentence.text.lower().split())
+                key = normalized(sentence.text)
                 if key in seen or is_question(sentence.text) or not is_substantive(sentence.text):
                     continue
                 seen.add(key)

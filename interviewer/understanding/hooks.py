@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from interviewer.text import is_question, sentences
+from interviewer.text import is_question, normalized, sentences
 
 _UNIT = (
     r"(?:ms|milliseconds?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|%|percent|"
@@ -54,7 +54,7 @@ class Hook:
 
     @property
     def key(self) -> str:
-        return " ".join(self.phrase.lower().split())
+        return normalized(self.phrase)
 
 
 def hooks_in(text: str) -> list[Hook]:

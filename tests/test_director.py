@@ -329,3 +329,16 @@ def test_merge_analysis_tracks_depth_and_facts_asked():
     assert state.facts_asked == ["scale"]
     assert changes["data"] == (0, 2)
     assert state.candidate_turns == 1
+
+
+def test_a_reply_answers_first_and_never_asks_which_is_meant_about_a_fact_it_gives(library):
+    analysis = Analysis(
+        questions=[Question("how busy is it", (), close=("latency", "scale")), Question("how fast", ("latency",))],
+        substantive=False,
+    )
+    persona, problem = library.personas.get("mentor"), library.problems.get("spam-filter")
+    decision = director.decide(make_state(EARLY), analysis, persona, problem, director.Clockface(0.1, 40.0, 2))
+    assert [(m.kind, m.facts) for m in decision.moves] == [
+        (MoveKind.ANSWER, ("latency",)),
+        (MoveKind.CLARIFY, ("scale",)),
+    ]

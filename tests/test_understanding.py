@@ -39,6 +39,13 @@ def test_a_permission_to_ask_asks_nothing_but_what_follows_does():
     assert _texts("Could I ask how the scores are used today?") == ["how the scores are used today?"]
 
 
+def test_a_preamble_beside_a_question_asks_nothing():
+    assert _texts("Quick q before I start - how fast does the answer have to come back?") == [
+        "how fast does the answer have to come back?"
+    ]
+    assert _texts("Is it quick enough on a phone?") == ["Is it quick enough on a phone?"], "a real question stays"
+
+
 def test_statements_ask_nothing_and_questions_hidden_in_them_are_found():
     assert _texts("I'll assume a couple of years of history, and that labels are noisy.") == []
     assert _texts("Given the volume, do we need to answer within a second") != []

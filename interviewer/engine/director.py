@@ -119,11 +119,13 @@ def merge_judged(state: InterviewState, analysis: Analysis) -> dict[str, tuple[i
 
 
 def _answers(analysis: Analysis, state: InterviewState) -> list[Move]:
-    """One move per question: the facts that answer it, which of a few things it means, or "open"; a
-    fact is given once per reply, and one "which do you mean?" and one "open" are enough."""
+    """One move per question: the facts that answer it, which of a few things it means, or "open". The
+    answers come first, so a fact given in this reply is given once and never asked about ("do you mean
+    the latency?") beside its own answer; one "which do you mean?" and one "open" are enough."""
     moves: list[Move] = []
     given: set[str] = set()
-    for question in analysis.questions:
+    answered_first = sorted(analysis.questions, key=lambda question: not question.facts)
+    for question in answered_first:
         move = _answer(question, given, state)
         if move is None or (move.kind is not MoveKind.ANSWER and any(m.kind is move.kind for m in moves)):
             continue

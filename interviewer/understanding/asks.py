@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from interviewer.text import is_question, sentences
+from interviewer.text import is_question, sentences, words
 from interviewer.understanding.lexicon import split_questions
 
 
@@ -62,6 +62,20 @@ _REQUEST = re.compile(
 )
 
 
+# Words of a preamble ("quick q before I start", "a couple of things first"): a part made of these alone
+# asks nothing, whatever it sits next to.
+_PREAMBLE_WORDS = frozenset(
+    words(
+        "quick q qs question questions before i we start begin dive jump in get going a few couple of some "
+        "things thing first can could may ask one or two more so ok okay just real really"
+    )
+)
+
+
+def _only_preamble(part: str) -> bool:
+    return not is_question(part) and set(words(part)) <= _PREAMBLE_WORDS
+
+
 def asks_in(message: str) -> list[Ask]:
     """The questions the message asks, in order; none for a statement or a bare preamble."""
     out: list[Ask] = []
@@ -75,7 +89,7 @@ def asks_in(message: str) -> list[Ask]:
         for item in _items(body):
             for part in split_questions(item):
                 part = part.strip(" ,;:-–")
-                if any(ch.isalpha() for ch in part) and not _ONLY_ANNOUNCES.match(part):
+                if any(ch.isalpha() for ch in part) and not _ONLY_ANNOUNCES.match(part) and not _only_preamble(part):
                     out.append(Ask(part, text))
     return out
 

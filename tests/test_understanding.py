@@ -156,6 +156,17 @@ async def test_a_candidate_designing_another_system_is_told_what_we_are_solving(
     assert len(refocus) <= 2, "said at most twice"
 
 
+@needs_model
+async def test_a_design_that_fits_a_sibling_problem_too_is_on_topic(repo):
+    """Two recommenders are one kind of problem: a recommender design for either is no drift."""
+    on_topic = [
+        "I'd start with a two-tower retrieval model, since it is cheap to serve, and keep p99 under 150 ms for the page.",
+        "Then a ranking stage over a few hundred candidates, trained on watch time, with the row layout decided last.",
+    ]
+    session, _ = await play(repo, on_topic, problem="movie-recommender", end=False)
+    assert "refocus" not in interviewer_kinds(repo, session.interview_id)
+
+
 # ----------------------------------------------------------------------------- the grader
 
 

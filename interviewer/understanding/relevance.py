@@ -20,10 +20,13 @@ if TYPE_CHECKING:
 
     from interviewer.understanding.encoder import EmbeddingCache
 
-OFF_TOPIC_MARGIN = 0.05
+OFF_TOPIC_MARGIN = 0.1
 """A message is off topic when another problem is nearer by this much ..."""
 OFF_TOPIC_CEILING = 0.45
 """... and this problem is no nearer than this."""
+KIN_AT = 0.55
+"""Problems whose headlines (title and prompt) are this near are of one kind (two recommenders, two spam
+filters): a design that fits the other fits this one too, so it is never off topic for being nearer it."""
 LEAD_WORDS = 48
 """Relevance reads a message's opening words: enough to tell what it is about, cheap to encode."""
 
@@ -50,7 +53,8 @@ class Relevance:
     def __init__(self, problem: Problem, others: list[Problem], cache: EmbeddingCache):
         self.problem = problem
         self.own = cache.matrix(topic_texts(problem))
-        self.others = [(p.title, cache.matrix(topic_texts(p))) for p in others if p.id != problem.id]
+        distinct = [p for p in others if p.id != problem.id and not _kin(problem, p, cache)]
+        self.others = [(p.title, cache.matrix(topic_texts(p))) for p in distinct]
 
     def of(self, vector: np.ndarray) -> Aboutness:
         own = float((self.own @ vector).max())
@@ -63,6 +67,11 @@ class Relevance:
 
     def lead(self, message: str) -> str:
         return " ".join(message.split()[:LEAD_WORDS])
+
+
+def _kin(problem: Problem, other: Problem, cache: EmbeddingCache) -> bool:
+    headlines = cache.matrix([topic_texts(problem)[0], topic_texts(other)[0]])
+    return float(headlines[0] @ headlines[1]) >= KIN_AT
 
 
 _known_lock = threading.Lock()

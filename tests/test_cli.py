@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from interviewer.cli import main
+from interviewer.engine.moves import TurnKind
 from tests.conftest import DATA, ROOT
 
-TURN_KINDS = {"opening", "answer", "probe", "what_if", "redirect", "wrap_up", "deflect", "acknowledge"}
+TURN_KINDS = {kind.value for kind in TurnKind}
+
+
+def test_the_readme_names_every_turn_kind_the_json_can_carry():
+    readme = (ROOT / "README.md").read_text()
+    assert [kind for kind in sorted(TURN_KINDS) if f"`{kind}`" not in readme] == []
 
 
 def _run_json(capsys, *extra: str, script: Path = DATA / "spam-strong.txt") -> dict:

@@ -37,6 +37,13 @@ def test_every_builtin_passes_the_lint():
     assert not findings, "\n".join(map(str, findings))
 
 
+def test_the_lint_checks_every_template_list_for_a_repeated_variant():
+    persona = _library.personas.get("mentor")
+    twice = persona.templates.model_copy(update={"follow_up_figure": ["Why {point}?", "Why {point}?"]})
+    findings = lint_persona(persona.model_copy(update={"templates": twice}))
+    assert [f for f in findings if "follow_up_figure" in str(f)]
+
+
 def _lexical() -> OfflineBackend:
     """These questions test the keyword analyst, the fallback when the sentence model is not installed (the
     semantic analyst is measured on the independent evaluation set: ``python -m bench.understanding``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from interviewer.content.models import Persona, Problem, Rubric
+from interviewer.content.models import TEMPLATE_RULES, Persona, Problem, Rubric
 from interviewer.stages import DIMENSION_IDS, STAGE_IDS
 from interviewer.text import term_set
 
@@ -84,7 +84,7 @@ def lint_persona(persona: Persona) -> list[Finding]:
     out: list[Finding] = []
     if not _PROMPT.search(persona.lines.opening):
         out.append(Finding(where, "the opening line must contain {prompt}: it is how the candidate hears the problem"))
-    for name in ("answer", "repeat", "unspecified", "probe", "what_if", "redirect", "wrap_up", "acknowledge"):
+    for name in TEMPLATE_RULES:
         variants = getattr(persona.templates, name)
         if len(set(variants)) != len(variants):
             out.append(Finding(where, f"templates.{name} lists the same variant twice"))

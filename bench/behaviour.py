@@ -4,7 +4,8 @@ Per interview: replies the guard replaced although nothing secret was said (on t
 reply is honest, so every trip is a false one), bare acknowledgements, replies said word for word
 before, what-ifs after the wrap-up, and skipped stages never steered to before the wrap-up. Also every
 opening over every problem x persona x length. ``python -m bench.behaviour [tune|test] [--show N]``
-prints the figures and, with ``--show``, N transcripts to read.
+prints the figures and, with ``--show``, N transcripts to read; ``python -m bench.behaviour personas [split]``
+what each persona does differently (presses, follow-ups, hints) on the same candidates.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from interviewer.engine.director import DISCUSSION_STAGES
 from interviewer.text import normalized
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval" / "candidates"
+WHAT_IF_REPLIES = EVAL.parent / "what_if_replies"
 LENGTHS = (30, 45, 60, 90)
 
 
@@ -36,6 +38,7 @@ class Tally:
     skipped: int = 0
     skipped_reached: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
+    moves: Counter[str] = field(default_factory=Counter)
 
     def add(self, name: str, turns: list[Any], state: Any) -> None:
         self.interviews += 1
@@ -45,6 +48,8 @@ class Tally:
         wrapped = False
         for turn in replies:
             self.kinds[turn.kind] += 1
+            for move in turn.moves or []:
+                self.moves[f"press:{move.get('hook')}" if move["kind"] == "press" else move["kind"]] += 1
             if (turn.meta or {}).get("guarded"):
                 self.guarded.append(f"{name} turn {turn.seq}: {turn.meta['guarded']}")
             self.bare += turn.kind == "acknowledge"
@@ -155,11 +160,57 @@ async def openings() -> tuple[int, list[str]]:
     return count, lost
 
 
+@dataclass
+class WhatIfReading:
+    right: int = 0
+    total: int = 0
+    read_as_ignored: int = 0
+    ignored_right: int = 0
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 0.0
+
+    @property
+    def ignored_precision(self) -> float:
+        """Of the replies read as going on without the what-if, the share that did (a re-ask was due)."""
+        return self.ignored_right / self.read_as_ignored if self.read_as_ignored else 1.0
+
+
+def what_if_reading(split: str, understanding: str = "auto") -> WhatIfReading:
+    """Replies written to each built-in what-if (half take it up, half go on with something else): how
+    many the analyst reads right."""
+    import json
+
+    from interviewer.engine.analyst import offline_analyst
+    from interviewer.understanding.lexicon import Lexicon
+
+    library = ContentLibrary()
+    analysts: dict[str, Any] = {}
+    tally = WhatIfReading()
+    for line in (WHAT_IF_REPLIES / f"{split}.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["problem"] not in analysts:
+            analysts[row["problem"]] = offline_analyst(Lexicon(library.problems.get(row["problem"])), understanding)
+        analyst = analysts[row["problem"]]
+        taken_up = analyst.takes_up(row["text"], library.problems.get(row["problem"]).what_if(row["what_if"]))
+        right = taken_up == (row["label"] == "answers")
+        tally.total += 1
+        tally.right += right
+        tally.read_as_ignored += not taken_up
+        tally.ignored_right += not taken_up and right
+        if not right:
+            tally.wrong.append(f"{row['label']}: {row['problem']}/{row['what_if']}: {row['text'][:90]}")
+    return tally
+
+
 def behaviour(quick: bool) -> list[Result]:
     count, lost = asyncio.run(openings())
     tally, _ = asyncio.run(play_scripts("test", limit=14 if quick else None))
     note = f"test split, {tally.interviews} scripted interviews, {tally.replies} replies"
     reached = tally.skipped_reached / tally.skipped if tally.skipped else 1.0
+    reading = what_if_reading("test")
     return [
         Result("openings without the problem", "count", [len(lost)], target=0, note=f"of {count} combinations"),
         Result("guarded honest replies", "count", [len(tally.guarded)], target=0, note=note),
@@ -167,10 +218,41 @@ def behaviour(quick: bool) -> list[Result]:
         Result("verbatim repeats", "count", [len(tally.repeats)], target=0),
         Result("what-ifs after the wrap-up", "count", [tally.late_what_ifs], target=0),
         Result("skipped stages steered to", "share", [reached], target=1.0, higher_is_better=True),
+        Result(
+            "what-if replies read right",
+            "share",
+            [reading.accuracy],
+            higher_is_better=True,
+            note=f"test split, {reading.total} replies; read as ignored and ignored: {reading.ignored_precision:.2f}",
+        ),
     ]
 
 
+def persona_contrast(split: str, limit: int | None = None) -> dict[str, Counter[str]]:
+    """Per persona, over one split's scripted candidates: what each reply did, by move (presses by topic)."""
+    library = ContentLibrary()
+    contrast: dict[str, Counter[str]] = {}
+    for persona in library.personas.ids():
+        tally, _ = asyncio.run(play_scripts(split, persona=persona, limit=limit))
+        contrast[persona] = tally.moves
+        contrast[persona]["replies"] = tally.replies
+    return contrast
+
+
+def _print_contrast(split: str) -> None:
+    contrast = persona_contrast(split)
+    columns = ("press:figures", "press:trade_offs", "press:cost", "press:shipping", "follow_up", "hint", "acknowledge")
+    print(f"{split}: moves per 100 replies, by persona")
+    print(f"  {'persona':<20}" + "".join(f"{c:>18}" for c in columns))
+    for persona, moves in contrast.items():
+        per = 100 / max(1, moves["replies"])
+        print(f"  {persona:<20}" + "".join(f"{moves[c] * per:>18.1f}" for c in columns))
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "personas":
+        _print_contrast(argv[1] if len(argv) > 1 else "tune")
+        return 0
     split = argv[0] if argv and not argv[0].startswith("-") else "tune"
     show = int(argv[argv.index("--show") + 1]) if "--show" in argv else 0
     tally, transcripts = asyncio.run(play_scripts(split))
@@ -181,6 +263,12 @@ def main(argv: list[str]) -> int:
     print(f"  what-ifs after the wrap-up: {tally.late_what_ifs}")
     print(f"  skipped stages steered to before the wrap-up: {tally.skipped_reached} of {tally.skipped}")
     print(f"  reply kinds: {dict(tally.kinds.most_common())}")
+    for understanding in ("auto", "lexical"):
+        reading = what_if_reading(split, understanding)
+        print(
+            f"  what-if replies read right ({understanding}): {reading.right} of {reading.total} "
+            f"({reading.accuracy:.1%}); read as ignored and ignored: {reading.ignored_precision:.1%}"
+        )
     for text in transcripts[:show]:
         print(text)
     return 0

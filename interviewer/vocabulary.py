@@ -27,6 +27,7 @@ TURN_KIND_LABELS: dict[str, str] = {
     "clarify": "clarify",
     "refocus": "refocus",
     "follow_up": "follow-up",
+    "hint": "hint",
 }
 """The tag an interviewer turn of each kind carries; "" for kinds that need none."""
 
@@ -65,7 +66,9 @@ def event_marker(event_type: str, payload: Mapping[str, Any]) -> str:
         case "fact_revealed":
             return "fact revealed"
         case "what_if":
-            return "what-if"
+            return "what-if asked again" if payload.get("again") else "what-if"
+        case "what_if_unanswered":
+            return "what-if left unanswered"
         case "probe":
             return f"probe: {stage_label(stage)}" if stage else "probe"
         case "redirect":

@@ -100,6 +100,54 @@ async def test_what_each_interviewer_request_carries(fake, repo, library):
     assert problem.reference["data"][0] in json.dumps(grading.body)  # only the grader sees them
 
 
+BEHAVIOUR_SCRIPT = [
+    "Who are the users, and how much mail do they get a day?",
+    "I'll structure this as: data and labels first, then the model, then serving, then metrics and monitoring.",
+    "For data I'd use the reports users send, audited with a reviewed sample, split by time.",
+    "For the model I'd go with gradient boosted trees on sender and header features.",
+    "hmm, I'm not sure where to go from here",
+    "We'd serve it behind the mail servers, with sender reputation cached, inside a 50 ms budget.",
+    "I'd choose a small transformer for the uncertain mail only, because it is too slow for all of it.",
+    "For metrics I'd track precision at a very low false positive rate, since losing real mail hurts most.",
+    "Monitoring: alert on sudden shifts in the spam rate per sender domain.",
+]
+
+
+@pytest.mark.parametrize("persona", ["bar-raiser", "startup-cto", "mentor"])
+async def test_the_llm_voice_gets_the_offline_decisions_and_a_note_that_says_what_to_pick_up(fake, repo, persona):
+    """The director is shared: the same script gets the same moves with either voice. Each note says what
+    to pick up (the candidate's words) and what not to say; an honest cooperative model trips no guard."""
+    kwargs = {"persona": persona, "minutes": 600.0, "max_turns": len(BEHAVIOUR_SCRIPT), "end": False}
+    offline, _ = await play(repo, BEHAVIOUR_SCRIPT, **kwargs)
+    llm, _ = await play(repo, BEHAVIOUR_SCRIPT, backend=make_backend(fake), **kwargs)
+
+    def replies(session) -> list:
+        return [t for t in repo.get_turns(session.interview_id) if t.role == "interviewer"]
+
+    assert [t.moves for t in replies(llm)] == [t.moves for t in replies(offline)]
+    assert {m["kind"] for t in replies(llm) for m in t.moves or []} >= {
+        "what_if",
+        "press" if persona != "mentor" else "hint",
+    }
+    assert repo.get_events(llm.interview_id, "guard") == []
+    voiced = [turn for turn in replies(llm) if "note" in (turn.meta or {})]
+    assert len(voiced) >= len(BEHAVIOUR_SCRIPT) - 1, "every reply but the persona's fixed lines went to the model"
+    for turn in voiced:
+        note = turn.meta["note"]
+        assert note.startswith("Director's note") and note.endswith(
+            "Do not state any hidden fact not named in this note."
+        )
+        for move in turn.moves:
+            if move["kind"] in ("follow_up", "press") and move.get("point", "this") != "this":
+                assert f'"{move["point"]}"' in note, "the note quotes the words to pick up"
+            if move["kind"] == "what_if" and move.get("repeat"):
+                assert "once more" in note
+            if move["kind"] == "hint":
+                assert "stuck" in note and "without answering" in note
+    sent = [r.messages[-1]["content"] for r in fake.chat_requests(structured=False)]
+    assert sent == [t.meta["note"] for t in voiced], "the note stored is the note sent"
+
+
 def _common_prefix_tokens(a: list[dict], b: list[dict]) -> int:
     shared = 0
     for x, y in zip(a, b, strict=False):

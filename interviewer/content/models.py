@@ -78,6 +78,8 @@ class PersonaLines(StrictModel):
 
 TemplateList = Annotated[list[Line], Field(min_length=1, max_length=20)]
 
+PressTopic = Literal["figures", "trade_offs", "cost", "shipping"]
+
 TEMPLATE_RULES: dict[str, tuple[set[str], set[str]]] = {
     # field: (allowed placeholders, required placeholders)
     "answer": ({"answer"}, {"answer"}),
@@ -85,10 +87,17 @@ TEMPLATE_RULES: dict[str, tuple[set[str], set[str]]] = {
     "unspecified": (set(), set()),
     "probe": ({"probe", "stage"}, {"probe"}),
     "what_if": ({"what_if"}, {"what_if"}),
+    "what_if_again": ({"what_if"}, {"what_if"}),
     "redirect": ({"stage", "question"}, {"question"}),
     "wrap_up": ({"minutes_left"}, set()),
     "acknowledge": ({"stage"}, set()),
     "clarify": ({"options"}, {"options"}),
+    "deflect_again": (set(), set()),
+    "hint": ({"stage", "hint"}, {"hint"}),
+    "press_figures": ({"stage"}, set()),
+    "press_trade_offs": ({"point"}, {"point"}),
+    "press_cost": ({"point"}, {"point"}),
+    "press_shipping": ({"point"}, {"point"}),
     "refocus": ({"title", "prompt"}, {"title"}),
     "follow_up_figure": ({"point"}, {"point"}),
     "follow_up_choice": ({"point"}, {"point"}),
@@ -118,6 +127,42 @@ class PersonaTemplates(StrictModel):
     """Asking for a summary near the end; may use {minutes_left}."""
     acknowledge: TemplateList
     """Letting the candidate continue; may use {stage}."""
+    what_if_again: TemplateList = [
+        "Before we go further, I'd like your answer to the change I raised: {what_if}",
+        "Let's not skip past this one. {what_if}",
+        "Coming back to the scenario I gave you: {what_if}",
+    ]
+    """Putting a what-if again when the candidate went on without taking it up; must contain {what_if}."""
+    deflect_again: TemplateList = [
+        "That stays with me, I'm afraid. Let's get back to your design.",
+        "Still not something I can share. Where were you in the design?",
+    ]
+    """Said instead of the deflection line once that has been said: the same refusal, other words."""
+    hint: TemplateList = [
+        "No problem, there's a lot to hold at once. For {stage}, it can help to think about {hint}.",
+        "That's fine, take a moment. One way in, for {stage}: think about {hint}.",
+    ]
+    """A hint for a stuck candidate (personas with ``hints``); must contain {hint}, the stage's agenda."""
+    press_figures: TemplateList = [
+        "Put some numbers on that. How much, how fast, how many, for this system?",
+        "Can you size that for me? Rough numbers for {stage} are fine.",
+    ]
+    """Asking for numbers where the candidate gave none (personas pressing on figures); may use {stage}."""
+    press_trade_offs: TemplateList = [
+        "What did you weigh {point} against, and what does it cost you?",
+        "What's the strongest alternative to {point}, and why not that?",
+    ]
+    """Asking what a choice was weighed against (personas pressing on trade-offs); must contain {point}."""
+    press_cost: TemplateList = [
+        "What does {point} cost to build and run, roughly? Is there a cheaper version?",
+        "Ballpark, what would {point} cost us a month, and what would the cheap version lose?",
+    ]
+    """Asking what a choice costs (personas pressing on cost); must contain {point}."""
+    press_shipping: TemplateList = [
+        "How soon could a small team ship {point}, and what would you cut from the first version?",
+        "What's the version of {point} we could ship in a month?",
+    ]
+    """Asking how soon a choice ships (personas pressing on shipping); must contain {point}."""
     clarify: TemplateList = [
         "Just so I answer the right thing: do you mean {options}?",
         "I'm not sure which part you're after. Is it {options}?",
@@ -171,6 +216,13 @@ class Persona(StrictModel):
     """Share of eligible turns that get a what-if (0 never, 1 whenever one fits)."""
     max_probes_per_stage: int = Field(default=2, ge=0, le=5)
     """How many times one stage may be probed."""
+    presses_on: Annotated[list[PressTopic], Field(max_length=4)] = []
+    """What this interviewer keeps pushing on, most important first. "figures": a turn that puts no number
+    on its stage is asked for one; "trade_offs": a choice is asked what it was weighed against; "cost": what
+    a choice costs to build and run; "shipping": how soon a small team could ship it."""
+    hints: bool = False
+    """When the candidate says they are stuck, give a hint (the stage's agenda, then the problem's question
+    for that stage) rather than moving on."""
     model: Line | None = None
     """Optional model override for the LLM voice."""
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)

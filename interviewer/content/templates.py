@@ -30,6 +30,9 @@ strictness = 0.5               # 0 lenient .. 1 exacting; stricter steers to ski
 probe_depth = 2                # 1 mentioned, 2 discussed, 3 deep: probe stages until they reach this
 what_if_rate = 0.4             # 0 never .. 1 whenever one fits: how often constraints change
 max_probes_per_stage = 2       # never probe one stage more often than this
+presses_on = []                # any of "figures", "trade_offs", "cost", "shipping": what this
+                               # interviewer keeps pushing on (once per stage, never two turns running)
+hints = false                  # true: a stuck candidate gets a hint (the stage's agenda, then a question)
 # model = "gpt-4.1-mini"       # optional: a model for this persona's LLM voice
 # temperature = 0.7            # optional
 
@@ -53,6 +56,10 @@ what_if = ["Let me change something. {{what_if}}"]               # must contain 
 redirect = ["We haven't covered {{stage}} yet. {{question}}"]     # must contain {{question}}
 wrap_up = ["About {{minutes_left}} minutes left. Summarise your design and the main risk."]
 acknowledge = ["Okay. Go on.", "Makes sense. What's next?"]
+# Optional, with sensible defaults: clarify ({{options}}), refocus ({{title}}, {{prompt}}),
+# follow_up_figure / follow_up_choice / follow_up_trade_off ({{point}}), what_if_again ({{what_if}}),
+# deflect_again, hint ({{hint}}, {{stage}}), press_figures ({{stage}}), press_trade_offs / press_cost /
+# press_shipping ({{point}}).
 '''
 
 

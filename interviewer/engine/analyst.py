@@ -12,6 +12,7 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from interviewer.content.models import WhatIf
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_substantive, sentences
@@ -20,8 +21,10 @@ from interviewer.understanding.encoder import EmbeddingCache, Encoder, load_enco
 from interviewer.understanding.facts import FactIndex, FactMatcher
 from interviewer.understanding.hooks import Hook, hooks_in
 from interviewer.understanding.lexicon import Lexicon
-from interviewer.understanding.patterns import ASSUMPTION, END_REQUEST, looks_like_injection
+from interviewer.understanding.patterns import ASSUMPTION, END_REQUEST, looks_like_injection, sounds_stuck
+from interviewer.understanding.plan import stated_plan
 from interviewer.understanding.relevance import Relevance, relevance_for
+from interviewer.understanding.what_ifs import WhatIfReader, takes_up_by_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,13 @@ class Analysis:
     """The message designs something other than this problem: the nearest other problem's title."""
     hooks: list[Hook] = field(default_factory=list)
     """What an interviewer could pick up from this turn: figures, trade-offs, choices, in its words."""
+    stuck: bool = False
+    """The candidate says they do not know how to go on."""
+    plan: list[str] = field(default_factory=list)
+    """The stages the candidate says they will go through, in their order, when this turn states a plan."""
+    takes_up_what_if: bool | None = None
+    """With a what-if open: whether this turn engages with it; None when none is open or the turn only
+    asks questions (perhaps about the what-if itself)."""
 
     @property
     def facts_asked(self) -> list[str]:
@@ -83,6 +93,8 @@ class Analysis:
             "injection": self.injection,
             **({"depths": self.depths} if self.depths else {}),
             **({"off_topic": self.off_topic} if self.off_topic else {}),
+            **({"plan": self.plan} if self.plan else {}),
+            **({"stuck": True} if self.stuck else {}),
         }
 
 
@@ -104,7 +116,20 @@ class OfflineAnalyst(Analyst):
         self.lexicon = lexicon
 
     async def analyze(self, text: str, state: InterviewState) -> Analysis:
-        return self.analyze_now(text)
+        analysis = self.analyze_now(text)
+        analysis.takes_up_what_if = self.reply_to_what_if(text, analysis, state)
+        return analysis
+
+    def reply_to_what_if(self, text: str, analysis: Analysis, state: InterviewState) -> bool | None:
+        """Whether the turn takes up the open what-if; None when none is open or the turn says nothing
+        to judge by (only questions, perhaps about the what-if, or a few words)."""
+        if state.what_if_open is None or analysis.injection or not analysis.substantive:
+            return None
+        what_if = next((item for item in self.lexicon.problem.what_ifs if item.id == state.what_if_open), None)
+        return None if what_if is None else self.takes_up(text, what_if)
+
+    def takes_up(self, text: str, what_if: WhatIf) -> bool:
+        return takes_up_by_words(text, what_if, self.lexicon.topic)
 
     def analyze_now(self, text: str) -> Analysis:
         analysis = Analysis(source=self.source)
@@ -129,6 +154,8 @@ class OfflineAnalyst(Analyst):
                 if reasoned:
                     analysis.reasoned[stage] = analysis.reasoned.get(stage, 0) + 1
         analysis.hooks = [] if analysis.injection else hooks_in(text)
+        analysis.plan = [] if analysis.injection else stated_plan(text)
+        analysis.stuck = not analysis.injection and sounds_stuck(text)
         return analysis
 
     def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
@@ -160,6 +187,7 @@ class SemanticAnalyst(OfflineAnalyst):
         self.encoder = encoder
         self._matcher: FactMatcher | None = None
         self._relevance: Relevance
+        self._what_ifs: WhatIfReader
         self._lock = threading.Lock()
 
     def warm(self) -> None:
@@ -171,11 +199,16 @@ class SemanticAnalyst(OfflineAnalyst):
                 cache = EmbeddingCache(self.encoder)
                 self._matcher = FactMatcher(FactIndex(self.lexicon.problem, cache), self.encoder)
                 self._relevance = relevance_for(self.lexicon.problem, cache)
+                self._what_ifs = WhatIfReader(self.lexicon.problem, self.encoder, cache)
             return self._matcher
+
+    def takes_up(self, text: str, what_if: WhatIf) -> bool:
+        self.matcher()
+        return self._what_ifs.takes_up(text, what_if)
 
     def analyze_now(self, text: str) -> Analysis:
         analysis = super().analyze_now(text)
-        if analysis.substantive and not analysis.questions and not analysis.injection:
+        if analysis.substantive and not analysis.questions and not analysis.injection and not analysis.plan:
             self.matcher()
             vector = self.encoder.encode([self._relevance.lead(text)])[0]
             about = self._relevance.of(vector)

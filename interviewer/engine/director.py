@@ -10,11 +10,12 @@ the analysts' readings, the time spent and what the guard let through, and store
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from interviewer.content.models import Persona, Problem
 from interviewer.engine.analyst import Analysis, Question
-from interviewer.engine.moves import Decision, Move, MoveKind, probe_key
+from interviewer.engine.moves import Decision, Move, MoveKind, TurnKind, probe_key
+from interviewer.engine.pushes import pick_up, record_press
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_IDS
 from interviewer.text import normalized
@@ -31,6 +32,9 @@ REFOCUS_SPACING = 3
 """Candidate turns between two reminders of what problem we are solving."""
 MAX_REFOCUSES = 2
 """After this many reminders the candidate has heard it; the grader notes the rest."""
+
+PLAN_STALL_TURNS = 3
+"""A stated plan has stalled when this many candidate turns reached none of its stages."""
 
 DISCUSSION_STAGES = STAGE_IDS[1:]
 """Stages that are steered to and probed; clarification is judged, not forced."""
@@ -103,7 +107,24 @@ def merge_analysis(state: InterviewState, analysis: Analysis) -> dict[str, tuple
     if analysis.assumptions:
         state.reasoned["clarification"] = state.reasoned.get("clarification", 0) + analysis.assumptions
     after = state.coverage()
+    _track_plan(state, analysis, [stage for stage in STAGE_IDS if before[stage] == 0 < after[stage]])
     return {stage: (before[stage], after[stage]) for stage in STAGE_IDS if after[stage] != before[stage]}
+
+
+def _track_plan(state: InterviewState, analysis: Analysis, reached: list[str]) -> None:
+    """A newly stated plan, or progress along the one stated: a stage of it reached for the first time."""
+    if analysis.plan:
+        state.plan = list(analysis.plan)
+        state.plan_progress_turn = state.candidate_turns
+    elif any(stage in state.plan for stage in reached):
+        state.plan_progress_turn = state.candidate_turns
+
+
+def following_plan(state: InterviewState) -> bool:
+    """The candidate is working through the plan they stated: part of it is still ahead, and they reached
+    a stage of it (or stated it) within the last few turns."""
+    ahead = [stage for stage in state.plan if stage in DISCUSSION_STAGES and state.depth(stage) == 0]
+    return bool(ahead) and state.candidate_turns - state.plan_progress_turn < PLAN_STALL_TURNS
 
 
 def merge_judged(state: InterviewState, analysis: Analysis) -> dict[str, tuple[int, int]]:
@@ -174,12 +195,13 @@ def turns_left(time: Clockface) -> float:
 
 def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[str]:
     """Stages to steer to now, most needed first: those the candidate moved past without a word once the
-    persona's steering time has come, and any still untouched once the turns left barely cover them.
+    persona's steering time has come (not while they follow the plan they stated), and any still untouched
+    once the turns left barely cover them.
     A stage steered to already comes after the others: the candidate heard that request."""
     untouched = [stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0]
     reached = [index for index, stage in enumerate(DISCUSSION_STAGES) if state.depth(stage) > 0]
     furthest = max(reached, default=-1)
-    behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest]
+    behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest and not following_plan(state)]
     due = untouched if len(untouched) + 1 >= turns_left(time) else []
     chosen = due or (behind if time.fraction >= steer_at(persona) else [])
     return sorted(chosen, key=lambda stage: (state.redirects.count(stage), stage not in behind))
@@ -213,7 +235,7 @@ def _probe(persona: Persona, problem: Problem, state: InterviewState, focus: str
         depth = state.depth(stage)
         if not 1 <= depth < persona.probe_depth:
             continue
-        if state.probes_per_stage.get(stage, 0) >= persona.max_probes_per_stage:
+        if state.probes_per_stage.get(stage, 0) >= persona.max_probes_per_stage or _probe_ignored(state, stage):
             continue
         key = _next_probe(problem, state, stage)
         if key is not None:
@@ -221,10 +243,20 @@ def _probe(persona: Persona, problem: Problem, state: InterviewState, focus: str
     return None
 
 
+def _probe_ignored(state: InterviewState, stage: str) -> bool:
+    """The last probe of this stage went unanswered (it is no deeper) while other stages are still
+    untouched: those come first."""
+    if stage not in state.depth_when_probed or state.depth(stage) > state.depth_when_probed[stage]:
+        return False
+    return any(state.depth(other) == 0 for other in DISCUSSION_STAGES if other != stage)
+
+
 def _thinnest_probe(persona: Persona, problem: Problem, state: InterviewState) -> Move | None:
     ranked = sorted(DISCUSSION_STAGES, key=lambda s: (state.depth(s), DISCUSSION_STAGES.index(s)))
     for stage in ranked:
         if state.depth(stage) >= 3 or state.probes_per_stage.get(stage, 0) >= persona.max_probes_per_stage:
+            continue
+        if _probe_ignored(state, stage):
             continue
         key = _next_probe(problem, state, stage)
         if key is not None:
@@ -241,6 +273,10 @@ def closing(reason: str) -> Decision:
 
 
 def decide(state: InterviewState, analysis: Analysis, persona: Persona, problem: Problem, time: Clockface) -> Decision:
+    return _settle_what_if(_decide(state, analysis, persona, problem, time), state, analysis)
+
+
+def _decide(state: InterviewState, analysis: Analysis, persona: Persona, problem: Problem, time: Clockface) -> Decision:
     ending = _ending(state, analysis, time)
     if ending is not None:
         return ending
@@ -250,20 +286,63 @@ def decide(state: InterviewState, analysis: Analysis, persona: Persona, problem:
     steer, note = _steer(state, analysis, persona, problem, time)
     if steer is not None:
         moves.append(steer)
+    if not moves and state.acknowledgements >= len(persona.templates.acknowledge):
+        steer, note = _instead_of_acknowledging(persona, problem, state, time)
+        moves += [steer] if steer is not None else []
     if not moves:
         moves.append(Move(MoveKind.ACKNOWLEDGE, stage=analysis.focus or state.last_focus))
         note = note or "let the candidate lead"
     return Decision(tuple(moves), "discussion", (note,) if note else ())
 
 
-def _follow_up(state: InterviewState, analysis: Analysis) -> Move | None:
-    """Ask about what the candidate just committed to, rather than "go on": once per point."""
-    if not analysis.substantive:
+def _instead_of_acknowledging(
+    persona: Persona, problem: Problem, state: InterviewState, time: Clockface
+) -> tuple[Move | None, str]:
+    """Every way of saying "go on" has been said: ask about the thinnest stage (or the next one) instead."""
+    if (move := _thinnest_probe(persona, problem, state)) is not None:
+        return move, "said every 'go on': thinnest stage"
+    uncovered = _uncovered(state, time)
+    if uncovered:
+        return _redirect(problem, state, uncovered[0]), "said every 'go on': next stage"
+    return None, ""
+
+
+def _settle_what_if(decision: Decision, state: InterviewState, analysis: Analysis) -> Decision:
+    """What became of the open what-if: taken up; or not, and asked again once; or, asked twice (or with
+    no time left to ask again), unanswered, which the grader hears of. A deflected turn settles nothing."""
+    open_what_if, taken_up = state.what_if_open, analysis.takes_up_what_if
+    if open_what_if is None or taken_up is None or decision.kind is TurnKind.DEFLECT:
+        return decision
+    if not taken_up and any(move.kind is MoveKind.WHAT_IF and move.repeat for move in decision.moves):
+        return decision
+    return replace(decision, what_if_settled=(open_what_if, taken_up))
+
+
+def _what_if_again(state: InterviewState, analysis: Analysis) -> Move | None:
+    """The open what-if once more, when the candidate went on as if it had not been raised."""
+    if state.what_if_open is None or analysis.takes_up_what_if is not False or state.what_if_asked_again:
         return None
-    for hook in analysis.hooks:
-        if hook.key not in state.followed_up:
-            return Move(MoveKind.FOLLOW_UP, point=hook.phrase, hook=hook.kind, stage=analysis.focus)
-    return None
+    return Move(MoveKind.WHAT_IF, what_if=state.what_if_open, repeat=True)
+
+
+def _hint(
+    persona: Persona, problem: Problem, state: InterviewState, analysis: Analysis, time: Clockface
+) -> Move | None:
+    """A hint ladder for a stuck candidate, for personas that give hints: the stage's agenda first, then
+    the problem's question for it, then on to the next stage."""
+    if not persona.hints:
+        return None
+    uncovered = _uncovered(state, time)
+    stage = analysis.focus or state.last_focus or (uncovered[0] if uncovered else None)
+    if stage is None:
+        return None
+    if state.hints.get(stage, 0) == 0:
+        return Move(MoveKind.HINT, stage=stage)
+    key = _next_probe(problem, state, stage)
+    if key is not None and state.probes_per_stage.get(stage, 0) < max(1, persona.max_probes_per_stage):
+        return Move(MoveKind.PROBE, stage=stage, probe=key)
+    ahead = [other for other in uncovered if other != stage]
+    return _redirect(problem, state, ahead[0]) if ahead else None
 
 
 def _ending(state: InterviewState, analysis: Analysis, time: Clockface) -> Decision | None:
@@ -294,14 +373,18 @@ def _steer(
     """The interviewer's own move after the answers (a redirect, a what-if, a probe), and why."""
     uncovered = _uncovered(state, time)
     skipped = _skipped(state, persona, time)
+    if analysis.stuck and (move := _hint(persona, problem, state, analysis, time)) is not None:
+        return move, "stuck: help them in"
+    if (move := _what_if_again(state, analysis)) is not None:
+        return move, "what-if not taken up: ask again"
     if skipped:
         return _redirect(problem, state, skipped[0]), "steer to skipped"
     if analysis.questions and not analysis.substantive:
         return None, "answering questions"
     if (move := _what_if(persona, problem, state, time)) is not None:
         return move, "what-if fits"
-    if not analysis.questions and (move := _follow_up(state, analysis)) is not None:
-        return move, f"pick up their {move.hook.replace('_', '-')}"
+    if not analysis.questions and (move := pick_up(persona, problem, state, analysis)) is not None:
+        return move, f"{'press on' if move.kind is MoveKind.PRESS else 'pick up their'} {move.hook.replace('_', '-')}"
     if (move := _probe(persona, problem, state, analysis.focus)) is not None:
         return move, "thin stage left behind"
     if not analysis.substantive and not analysis.questions:
@@ -316,6 +399,11 @@ def apply(state: InterviewState, decision: Decision, persona: Persona, analysis:
     """Record a decision in the state: revealed facts, used probes and what-ifs, the new phase."""
     if analysis is not None and state.phase == "discussion":
         state.what_if_credit = min(1.0 + persona.what_if_rate, state.what_if_credit + persona.what_if_rate)
+    if decision.what_if_settled is not None:
+        what_if, taken_up = decision.what_if_settled
+        if not taken_up:
+            state.what_ifs_unanswered.append(what_if)
+        state.what_if_open, state.what_if_asked_again = None, False
     for move in decision.moves:
         _record(state, move)
     if analysis is not None and analysis.focus:
@@ -332,9 +420,14 @@ def _record(state: InterviewState, move: Move) -> None:
                 state.probes_used.append(move.probe)
             if move.kind is MoveKind.PROBE and move.stage:
                 state.probes_per_stage[move.stage] = state.probes_per_stage.get(move.stage, 0) + 1
+                state.depth_when_probed[move.stage] = state.depth(move.stage)
             if move.kind is MoveKind.REDIRECT and move.stage:
                 state.redirects.append(move.stage)
+        case MoveKind.WHAT_IF if move.what_if and move.repeat:
+            state.what_if_asked_again = True
+            state.last_what_if_turn = state.candidate_turns
         case MoveKind.WHAT_IF if move.what_if:
+            state.what_if_open, state.what_if_asked_again = move.what_if, False
             state.what_ifs_used.append(move.what_if)
             state.last_what_if_turn = state.candidate_turns
             state.what_if_credit = max(0.0, state.what_if_credit - 1.0)
@@ -345,3 +438,9 @@ def _record(state: InterviewState, move: Move) -> None:
             state.refocuses += 1
         case MoveKind.FOLLOW_UP:
             state.followed_up.append(normalized(move.point))
+        case MoveKind.ACKNOWLEDGE:
+            state.acknowledgements += 1
+        case MoveKind.PRESS:
+            record_press(state, move)
+        case MoveKind.HINT if move.stage:
+            state.hints[move.stage] = state.hints.get(move.stage, 0) + 1

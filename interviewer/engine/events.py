@@ -69,6 +69,17 @@ class WhatIfInjected(EngineEvent):
     type: ClassVar[str] = "what_if"
     stored: ClassVar[bool] = True
     what_if: str
+    again: bool = False
+    """Asked a second time: the candidate went on without taking it up."""
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfUnanswered(EngineEvent):
+    """The candidate left a what-if unanswered though it was put to them twice (noted for the grader)."""
+
+    type: ClassVar[str] = "what_if_unanswered"
+    stored: ClassVar[bool] = True
+    what_if: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,10 @@ class MoveKind(StrEnum):
     DEFLECT = "deflect"
     FOLLOW_UP = "follow_up"
     """Ask about a figure, a choice or a trade-off the candidate just named, in their words."""
+    PRESS = "press"
+    """Push on what this persona cares about: numbers, trade-offs, cost, time to ship."""
+    HINT = "hint"
+    """Help a stuck candidate into a stage with a hint from the public agenda."""
     ACKNOWLEDGE = "acknowledge"
 
 
@@ -41,6 +45,7 @@ class TurnKind(StrEnum):
     CLARIFY = "clarify"
     REFOCUS = "refocus"
     FOLLOW_UP = "follow_up"
+    HINT = "hint"
 
 
 # The most significant move names the turn.
@@ -53,10 +58,12 @@ _TURN_KIND_PRIORITY: tuple[tuple[MoveKind, TurnKind], ...] = (
     (MoveKind.WHAT_IF, TurnKind.WHAT_IF),
     (MoveKind.PROBE, TurnKind.PROBE),
     (MoveKind.REDIRECT, TurnKind.REDIRECT),
+    (MoveKind.HINT, TurnKind.HINT),
     (MoveKind.ANSWER, TurnKind.ANSWER),
     (MoveKind.UNSPECIFIED, TurnKind.ANSWER),
     (MoveKind.CLARIFY, TurnKind.CLARIFY),
     (MoveKind.FOLLOW_UP, TurnKind.FOLLOW_UP),
+    (MoveKind.PRESS, TurnKind.FOLLOW_UP),
     (MoveKind.ACKNOWLEDGE, TurnKind.ACKNOWLEDGE),
 )
 
@@ -67,7 +74,7 @@ class Move:
     facts: tuple[str, ...] = ()
     """answer: the fact ids answered; clarify: the facts the question might mean."""
     repeat: bool = False
-    """answer: every fact was already revealed earlier."""
+    """answer: every fact was already revealed earlier; what_if: asked before and not taken up."""
     question: str = ""
     """answer/unspecified: the candidate's question, verbatim."""
     stage: str | None = None
@@ -77,9 +84,9 @@ class Move:
     what_if: str | None = None
     """what_if: the id used."""
     point: str = ""
-    """follow_up: the candidate's own words the question picks up."""
+    """follow_up/press: the candidate's own words the question picks up."""
     hook: str = ""
-    """follow_up: what those words are: "figure", "choice" or "trade_off"."""
+    """follow_up: what those words are: "figure", "choice" or "trade_off"; press: the topic pressed on."""
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -114,6 +121,9 @@ class Decision:
     """The phase after this turn."""
     notes: tuple[str, ...] = field(default=())
     """Why the director chose these moves (for logs and tests)."""
+    what_if_settled: tuple[str, bool] | None = None
+    """(id, taken up) when this turn settles the open what-if: the candidate took it up, or left it
+    unanswered for good (asked twice, or no time left to ask again)."""
 
     @property
     def kind(self) -> TurnKind:

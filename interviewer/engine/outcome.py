@@ -20,6 +20,7 @@ from interviewer.engine.events import (
     StageCovered,
     Usage,
     WhatIfInjected,
+    WhatIfUnanswered,
 )
 from interviewer.engine.guard import Verdict
 from interviewer.engine.moves import Decision, Move, MoveKind
@@ -71,6 +72,8 @@ def reply_events(decision: Decision, outcome: ReplyOutcome, context: TurnContext
     events += [FactRevealed(fact, asked=True) for fact in outcome.asked_late]
     for move in decision.moves:
         events += _move_events(move, context)
+    if decision.what_if_settled is not None and not decision.what_if_settled[1]:
+        events.append(WhatIfUnanswered(decision.what_if_settled[0]))
     events += [StageCovered(stage, after, before) for stage, (before, after) in context.changes.items()]
     if context.phase != context.previous_phase:
         events.append(PhaseChanged(context.phase, context.previous_phase))
@@ -88,7 +91,7 @@ def _move_events(move: Move, context: TurnContext) -> list[EngineEvent]:
         case MoveKind.REDIRECT if move.stage:
             return [Redirected(move.stage)]
         case MoveKind.WHAT_IF if move.what_if:
-            return [WhatIfInjected(move.what_if)]
+            return [WhatIfInjected(move.what_if, again=move.repeat)]
         case MoveKind.DEFLECT if context.injection is not None:
             return [InjectionDeflected(context.injection[:EXCERPT_CHARS])]
     return []

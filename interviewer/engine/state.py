@@ -41,9 +41,17 @@ class InterviewState(BaseModel):
     """Facts the candidate uncovered by asking (the clarification evidence)."""
     probes_used: list[str] = Field(default_factory=list)
     probes_per_stage: dict[str, int] = Field(default_factory=dict)
+    depth_when_probed: dict[str, int] = Field(default_factory=dict)
+    """Each probed stage's depth when it was last probed: no deeper since means the probe was ignored."""
     what_ifs_used: list[str] = Field(default_factory=list)
     what_if_credit: float = 0.0
     last_what_if_turn: int = -100
+    what_if_open: str | None = None
+    """The what-if raised last that the candidate has not taken up yet."""
+    what_if_asked_again: bool = False
+    """The open what-if was put to the candidate a second time; once more unanswered, it is noted."""
+    what_ifs_unanswered: list[str] = Field(default_factory=list)
+    """What-ifs the candidate left unanswered though asked twice (the grader hears of them)."""
     last_focus: str | None = None
     redirects: list[str] = Field(default_factory=list)
     """Stages the interviewer had to steer the candidate to."""
@@ -51,6 +59,17 @@ class InterviewState(BaseModel):
     last_refocus_turn: int = -100
     """When the interviewer last brought an off-topic candidate back to the problem."""
     refocuses: int = 0
+    plan: list[str] = Field(default_factory=list)
+    """The stages the candidate said they would go through, in their order."""
+    plan_progress_turn: int = -100
+    """The candidate turn that stated the plan or last reached a stage of it."""
+    pressed: list[str] = Field(default_factory=list)
+    """What the persona pressed on so far, as ``topic:stage``: each once per stage."""
+    last_press_turn: int = -100
+    hints: dict[str, int] = Field(default_factory=dict)
+    """Hints given per stage to a stuck candidate."""
+    acknowledgements: int = 0
+    """Replies that only let the candidate go on."""
     followed_up: list[str] = Field(default_factory=list)
     """The candidate's points the interviewer asked about already (lower-cased), never asked twice."""
     judged_depth: dict[str, int] = Field(default_factory=dict)

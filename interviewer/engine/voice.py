@@ -112,6 +112,8 @@ def render_move(request: VoiceRequest, move: Move) -> str:
     persona, problem = request.persona, request.problem
     t = persona.templates
     match move.kind:
+        case MoveKind.DEFLECT if normalized(_persona_line(request, move.kind)) in _said_before(request):
+            return _pick(request, t.deflect_again, "deflect")
         case MoveKind.OPENING | MoveKind.CLOSE | MoveKind.DEFLECT:
             return _persona_line(request, move.kind)
         case MoveKind.ANSWER:
@@ -127,7 +129,8 @@ def render_move(request: VoiceRequest, move: Move) -> str:
             return _pick(request, t.redirect, "redirect", lambda v: v.format(question=question, stage=stage))
         case MoveKind.WHAT_IF:
             what_if = problem.what_if(move.what_if or "").text
-            return _pick(request, t.what_if, "what_if", lambda v: v.format(what_if=what_if))
+            asked = t.what_if_again if move.repeat else t.what_if
+            return _pick(request, asked, "what_if", lambda v: v.format(what_if=what_if))
         case MoveKind.WRAP_UP:
             left = max(1, round(request.minutes_left))
             return _pick(request, t.wrap_up, "wrap_up", lambda v: v.format(minutes_left=left))
@@ -140,6 +143,13 @@ def render_move(request: VoiceRequest, move: Move) -> str:
         case MoveKind.FOLLOW_UP:
             variants: list[str] = getattr(t, f"follow_up_{move.hook}", t.follow_up_choice)
             return _pick(request, variants, "follow_up", lambda v: v.format(point=move.point))
+        case MoveKind.PRESS:
+            pressing: list[str] = getattr(t, f"press_{move.hook}", t.press_trade_offs)
+            fill = {"point": move.point or "this", "stage": stage_label(move.stage)}
+            return _pick(request, pressing, "press", lambda v: v.format(**fill))
+        case MoveKind.HINT:
+            hint, stage = STAGE_BY_ID[move.stage or "clarification"].summary, stage_label(move.stage)
+            return _pick(request, t.hint, "hint", lambda v: v.format(hint=hint, stage=stage))
         case MoveKind.REFOCUS:
             return _pick(request, t.refocus, "refocus", lambda v: v.format(title=problem.title, prompt=problem.prompt))
     raise ValueError(f"unknown move {move.kind}")

@@ -33,12 +33,15 @@ def load_transcript(repo: Repository, interview_id: int) -> Transcript:
     turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)]
     facts_asked: list[str] = []
     redirects: list[str] = []
+    unanswered: list[str] = []
     for event in repo.get_events(interview_id):
         if event.type == "fact_revealed" and event.payload.get("asked") and event.payload["fact"] not in facts_asked:
             facts_asked.append(event.payload["fact"])
         elif event.type == "redirect":
             redirects.append(event.payload.get("stage", ""))
-    return Transcript(interview_id, problem, turns, facts_asked, redirects)
+        elif event.type == "what_if_unanswered":
+            unanswered.append(event.payload.get("what_if", ""))
+    return Transcript(interview_id, problem, turns, facts_asked, redirects, unanswered)
 
 
 async def grade_interview(

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 from interviewer.content.models import Dimension, Problem, Rubric
 from interviewer.grading.base import Grader
-from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
+from interviewer.grading.scorecard import (
+    DimensionScore,
+    Evidence,
+    Scorecard,
+    Transcript,
+    finalize,
+    unanswered_what_ifs_note,
+)
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences, term_set
 from interviewer.understanding.lexicon import SIGNALS_PER_SENTENCE, Lexicon
 from interviewer.understanding.patterns import looks_like_injection
@@ -235,14 +242,16 @@ class OfflineGrader(Grader):
         signals = [(s, term_set(s)) for s in dimension.signals]
         signal_hits = {sig for s in substantive for sig, terms in signals if terms and terms <= s.terms}
         redirects = len(transcript.redirects)
+        ignored = len(transcript.what_ifs_unanswered)
         if len(substantive) < 3:
             return 1, "Too little substantive discussion to lead.", substantive, []
         points = 2 * min(len(trade_offs), 4) + min(len(structure), 3) + min(len(signal_hits), 3) - 2 * redirects
-        points += min(len(substantive) // 5, 3)
-        score = _level(points, (1, 5 * scale, 10 * scale), gate=len(trade_offs) >= 2 and redirects <= 1)
+        points += min(len(substantive) // 5, 3) - 3 * ignored
+        gate = len(trade_offs) >= 2 and redirects <= 1 and not ignored
+        score = _level(points, (1, 5 * scale, 10 * scale), gate=gate)
         rationale = (
             f"{len(trade_offs)} sentence(s) weighing trade-offs, {len(structure)} structuring the discussion; "
-            f"the interviewer had to steer {redirects} time(s)."
+            f"the interviewer had to steer {redirects} time(s)" + unanswered_what_ifs_note(transcript) + "."
         )
         return score, rationale, trade_offs + structure, []
 

@@ -78,6 +78,8 @@ class Transcript:
     """Facts uncovered by the candidate's questions, from the event log."""
     redirects: list[str] = field(default_factory=list)
     """Stages the interviewer had to steer the candidate to."""
+    what_ifs_unanswered: list[str] = field(default_factory=list)
+    """What-ifs the candidate left unanswered though the interviewer put them twice."""
 
     def candidate_turns(self) -> list[TranscriptTurn]:
         return [turn for turn in self.turns if turn.role == "candidate"]
@@ -87,6 +89,14 @@ class Transcript:
             if turn.seq == seq:
                 return turn
         return None
+
+
+def unanswered_what_ifs_note(transcript: Transcript) -> str:
+    """ "; left N what-if(s) unanswered ..." for a rationale, or "" when every what-if was taken up."""
+    if not transcript.what_ifs_unanswered:
+        return ""
+    count = len(transcript.what_ifs_unanswered)
+    return f"; left {count} what-if(s) unanswered though asked twice"
 
 
 def verify_evidence(dimensions: list[DimensionScore], transcript: Transcript) -> int:

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from interviewer.content.models import Dimension, Problem, Rubric
 from interviewer.grading.base import Grader
-from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
+from interviewer.grading.scorecard import (
+    DimensionScore,
+    Evidence,
+    Scorecard,
+    Transcript,
+    finalize,
+    unanswered_what_ifs_note,
+)
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, normalized, quote_of, sentences
 from interviewer.understanding.patterns import ASSUMPTION, looks_like_injection
@@ -347,9 +354,11 @@ class _Judge:
             score = 3
         else:
             score = 2
+        score = max(1, score - len(self.transcript.what_ifs_unanswered))
         rationale = (
             f"{len(trade_offs)} statement(s) weighing a trade-off; the interviewer steered {redirects} time(s)"
             + ("" if specific else "; nothing said was specific to this problem")
+            + unanswered_what_ifs_note(self.transcript)
             + "."
         )
         return score, rationale, trade_offs

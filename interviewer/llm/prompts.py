@@ -19,7 +19,7 @@ from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine.moves import Move, MoveKind
 from interviewer.engine.voice import fact_answers, fact_topics, probe_text
 from interviewer.grading.scorecard import Transcript
-from interviewer.stages import STAGE_IDS, STAGES
+from interviewer.stages import STAGE_BY_ID, STAGE_IDS, STAGES
 from interviewer.vocabulary import stage_label
 
 RULES = """\
@@ -100,6 +100,11 @@ def _steer_line(move: Move, problem: Problem, minutes_left: float) -> str:
             )
         case MoveKind.WHAT_IF:
             what_if = problem.what_if(move.what_if or "").text
+            if move.repeat:
+                return (
+                    "The candidate went on without taking up the what-if you raised. Put it to them once more, "
+                    f'briefly and in other words, and ask for their answer: "{what_if}"'
+                )
             return f'Change the scenario with this what-if, in your own words: "{what_if}"'
         case MoveKind.REDIRECT:
             return (
@@ -121,6 +126,13 @@ def _steer_line(move: Move, problem: Problem, minutes_left: float) -> str:
                 f'Pick up what the candidate just said: "{move.point}". Ask one short question about it, in '
                 "their words: why that, what it depends on, or what would make it wrong. Add no new facts."
             )
+        case MoveKind.PRESS:
+            return _press_line(move)
+        case MoveKind.HINT:
+            return (
+                f"The candidate is stuck. Give one gentle hint for {stage_label(move.stage)}, without answering "
+                f"for them: suggest they think about {STAGE_BY_ID[move.stage or 'clarification'].summary}."
+            )
         case MoveKind.ACKNOWLEDGE:
             return (
                 "Acknowledge briefly and let the candidate continue; at most one short question about what they "
@@ -128,6 +140,20 @@ def _steer_line(move: Move, problem: Problem, minutes_left: float) -> str:
             )
         case _:
             raise ValueError(f"the director's note cannot express {move.kind}")
+
+
+_PRESS_ASKS = {
+    "figures": "ask them to put rough numbers on what they just described (how much, how fast, how many)",
+    "trade_offs": 'ask what they weighed "{point}" against and what it costs them',
+    "cost": 'ask what "{point}" costs to build and run, and what a cheaper version would lose',
+    "shipping": 'ask how soon a small team could ship "{point}" and what they would cut from a first version',
+}
+
+
+def _press_line(move: Move) -> str:
+    """The persona presses on its own topic, about the candidate's last turn."""
+    ask = _PRESS_ASKS.get(move.hook, _PRESS_ASKS["trade_offs"]).format(point=move.point or "this")
+    return f"Press the candidate, as this persona does: {ask}. One short question. Add no new facts."
 
 
 def conversation(history: list[tuple[str, str]], notes: dict[int, str] | None = None) -> list[dict[str, str]]:
@@ -252,4 +278,16 @@ def numbered_transcript(transcript: Transcript, shortened: dict[int, str] | None
     for turn in transcript.turns:
         who = "Candidate" if turn.role == "candidate" else "Interviewer"
         lines.append(f"[{turn.seq}] {who}: {shortened.get(turn.seq, turn.text)}")
-    return "\n\n".join(lines)
+    return "\n\n".join(lines) + interview_log_notes(transcript)
+
+
+def interview_log_notes(transcript: Transcript) -> str:
+    """What the interview's own log says about the candidate's conduct (never the candidate's words)."""
+    unanswered = set(transcript.what_ifs_unanswered)
+    texts = [item.text for item in transcript.problem.what_ifs if item.id in unanswered]
+    if not texts:
+        return ""
+    return (
+        "\n\nFrom the interview log: the candidate did not take up these what-ifs although the interviewer "
+        "asked twice; weigh that under communication: " + " / ".join(f'"{text}"' for text in texts)
+    )

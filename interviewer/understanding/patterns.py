@@ -47,3 +47,21 @@ ASSUMPTION = re.compile(
 
 def looks_like_injection(text: str) -> bool:
     return any(pattern.search(text) for pattern in _INJECTION)
+
+
+STUCK = re.compile(
+    r"\b(?:i'?m (?:stuck|lost|blanking)|i am (?:stuck|lost)|(?:i'?m |i am )?not sure(?:\W*$| (?:where|what|how|"
+    r"about (?:this|that|any of)|i (?:know|can)))|"
+    r"no idea|(?:i )?(?:don'?t|do not) know (?:where|what|how)|(?:i )?(?:don'?t|do not) know\W*$|dunno|"
+    r"(?:my )?mind (?:is|went|has gone) blank|(?:can'?t|cannot) think of|where (?:should|do|would) i (?:start|begin|go)|"
+    r"what should i (?:do|say|talk about|focus on|cover)|any (?:hints?|pointers|tips)|(?:could|can) you (?:give me )?"
+    r"(?:a )?(?:hint|nudge)|help me (?:out|here)|never (?:built|done|worked on) (?:one|this|anything like))",
+    re.IGNORECASE,
+)
+STUCK_WORDS_AT_MOST = 25
+"""A long turn that says "not sure" somewhere is weighing a choice, not stuck."""
+
+
+def sounds_stuck(text: str) -> bool:
+    """The candidate says they do not know how to go on (short turns only)."""
+    return len(text.split()) <= STUCK_WORDS_AT_MOST and bool(STUCK.search(text))

@@ -301,6 +301,16 @@ def default_responder(record: Recorded) -> Behaviour:
             replies.append("We are nearly out of time. Please summarise your design and its biggest risk.")
         elif "Acknowledge briefly" in line:
             replies.append("Understood. Please go on.")
+        elif "Pick up what the candidate just said" in line and quoted:
+            replies.append(f"You said {quoted[0]}. Why that, for this system?")
+        elif "Press the candidate" in line:
+            replies.append(
+                f"Let me push on {quoted[0]}: what does it take?" if quoted else "Can you put numbers on that?"
+            )
+        elif "The candidate is stuck" in line:
+            replies.append("No worries. Think about where the data comes from and how it is labelled.")
+        elif "Bring them back" in line:
+            replies.append("Let's come back to the problem we are solving here.")
         elif "reasonable assumption" in line:
             replies.append("That is open; make a reasonable assumption and state it.")
     return Behaviour(text=" ".join(replies) or "Please continue.")

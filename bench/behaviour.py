@@ -39,6 +39,7 @@ class Tally:
     skipped_reached: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     moves: Counter[str] = field(default_factory=Counter)
+    never_steered: list[str] = field(default_factory=list)
 
     def add(self, name: str, turns: list[Any], state: Any) -> None:
         self.interviews += 1
@@ -59,14 +60,15 @@ class Tally:
             seen.add(key)
             self.late_what_ifs += wrapped and turn.kind == "what_if"
             wrapped = wrapped or turn.kind == "wrap_up"
-        self._coverage(state)
+        self._coverage(name, state)
 
-    def _coverage(self, state: Any) -> None:
+    def _coverage(self, name: str, state: Any) -> None:
         """Stages the candidate skipped (never covered, or only once steered there): was each steered to?"""
         steered = set(state.redirects)
         skipped = {stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0} | steered
         self.skipped += len(skipped)
         self.skipped_reached += len(skipped & steered)
+        self.never_steered += [f"{name}: {stage}" for stage in sorted(skipped - steered)]
 
     @property
     def bare_share(self) -> float:
@@ -160,6 +162,44 @@ async def openings() -> tuple[int, list[str]]:
     return count, lost
 
 
+QUESTIONS = EVAL.parent / "questions"
+
+
+async def questions_guarded(split: str) -> tuple[int, list[str]]:
+    """Every question of the understanding corpus asked in an interview on its problem (every persona in
+    turn, one long interview per problem and persona): replies the guard replaced. On the offline engine
+    every reply is honest, so each is a false trip."""
+    import json
+
+    from interviewer.backends import OfflineBackend
+    from interviewer.services import open_repository
+
+    library = ContentLibrary()
+    backend = OfflineBackend()
+    guarded: list[str] = []
+    replies = 0
+    with temporary_home():
+        repo = open_repository()
+        for path in sorted((QUESTIONS / split).glob("*.jsonl")):
+            messages = [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+            for persona in map(library.personas.get, library.personas.ids()):
+                session = await play_scripted(
+                    repo,
+                    backend,
+                    problem=library.problems.get(path.stem),
+                    persona=persona,
+                    rubric=library.rubrics.get("ml-design"),
+                    minutes=600.0,
+                    messages=messages,
+                )
+                turns = [t for t in repo.get_turns(session.interview_id) if t.role == "interviewer"]
+                replies += len(turns)
+                guarded += [f"{path.stem} x {persona.id} turn {t.seq}" for t in turns if (t.meta or {}).get("guarded")]
+        repo.close()
+        await backend.aclose()
+    return replies, guarded
+
+
 @dataclass
 class WhatIfReading:
     right: int = 0
@@ -211,9 +251,17 @@ def behaviour(quick: bool) -> list[Result]:
     note = f"test split, {tally.interviews} scripted interviews, {tally.replies} replies"
     reached = tally.skipped_reached / tally.skipped if tally.skipped else 1.0
     reading = what_if_reading("test")
+    asked, guarded = asyncio.run(questions_guarded("test"))
     return [
         Result("openings without the problem", "count", [len(lost)], target=0, note=f"of {count} combinations"),
         Result("guarded honest replies", "count", [len(tally.guarded)], target=0, note=note),
+        Result(
+            "guarded replies to honest questions",
+            "count",
+            [len(guarded)],
+            target=0,
+            note=f"test question corpus x every persona, {asked} replies",
+        ),
         Result("bare acknowledgements", "share", [tally.bare_share], target=0.15),
         Result("verbatim repeats", "count", [len(tally.repeats)], target=0),
         Result("what-ifs after the wrap-up", "count", [tally.late_what_ifs], target=0),
@@ -250,6 +298,10 @@ def _print_contrast(split: str) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "questions":
+        asked, guarded = asyncio.run(questions_guarded(argv[1] if len(argv) > 1 else "tune"))
+        print(f"guarded replies to honest questions: {len(guarded)} of {asked}", *guarded[:10], sep="\n    ")
+        return 0
     if argv and argv[0] == "personas":
         _print_contrast(argv[1] if len(argv) > 1 else "tune")
         return 0
@@ -262,6 +314,7 @@ def main(argv: list[str]) -> int:
     print(f"  verbatim repeats: {len(tally.repeats)}", *tally.repeats[:10], sep="\n    ")
     print(f"  what-ifs after the wrap-up: {tally.late_what_ifs}")
     print(f"  skipped stages steered to before the wrap-up: {tally.skipped_reached} of {tally.skipped}")
+    print(*tally.never_steered[:10], sep="\n    ")
     print(f"  reply kinds: {dict(tally.kinds.most_common())}")
     for understanding in ("auto", "lexical"):
         reading = what_if_reading(split, understanding)

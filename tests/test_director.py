@@ -416,6 +416,20 @@ CASES = [
         kinds=[MoveKind.PROBE],
     ),
     Case(
+        "one stray off-topic turn is let pass",
+        make_state({**EARLY, "data": 2}, recent_off_topic=[False, False, True]),
+        make_analysis(focus="model", off_topic="Movie recommendations"),
+        persona="neutral",
+        kinds=[MoveKind.ACKNOWLEDGE],
+    ),
+    Case(
+        "a second off-topic turn in three is brought back to the problem",
+        make_state({**EARLY, "data": 2}, recent_off_topic=[True, False, True]),
+        make_analysis(focus="model", off_topic="Movie recommendations"),
+        persona="neutral",
+        kinds=[MoveKind.REFOCUS],
+    ),
+    Case(
         "an empty first turn goes to clarification",
         make_state(),
         make_analysis(substantive=False),

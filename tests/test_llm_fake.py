@@ -198,8 +198,9 @@ async def test_a_leaky_model_that_echoes_its_system_prompt_is_caught_every_time(
     assert len(llm_replies) >= 3
     trips = [e for e in events if isinstance(e, GuardTripped)]
     assert len(trips) == len(llm_replies)
+    refusals = (persona.lines.deflection, *persona.templates.deflect_again)  # said once each, in other words after
     for turn in llm_replies:
-        assert turn.text.endswith(persona.lines.deflection)
+        assert turn.text.endswith(refusals)
         assert "Rules for this interview" not in turn.text
         for fact in problem.facts:
             assert fact.answer not in turn.text

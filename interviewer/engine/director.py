@@ -30,6 +30,9 @@ WHAT_IF_LAST_AT = 0.75
 
 REFOCUS_SPACING = 3
 """Candidate turns between two reminders of what problem we are solving."""
+OFF_TOPIC_RUN = 2
+"""Off-topic turns among the last few before the interviewer says so: one stray turn is a tangent."""
+OFF_TOPIC_WINDOW = 3
 MAX_REFOCUSES = 2
 """After this many reminders the candidate has heard it; the grader notes the rest."""
 
@@ -104,6 +107,7 @@ def merge_analysis(state: InterviewState, analysis: Analysis) -> dict[str, tuple
                     clarification.append(f"asked:{fact}")
         else:
             clarification.append(f"question:{len(clarification)}")
+    state.recent_off_topic = [*state.recent_off_topic, bool(analysis.off_topic)][-OFF_TOPIC_WINDOW:]
     if analysis.assumptions:
         state.reasoned["clarification"] = state.reasoned.get("clarification", 0) + analysis.assumptions
     after = state.coverage()
@@ -193,6 +197,12 @@ def turns_left(time: Clockface) -> float:
     return max(0.0, left)
 
 
+def _short_of_turns(state: InterviewState, time: Clockface) -> bool:
+    """The turns left barely cover the stages still untouched: reaching them comes first."""
+    untouched = [stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0]
+    return bool(untouched) and len(untouched) + 1 >= turns_left(time)
+
+
 def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[str]:
     """Stages to steer to now, most needed first: those the candidate moved past without a word once the
     persona's steering time has come (not while they follow the plan they stated), and any still untouched
@@ -202,7 +212,7 @@ def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[s
     reached = [index for index, stage in enumerate(DISCUSSION_STAGES) if state.depth(stage) > 0]
     furthest = max(reached, default=-1)
     behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest and not following_plan(state)]
-    due = untouched if len(untouched) + 1 >= turns_left(time) else []
+    due = untouched if _short_of_turns(state, time) else []
     chosen = due or (behind if time.fraction >= steer_at(persona) else [])
     return sorted(chosen, key=lambda stage: (state.redirects.count(stage), stage not in behind))
 
@@ -308,12 +318,13 @@ def _instead_of_acknowledging(
 
 
 def _settle_what_if(decision: Decision, state: InterviewState, analysis: Analysis) -> Decision:
-    """What became of the open what-if: taken up; or not, and asked again once; or, asked twice (or with
-    no time left to ask again), unanswered, which the grader hears of. A deflected turn settles nothing."""
+    """What became of the open what-if: taken up; or not, and asked again once; or, asked twice (or still
+    open at the wrap-up), unanswered, which the grader hears of. A deflected turn settles nothing, and
+    neither does a turn whose reply had something more pressing to ask."""
     open_what_if, taken_up = state.what_if_open, analysis.takes_up_what_if
     if open_what_if is None or taken_up is None or decision.kind is TurnKind.DEFLECT:
         return decision
-    if not taken_up and any(move.kind is MoveKind.WHAT_IF and move.repeat for move in decision.moves):
+    if not taken_up and not state.what_if_asked_again and decision.phase == "discussion":
         return decision
     return replace(decision, what_if_settled=(open_what_if, taken_up))
 
@@ -359,6 +370,7 @@ def _ending(state: InterviewState, analysis: Analysis, time: Clockface) -> Decis
         return closing("candidate asked to end")
     if (
         analysis.off_topic
+        and sum(state.recent_off_topic) >= OFF_TOPIC_RUN
         and not analysis.questions
         and state.refocuses < MAX_REFOCUSES
         and state.candidate_turns - state.last_refocus_turn >= REFOCUS_SPACING
@@ -375,7 +387,7 @@ def _steer(
     skipped = _skipped(state, persona, time)
     if analysis.stuck and (move := _hint(persona, problem, state, analysis, time)) is not None:
         return move, "stuck: help them in"
-    if (move := _what_if_again(state, analysis)) is not None:
+    if not (skipped and _short_of_turns(state, time)) and (move := _what_if_again(state, analysis)) is not None:
         return move, "what-if not taken up: ask again"
     if skipped:
         return _redirect(problem, state, skipped[0]), "steer to skipped"

@@ -75,7 +75,8 @@ class WhatIfInjected(EngineEvent):
 
 @dataclass(frozen=True, slots=True)
 class WhatIfUnanswered(EngineEvent):
-    """The candidate left a what-if unanswered though it was put to them twice (noted for the grader)."""
+    """The candidate never took up a what-if: put again once (where there was time), still nothing; or
+    still open at the wrap-up. Noted for the grader."""
 
     type: ClassVar[str] = "what_if_unanswered"
     stored: ClassVar[bool] = True

@@ -123,7 +123,7 @@ class Decision:
     """Why the director chose these moves (for logs and tests)."""
     what_if_settled: tuple[str, bool] | None = None
     """(id, taken up) when this turn settles the open what-if: the candidate took it up, or left it
-    unanswered for good (asked twice, or no time left to ask again)."""
+    unanswered for good (asked twice, or still open at the wrap-up)."""
 
     @property
     def kind(self) -> TurnKind:

@@ -51,7 +51,7 @@ class InterviewState(BaseModel):
     what_if_asked_again: bool = False
     """The open what-if was put to the candidate a second time; once more unanswered, it is noted."""
     what_ifs_unanswered: list[str] = Field(default_factory=list)
-    """What-ifs the candidate left unanswered though asked twice (the grader hears of them)."""
+    """What-ifs the candidate never took up (the grader hears of them)."""
     last_focus: str | None = None
     redirects: list[str] = Field(default_factory=list)
     """Stages the interviewer had to steer the candidate to."""
@@ -59,6 +59,8 @@ class InterviewState(BaseModel):
     last_refocus_turn: int = -100
     """When the interviewer last brought an off-topic candidate back to the problem."""
     refocuses: int = 0
+    recent_off_topic: list[bool] = Field(default_factory=list)
+    """For the last few candidate turns: did each design some other system?"""
     plan: list[str] = Field(default_factory=list)
     """The stages the candidate said they would go through, in their order."""
     plan_progress_turn: int = -100

@@ -79,7 +79,7 @@ class Transcript:
     redirects: list[str] = field(default_factory=list)
     """Stages the interviewer had to steer the candidate to."""
     what_ifs_unanswered: list[str] = field(default_factory=list)
-    """What-ifs the candidate left unanswered though the interviewer put them twice."""
+    """What-ifs the candidate never took up (put again once where there was time)."""
 
     def candidate_turns(self) -> list[TranscriptTurn]:
         return [turn for turn in self.turns if turn.role == "candidate"]
@@ -92,11 +92,10 @@ class Transcript:
 
 
 def unanswered_what_ifs_note(transcript: Transcript) -> str:
-    """ "; left N what-if(s) unanswered ..." for a rationale, or "" when every what-if was taken up."""
+    """A rationale's "; left N what-if(s) unanswered", or "" when every what-if was taken up."""
     if not transcript.what_ifs_unanswered:
         return ""
-    count = len(transcript.what_ifs_unanswered)
-    return f"; left {count} what-if(s) unanswered though asked twice"
+    return f"; left {len(transcript.what_ifs_unanswered)} what-if(s) unanswered"
 
 
 def verify_evidence(dimensions: list[DimensionScore], transcript: Transcript) -> int:

@@ -288,6 +288,6 @@ def interview_log_notes(transcript: Transcript) -> str:
     if not texts:
         return ""
     return (
-        "\n\nFrom the interview log: the candidate did not take up these what-ifs although the interviewer "
-        "asked twice; weigh that under communication: " + " / ".join(f'"{text}"' for text in texts)
+        "\n\nFrom the interview log: the candidate never took up these what-ifs (each was put again once "
+        "where there was time); weigh that under communication: " + " / ".join(f'"{text}"' for text in texts)
     )

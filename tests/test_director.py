@@ -349,6 +349,13 @@ CASES = [
         check={"hook": "shipping"},
     ),
     Case(
+        "a data turn is asked what it costs only about a choice it named",
+        make_state({**EARLY, "data": 2}),
+        make_analysis(focus="data"),
+        persona="startup-cto",
+        kinds=[MoveKind.ACKNOWLEDGE],
+    ),
+    Case(
         "nobody asks what the metrics cost",
         make_state({**EARLY, "data": 2, "metrics": 2}),
         make_analysis(focus="metrics", hooks=[Hook("choice", "precision at 1% recall")]),

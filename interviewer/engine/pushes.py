@@ -27,6 +27,8 @@ PRESSED_STAGES: dict[str, frozenset[str]] = {
     "shipping": frozenset({"model", "deployment", "iteration"}),
 }
 """The stages where each topic is worth pressing on: nobody asks what the metrics cost to run."""
+_WHOLE_DESIGN_STAGES = frozenset({"model", "deployment"})
+"""Where "what does this cost / when does it ship" needs no named choice: the turn describes the system."""
 
 
 def pick_up(persona: Persona, problem: Problem, state: InterviewState, analysis: Analysis) -> Move | None:
@@ -70,7 +72,7 @@ def _press(persona: Persona, state: InterviewState, analysis: Analysis, hooks: l
             return Move(MoveKind.PRESS, hook=topic, stage=stage)
         if topic == "trade_offs" and choices and "trade_off" not in kinds:
             return Move(MoveKind.PRESS, hook=topic, stage=stage, point=choices[0].phrase)
-        if topic in ("cost", "shipping"):
+        if topic in ("cost", "shipping") and (choices or stage in _WHOLE_DESIGN_STAGES):
             return Move(MoveKind.PRESS, hook=topic, stage=stage, point=choices[0].phrase if choices else "this")
     return None
 

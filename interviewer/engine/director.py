@@ -127,8 +127,13 @@ def _track_plan(state: InterviewState, analysis: Analysis, reached: list[str]) -
 def following_plan(state: InterviewState) -> bool:
     """The candidate is working through the plan they stated: part of it is still ahead, and they reached
     a stage of it (or stated it) within the last few turns."""
-    ahead = [stage for stage in state.plan if stage in DISCUSSION_STAGES and state.depth(stage) == 0]
+    ahead = [stage for stage in _untouched(state) if stage in state.plan]
     return bool(ahead) and state.candidate_turns - state.plan_progress_turn < PLAN_STALL_TURNS
+
+
+def _untouched(state: InterviewState) -> list[str]:
+    """The discussion stages the candidate has not said a word about, in agenda order."""
+    return [stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0]
 
 
 def merge_judged(state: InterviewState, analysis: Analysis) -> dict[str, tuple[int, int]]:
@@ -181,7 +186,7 @@ def _next_probe(problem: Problem, state: InterviewState, stage: str) -> str | No
 
 
 def _uncovered(state: InterviewState, time: Clockface) -> list[str]:
-    stages = [s for s in DISCUSSION_STAGES if state.depth(s) == 0]
+    stages = _untouched(state)
     if time.fraction < 0.3 and state.depth("clarification") == 0:
         stages.insert(0, "clarification")
     return stages
@@ -199,7 +204,7 @@ def turns_left(time: Clockface) -> float:
 
 def _short_of_turns(state: InterviewState, time: Clockface) -> bool:
     """The turns left barely cover the stages still untouched: reaching them comes first."""
-    untouched = [stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0]
+    untouched = _untouched(state)
     return bool(untouched) and len(untouched) + 1 >= turns_left(time)
 
 
@@ -208,10 +213,10 @@ def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[s
     persona's steering time has come (not while they follow the plan they stated), and any still untouched
     once the turns left barely cover them.
     A stage steered to already comes after the others: the candidate heard that request."""
-    untouched = [stage for stage in DISCUSSION_STAGES if state.depth(stage) == 0]
+    untouched = _untouched(state)
     reached = [index for index, stage in enumerate(DISCUSSION_STAGES) if state.depth(stage) > 0]
-    furthest = max(reached, default=-1)
-    behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest and not following_plan(state)]
+    furthest = -1 if following_plan(state) else max(reached, default=-1)
+    behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest]
     due = untouched if _short_of_turns(state, time) else []
     chosen = due or (behind if time.fraction >= steer_at(persona) else [])
     return sorted(chosen, key=lambda stage: (state.redirects.count(stage), stage not in behind))
@@ -258,7 +263,7 @@ def _probe_ignored(state: InterviewState, stage: str) -> bool:
     untouched: those come first."""
     if stage not in state.depth_when_probed or state.depth(stage) > state.depth_when_probed[stage]:
         return False
-    return any(state.depth(other) == 0 for other in DISCUSSION_STAGES if other != stage)
+    return any(other != stage for other in _untouched(state))
 
 
 def _thinnest_probe(persona: Persona, problem: Problem, state: InterviewState) -> Move | None:

@@ -68,7 +68,7 @@ def _press(persona: Persona, state: InterviewState, analysis: Analysis, hooks: l
     for topic in persona.presses_on:
         if stage not in PRESSED_STAGES[topic] or f"{topic}:{stage}" in state.pressed:
             continue
-        if topic == "figures" and "figure" not in kinds and not _has_figure(analysis):
+        if topic == "figures" and not _has_figure(analysis):
             return Move(MoveKind.PRESS, hook=topic, stage=stage)
         if topic == "trade_offs" and choices and "trade_off" not in kinds:
             return Move(MoveKind.PRESS, hook=topic, stage=stage, point=choices[0].phrase)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,8 +189,9 @@ async def stream_chat(
         "stream_options": {"include_usage": True},
     }
     stream = await _open_stream(client, settings, body, model)
+    chunks = _timed_chunks(stream, settings, stats)
     try:
-        async for chunk in _timed_chunks(stream, settings, stats):
+        async for chunk in chunks:
             text = _read_chunk(chunk, stats)
             if text:
                 if stats.first_token_ms is None:
@@ -202,6 +203,7 @@ async def stream_chat(
         raise describe(exc, settings, model) from None
     finally:
         stats.total_ms = (time.perf_counter() - stats.started) * 1000
+        await chunks.aclose()
         await _release(stream)
     if stats.finish_reason is None:
         # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
@@ -222,20 +224,28 @@ async def _open_stream(client: openai.AsyncOpenAI, settings: Settings, body: dic
         raise describe(exc, settings, model) from None
 
 
-async def _timed_chunks(stream: Any, settings: Settings, stats: StreamStats) -> AsyncIterator[Any]:
+async def _timed_chunks(stream: Any, settings: Settings, stats: StreamStats) -> AsyncGenerator[Any, None]:
     """The stream's chunks, with the first-token timeout before the first text and the idle timeout after."""
     iterator = stream.__aiter__()
-    while True:
-        first = stats.first_token_ms is None
-        wait = settings.first_token_timeout if first else settings.idle_timeout
-        try:
-            yield await asyncio.wait_for(iterator.__anext__(), timeout=wait)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            if first:
-                raise LLMError(f"no reply from the model within {wait:g} s", kind="timeout") from None
-            raise LLMError(f"the reply stalled: no data for {wait:g} s", kind="stall") from None
+    try:
+        while True:
+            first = stats.first_token_ms is None
+            wait = settings.first_token_timeout if first else settings.idle_timeout
+            try:
+                yield await asyncio.wait_for(iterator.__anext__(), timeout=wait)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if first:
+                    raise LLMError(f"no reply from the model within {wait:g} s", kind="timeout") from None
+                raise LLMError(f"the reply stalled: no data for {wait:g} s", kind="stall") from None
+    finally:
+        # Closed here, on this event loop: left to the garbage collector, the stream's generators are
+        # finalised later, on whatever loop runs then.
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
 
 
 def _read_chunk(chunk: Any, stats: StreamStats) -> str:

@@ -461,29 +461,70 @@ def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
         out.append(Sentence(stripped, offset, offset + len(stripped)))
 
 
-_QUESTION_START = re.compile(
-    r"^(?:so,?\s+|and\s+|also,?\s+|ok(?:ay)?,?\s+|quick question,?\s+|one more thing,?\s+)?"
-    r"(?:what|what's|whats|how|who|which|when|where|why|is|are|was|were|do|does|did|can|could|"
-    r"should|will|would|may|might|have|has|any|tell me|i'd like to know|i would like to know|"
-    r"i want to know|i wonder|i'm wondering|i am wondering|can you tell|could you tell|"
-    r"do you know|may i ask|let me ask|clarify|please clarify)\b",
-    re.IGNORECASE,
+_LEAD_IN = re.compile(
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|btw|oh|quick question|one more thing|last thing)[,:;]?\s+)*", re.IGNORECASE
 )
 _ASKING_START = re.compile(
     r"^(?:i'?d|i would|i|we'?d|we would|we) (?:like|love|want|need) to (?:know|understand|check|confirm|clarify)\b|"
-    r"^i(?:'m| am)? (?:wonder|wondering|curious)\b",
+    r"^i(?:'m| am)? (?:wonder|wondering|curious)\b|"
+    r"^(?:tell me|can you tell|could you tell|do you know|may i ask|let me ask|(?:please )?clarify)\b",
     re.IGNORECASE,
 )
 _STATEMENT_START = re.compile(r"^(?:i|we|i'd|we'd|i'll|we'll|i'm|we're|let's|my|our)\b", re.IGNORECASE)
+_AUX = (
+    r"(?:is|are|was|were|do|does|did|can|could|should|will|would|may|might|must|has|have|had|"
+    r"isn't|aren't|don't|doesn't|didn't|can't|won't|wouldn't|shouldn't)"
+)
+_YES_NO_START = re.compile(rf"^(?:{_AUX}|r|shud|cud|wud)\b", re.IGNORECASE)
+_WH_CONTRACTED = re.compile(r"^(?:what's|whats|who's|where's|how's|what're|how're)\b", re.IGNORECASE)
+_WH_ADVERB_INVERTED = re.compile(rf"^(?:why|when|where|how)\s+{_AUX}\b", re.IGNORECASE)
+_HOW_DEGREE = re.compile(
+    r"^how\s+(?:many|much|long|often|big|large|small|fast|far|soon|well|quickly|frequently|old|accurate|good|bad|"
+    r"important|strict|tight|fresh|stale|noisy|reliable|common|rare)\b",
+    re.IGNORECASE,
+)
+_WHAT_KIND = re.compile(r"^(?:what|which)\s+(?:kinds?|sorts?|types?)\s+of\b", re.IGNORECASE)
+# "What matters is the on-time rate", "What the model outputs is a score", "What I would do: ...": a clause
+# that opens with a wh-word but states something (a pseudo-cleft or a heading), not a question.
+_CLEFT_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        "i i'd i'll we we'd we'll you they he she it the a an this that these those our my their your its "
+        "matters counts happens drives worries concerns works helps hurts makes ends comes goes needs means "
+        "changes decides breaks",
+    )
+)
+_WH_SUBJECT = re.compile(rf"^(?:what|which|who|whose)((?:\s+[\w'-]+){{0,3}}?)\s+{_AUX}\b", re.IGNORECASE)
+_ANY_START = re.compile(r"^any\b", re.IGNORECASE)
+SHORT_ANY = 10
+""""any latency limits" asks; "Any feature that peeks past the snapshot date leaks" states."""
 
 
 def is_question(sentence: str) -> bool:
+    """Whether a sentence asks something: a question mark, or question word order without one
+    ("how many users do we have", "is there a budget"). A sentence that only opens with a wh-word
+    ("When a user asks, we embed it", "What matters is recall") states something."""
     stripped = sentence.strip()
     if stripped.endswith("?"):
         return True
-    if _STATEMENT_START.match(stripped) and not _ASKING_START.match(stripped):
+    if _ASKING_START.match(stripped):
+        return True
+    if _STATEMENT_START.match(stripped):
         return False
-    return bool(_QUESTION_START.match(stripped))
+    body = _LEAD_IN.sub("", stripped)
+    if _ASKING_START.match(body) or _YES_NO_START.match(body) or _WH_CONTRACTED.match(body):
+        return True
+    if _WH_ADVERB_INVERTED.match(body) or _HOW_DEGREE.match(body) or _WHAT_KIND.match(body):
+        return True
+    if _ANY_START.match(body):
+        return len(body.split()) <= SHORT_ANY
+    if body.lower().startswith("who "):
+        return True
+    subject = _WH_SUBJECT.match(body)
+    if subject is not None:
+        gap = subject.group(1).split()
+        return not gap or gap[0].lower() not in _CLEFT_WORDS
+    return False
 
 
 # ----------------------------------------------------------------------------- substance

@@ -48,6 +48,22 @@ def test_sentences_keep_verbatim_offsets():
         ("I'd like to know the scale", True),
         ("I would use logistic regression.", False),
         ("We need labels from users.", False),
+        # Question word order without a question mark still asks.
+        ("ok so how many users do we have", True),
+        ("which model should we start with", True),
+        ("what kind of labels exist", True),
+        ("whats the p99 budget", True),
+        ("any memory limits", True),
+        ("who owns the labelling pipeline", True),
+        # A sentence that only opens with a wh-word states something.
+        ("What matters is the on-time rate, not the mean error.", False),
+        ("When a customer asks something, we embed the question and retrieve chunks.", False),
+        ("Where information is unavailable, I'll state my assumptions.", False),
+        ("What I'd do is put a small classifier in the app.", False),
+        ("Which error costs more: underestimating, because people cancel.", False),
+        ("How to score at scale: an LLM judge calibrated on human grades.", False),
+        ("Why user reports are messy.", False),
+        ("Any feature that peeks past the snapshot date leaks information into training.", False),
     ],
 )
 def test_question_detection(sentence, expected):

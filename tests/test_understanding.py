@@ -50,6 +50,10 @@ def test_statements_ask_nothing_and_questions_hidden_in_them_are_found():
     assert _texts("I'll assume a couple of years of history, and that labels are noisy.") == []
     assert _texts("Given the volume, do we need to answer within a second") != []
     assert _texts("Then a ranking stage, which we refresh daily.") == []
+    # A design turn that lists signals, or opens with a wh-word, asks nothing.
+    assert _texts("It uses the sender's reputation, and whether the sender is in the user's contacts.") == []
+    assert _texts("When a customer asks something, we embed it and retrieve the closest chunks.") == []
+    assert _texts("What matters is the on-time rate: a late order costs far more than an early one.") == []
 
 
 def test_lists_inside_one_message_ask_each_item():

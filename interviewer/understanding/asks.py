@@ -48,7 +48,7 @@ _ENUMERATED = re.compile(
 )
 _EMBEDDED_QUESTION = re.compile(
     r"[,;]\s+(?:and\s+|but\s+|so\s+)?(?:(?:does|do|did|is|are|can|could|will|would|should|has|have)"
-    r"\s+(?:we|you|they|it|i|the|this|that|there|our|your|any)\b|(?:what|what's|whether)\s)",
+    r"\s+(?:we|you|they|it|i|the|this|that|there|our|your|any)\b|(?:what's|what is|what are|what do|what does)\s)",
     re.IGNORECASE,
 )
 _LIST_AFTER_COLON = re.compile(r"^(?P<lead>[^:]{3,80}):\s+(?P<items>.+)$", re.DOTALL)

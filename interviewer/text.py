@@ -477,7 +477,11 @@ _AUX = (
 )
 _YES_NO_START = re.compile(rf"^(?:{_AUX}|r|shud|cud|wud)\b", re.IGNORECASE)
 _WH_CONTRACTED = re.compile(r"^(?:what's|whats|who's|where's|how's|what're|how're)\b", re.IGNORECASE)
-_WH_ADVERB_INVERTED = re.compile(rf"^(?:why|when|where|how)\s+{_AUX}\b", re.IGNORECASE)
+_WH_ADVERB_INVERTED = re.compile(
+    rf"^(?:why|when|where|how)\s+{_AUX}\b|^how\s+(?!i\b|we\b|you\b|they\b|it\b)\w+\s+{_AUX}\b|"
+    r"^what\s+happens\s+(?:if|when|to|with|after|in|on|during|once)\b",
+    re.IGNORECASE,
+)
 _HOW_DEGREE = re.compile(
     r"^how\s+(?:many|much|long|often|big|large|small|fast|far|soon|well|quickly|frequently|old|accurate|good|bad|"
     r"important|strict|tight|fresh|stale|noisy|reliable|common|rare)\b",
@@ -500,6 +504,32 @@ SHORT_ANY = 10
 """"any latency limits" asks; "Any feature that peeks past the snapshot date leaks" states."""
 
 
+_CHAT_SPELLING = {
+    "wat": "what",
+    "wht": "what",
+    "wut": "what",
+    "wot": "what",
+    "wats": "what's",
+    "whts": "what's",
+    "hw": "how",
+    "hows": "how's",
+    "r": "are",
+    "ther": "there",
+    "hav": "have",
+    "u": "you",
+    "shud": "should",
+    "cud": "could",
+    "wud": "would",
+}
+"""Question words as people type them in chat ("wat r we optimizing", "hw fast does it need to be")."""
+
+
+def _chat_spelling(text: str) -> str:
+    """The sentence's first two words in their dictionary spelling."""
+    parts = text.split(" ", 2)
+    return " ".join(_CHAT_SPELLING.get(part.lower(), part) if i < 2 else part for i, part in enumerate(parts))
+
+
 def is_question(sentence: str) -> bool:
     """Whether a sentence asks something: a question mark, or question word order without one
     ("how many users do we have", "is there a budget"). A sentence that only opens with a wh-word
@@ -511,7 +541,7 @@ def is_question(sentence: str) -> bool:
         return True
     if _STATEMENT_START.match(stripped):
         return False
-    body = _LEAD_IN.sub("", stripped)
+    body = _chat_spelling(_LEAD_IN.sub("", stripped))
     if _ASKING_START.match(body) or _YES_NO_START.match(body) or _WH_CONTRACTED.match(body):
         return True
     if _WH_ADVERB_INVERTED.match(body) or _HOW_DEGREE.match(body) or _WHAT_KIND.match(body):

@@ -56,6 +56,30 @@ def test_statements_ask_nothing_and_questions_hidden_in_them_are_found():
     assert _texts("What matters is the on-time rate: a late order costs far more than an early one.") == []
 
 
+def test_indirect_requests_shorthand_and_chat_spelling_ask():
+    assert _texts("It'd help to know whether the users are mostly elderly people.") != []
+    assert _texts("Not sure whether we get any fraud reports from issuers.") != []
+    assert _texts("Some idea of the engineering headcount would be useful.") != []
+    assert _texts("Curious what happens when the service is down.") != []
+    assert _texts("peak QPS") == ["peak QPS"]
+    assert _texts("labels from where") == ["labels from where"]
+    assert _texts("wat r we optimizing, watch time or smth else") != []
+    assert _texts("hw often do new titles come in") != []
+    assert _texts("is there a deadline for law stuff") != []
+    # An acknowledgement, a plan or a full-stop fragment asks nothing.
+    assert _texts("sounds good") == []
+    assert _texts("Let's move on to the model") == []
+    assert _texts("Use a gradient-boosted tree.") == []
+
+
+def test_a_list_after_a_request_to_ask_asks_each_item():
+    assert _texts("Can I ask a few things first? 1) number of subscribers, 2) catalogue size, 3) the objective.") == [
+        "number of subscribers",
+        "catalogue size",
+        "the objective.",
+    ]
+
+
 def test_lists_inside_one_message_ask_each_item():
     assert _texts("Things I'd like to know: the traffic, which devices (phone, web), and whether it runs offline.") == [
         "the traffic",

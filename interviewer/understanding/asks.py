@@ -60,6 +60,24 @@ _REQUEST = re.compile(
     r"(?:things|questions|stuff) i'?d (?:like|want) to (?:know|ask|check)|wanna know|keen to (?:know|understand))\b",
     re.IGNORECASE,
 )
+# Asking by saying what would help: "It'd help to know...", "Not sure whether...", "Some idea of the team size
+# would be useful", "Curious what happens when...". Ways of asking in English, not words of any problem.
+_INDIRECT = re.compile(
+    r"\b(?:help(?:s|ful)?|useful|good|great|nice|handy|valuable)\s+(?:for me\s+|me\s+)?to\s+(?:know|hear|learn|"
+    r"understand|get a (?:sense|feel|picture)|confirm|check|find out)\b|"
+    r"^(?:knowing|understanding|(?:a|some)\s+(?:sense|idea|feel|ballpark|picture|rough (?:idea|number|figure)))\b"
+    r".*\b(?:would|'d)\s+(?:really\s+)?(?:help|be (?:useful|helpful|good|great|nice|handy|valuable))\b|"
+    r"\b(?:curious|wondering|interested|keen|hoping)\b(?:\s+\w+){0,2}?\s+(?:about|in|on|whether|if|how|what|which|"
+    r"who|when|where|why|to (?:know|hear|learn|understand|see))\b|"
+    r"\b(?:not|un)\s*(?:sure|clear)\b(?:\s+(?:on|about))?\s+(?:whether|if|how|what|which|who|when|where)\b(?!\s+else)|"
+    r"\bi(?:'d|'m| would| am)?\s+(?:\w+\s+){0,2}?(?:want|like|love|need|hope|hoping|trying|keen)\s+to\s+(?:know|hear|"
+    r"learn|understand|check|confirm|figure out|work out|find out|get a (?:sense|feel|handle|picture))\b|"
+    r"\b(?:appreciate|love|like)\s+(?:a|an|some|any)\s+(?:sense|idea|feel|ballpark|estimate|rough)\b|"
+    r"\bit\s+(?:might|may|would|could)\s+(?:really\s+)?matter\b.*\b(?:whether|if|how|what)\b|"
+    r"^(?:kind of|sort of|kinda|also|just|really)\s+(?:want|need|like)\s+to\s+(?:know|hear|understand)\b|"
+    r"\bwould (?:love|like) to (?:know|hear|learn|understand)\b|\btrying to get at\b|\bwould help me\b",
+    re.IGNORECASE,
+)
 
 
 # Words of a preamble ("quick q before I start", "a couple of things first"): a part made of these alone
@@ -72,6 +90,19 @@ _PREAMBLE_WORDS = frozenset(
 )
 
 
+_ASKING_WORDS = frozenset(
+    words("is are do does did can could will would should what how which who when where why any have has")
+)
+
+
+def _only_announces(part: str) -> bool:
+    """ "A couple of questions first": announces questions, asks none ("is there any legal stuff" does ask)."""
+    first = words(part)[:1]
+    if not _ONLY_ANNOUNCES.match(part):
+        return False
+    return bool(_PERMISSION.match(part)) or not (first and first[0] in _ASKING_WORDS)
+
+
 def _only_preamble(part: str) -> bool:
     return not is_question(part) and set(words(part)) <= _PREAMBLE_WORDS
 
@@ -79,9 +110,13 @@ def _only_preamble(part: str) -> bool:
 def asks_in(message: str) -> list[Ask]:
     """The questions the message asks, in order; none for a statement or a bare preamble."""
     out: list[Ask] = []
+    announced = False
     for sentence in sentences(message):
         text = sentence.text.strip()
-        if not _asks_something(text):
+        # "Can I ask a few things? 1) the subscribers, 2) the catalogue": after an announcement, a list asks.
+        listed = (announced or bool(_PERMISSION.match(text))) and _enumerates(text)
+        announced = announced or bool(_PERMISSION.match(text)) or _only_announces(text)
+        if not (listed or _asks_something(text)):
             continue
         body = _without_permission(text)
         if body is None:
@@ -89,13 +124,37 @@ def asks_in(message: str) -> list[Ask]:
         for item in _items(body):
             for part in split_questions(item):
                 part = part.strip(" ,;:-–")
-                if any(ch.isalpha() for ch in part) and not _ONLY_ANNOUNCES.match(part) and not _only_preamble(part):
+                if any(ch.isalpha() for ch in part) and not _only_announces(part) and not _only_preamble(part):
                     out.append(Ask(part, text))
-    return out
+    return out or _terse(message)
+
+
+def _enumerates(sentence: str) -> bool:
+    return len([p for p in _ENUMERATED.split(sentence) if p and p.strip(" ,;:")]) > 1
+
+
+TERSE_WORDS = 7
+"""A whole message this short, without a full stop, is asked in chat shorthand ("peak QPS", "labels from where")."""
+_NOT_TERSE = re.compile(
+    r"^(?:ok(?:ay)?|k|sure|yes|yeah|yep|no|nope|right|thanks?|thank you|cheers|got it|makes sense|sounds good|cool|"
+    r"great|nice|perfect|understood|noted|fair|agreed|i see|ah|hmm+|done|next|go on|continue|moving on|let'?s|"
+    r"i|i'm|i'll|i'd|we|we'll|we'd|my|our|so|then|now|that|this|it|yes|hello|hi|hey)\b",
+    re.IGNORECASE,
+)
+
+
+def _terse(message: str) -> list[Ask]:
+    """A short fragment as the whole message asks what it names; an acknowledgement or a plan does not."""
+    text = message.strip()
+    if not text or text[-1] in ".!" or not 1 <= len(words(text)) <= TERSE_WORDS or _NOT_TERSE.match(text):
+        return []
+    return [Ask(text, text)]
 
 
 def _asks_something(sentence: str) -> bool:
-    return is_question(sentence) or bool(_REQUEST.search(sentence) or _EMBEDDED_QUESTION.search(sentence))
+    return is_question(sentence) or any(
+        pattern.search(sentence) for pattern in (_REQUEST, _INDIRECT, _EMBEDDED_QUESTION)
+    )
 
 
 def _without_permission(sentence: str) -> str | None:
@@ -106,7 +165,7 @@ def _without_permission(sentence: str) -> str | None:
     if content is not None:
         rest = sentence[content.end() :].strip()
         return rest if len(rest.split()) >= 2 else None
-    if _ONLY_ANNOUNCES.match(sentence) or len(sentence.split()) <= 6:
+    if _only_announces(sentence) or len(sentence.split()) <= 6:
         return None
     # "Could I check the latency budget?": a permission form that does name what it wants.
     return sentence

@@ -23,7 +23,12 @@ GROUPS = {
     "storage": [storage.storage],
     "tui": [tui.streaming, tui.startup_and_memory],
     "startup": [startup.startup],
-    "understanding": [understanding.understanding, understanding.grading_spread, understanding.latency],
+    "understanding": [
+        understanding.understanding,
+        understanding.stages,
+        understanding.grading_spread,
+        understanding.latency,
+    ],
 }
 
 

@@ -218,6 +218,52 @@ def understanding(quick: bool) -> list[Result]:
     ]
 
 
+# ----------------------------------------------------------------------------- stages by meaning
+
+
+@dataclass(frozen=True, slots=True)
+class StageReport:
+    sentences: int
+    accuracy: float
+    """Share of labelled sentences whose likeliest reading is their label ("none" included)."""
+    credited_precision: float
+    """Of the sentences credited to a stage, the share credited to the right one."""
+    credited_share: float
+
+
+def stage_report(split: str = "test") -> StageReport:
+    """The stage reader on the labelled sentences of a split's scripted candidates, each read with the
+    other sentences of its turn, as the analyst reads them."""
+    from interviewer.understanding.coverage import LABELS, default_stage_reader
+    from interviewer.understanding.encoder import load_encoder
+
+    rows = [json.loads(line) for line in (EVAL / "stages" / f"{split}.jsonl").read_text().splitlines()]
+    encoder = load_encoder()
+    reader = default_stage_reader()
+    turns: dict[tuple[str, str, int], list[dict]] = {}
+    for row in rows:
+        turns.setdefault((row["problem"], row["script"], row["turn"]), []).append(row)
+    right = credited = credited_right = 0
+    for group in turns.values():
+        readings = reader.read(encoder.encode([row["text"] for row in group]))
+        for row, reading in zip(group, readings, strict=True):
+            right += reading.label == row["stage"]
+            if reading.stage is not None:
+                credited += 1
+                credited_right += reading.stage == row["stage"]
+    assert all(row["stage"] in LABELS for row in rows)
+    return StageReport(len(rows), right / len(rows), credited_right / max(credited, 1), credited / len(rows))
+
+
+def stages(quick: bool) -> list[Result]:
+    report = stage_report("test")
+    note = f"test split, {report.sentences} labelled sentences; {report.credited_share:.0%} credited to a stage"
+    return [
+        Result("stage read right", "share", [report.accuracy], note=note, higher_is_better=True),
+        Result("stage credited right", "share", [report.credited_precision], higher_is_better=True),
+    ]
+
+
 # ----------------------------------------------------------------------------- grading spread
 
 KINDS = ("strong", "weak", "stuffed", "generic", "offtopic", "one-stage", "rambling-repeat")
@@ -361,6 +407,11 @@ def main() -> int:
     parser.add_argument("--grading", action="store_true", help="also grade the scripted candidates")
     args = parser.parse_args()
     total, per_problem, kind = fact_report(args.split)
+    report = stage_report(args.split)
+    print(
+        f"stage reader on the {args.split} split: {report.accuracy:.3f} of {report.sentences} sentences read right; "
+        f"{report.credited_precision:.3f} of those credited to a stage credited right"
+    )
     print(f"{kind} analyst on the {args.split} split")
     for problem, tally in sorted(per_problem.items()):
         print(

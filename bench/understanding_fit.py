@@ -8,6 +8,10 @@
 2. The combiner: a logistic model over the matcher's features, fitted on the *tune* half of the
    evaluation set (questions written without seeing the problem files), with the decision thresholds
    chosen there by cross-validation across problems. Written to ``.../data/matcher.json``.
+3. The stage reader: a softmax over sentence embeddings, fitted on the labelled sentences of the tune
+   half's scripted candidates (``tests/eval/stages/tune.jsonl``). Written to ``.../data/stages.json``.
+
+    python -m bench.understanding_fit --only stages     # just the stage reader
 
 The *test* half is never read here; ``python -m bench --only understanding`` reports on it.
 """
@@ -23,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.understanding import EVAL, Corpus, load_questions
+from interviewer.understanding.coverage import LABELS, STAGE_MODEL_FILE
 from interviewer.understanding.facts import ADAPTER_FILE, FEATURES, MODEL_FILE
 
 SEED = 20261202
@@ -81,8 +86,51 @@ def chances(model: tuple, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z @ w))
 
 
+STAGE_SCALE = 5.0
+"""Embeddings are scaled before the softmax so that its L2 penalty bites less on the few strong directions."""
+
+
+def fit_softmax(x: np.ndarray, labels: np.ndarray, classes: int, l2: float = 1e-3, iterations: int = 800) -> np.ndarray:
+    """Multinomial logistic regression by gradient descent; the last row of the result is the bias."""
+    z = np.hstack([x, np.ones((len(x), 1))])
+    target = np.eye(classes)[labels]
+    weights = np.zeros((z.shape[1], classes))
+    for _ in range(iterations):
+        logits = z @ weights
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        penalty = l2 * np.vstack([weights[:-1], np.zeros((1, classes))])
+        weights -= 2.0 * (z.T @ (p - target) / len(x) + penalty)
+    return weights
+
+
+def load_stage_sentences(split: str) -> tuple[list[str], np.ndarray]:
+    rows = [json.loads(line) for line in (EVAL / "stages" / f"{split}.jsonl").read_text().splitlines()]
+    return [row["text"] for row in rows], np.array([LABELS.index(row["stage"]) for row in rows])
+
+
+def fit_stages(corpus: Corpus) -> None:
+    texts, labels = load_stage_sentences("tune")
+    weights = fit_softmax(corpus.cache.matrix(texts).astype(np.float64) * STAGE_SCALE, labels, len(LABELS))
+    STAGE_MODEL_FILE.write_text(
+        json.dumps(
+            {
+                "labels": list(LABELS),
+                "scale": STAGE_SCALE,
+                "weights": weights.round(5).tolist(),
+                "fitted_on": f"{EVAL.name}/stages/tune.jsonl ({len(texts)} sentences)",
+            }
+        )
+        + "\n"
+    )
+    print(f"wrote {STAGE_MODEL_FILE} from {len(texts)} labelled sentences")
+
+
 def main() -> int:
     corpus = Corpus()
+    fit_stages(corpus)
+    if "--only" in sys.argv and "stages" in sys.argv:
+        return 0
     if "--keep-adapter" in sys.argv and ADAPTER_FILE.is_file():
         adapter = np.load(ADAPTER_FILE).astype(np.float32)
     else:

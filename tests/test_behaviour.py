@@ -86,9 +86,12 @@ def test_a_reply_that_takes_up_the_what_if_is_told_from_one_that_goes_on(library
 # ----------------------------------------------------------------------------- what-ifs followed through
 
 DESIGN = [
-    "I'd use user spam reports as labels, audited with a reviewed sample, and split the data by time.",
-    "The model would be logistic regression on n-grams plus sender reputation features, trained daily.",
-    "I'd add header features and a small transformer for uncertain mail, because text alone is weak.",
+    "I'd use user spam reports as labels, audited with a reviewed sample, and split the data by time. "
+    "Reports are noisy, so a second reviewer checks a monthly sample before it reaches training.",
+    "The model would be logistic regression on n-grams plus sender reputation features, trained daily. "
+    "I'd pick it over a deep model first because it is cheap to serve and easy to debug.",
+    "I'd add header features and a small transformer for uncertain mail, because text alone is weak. "
+    "The transformer only sees the few percent of mail the linear model is unsure about.",
 ]
 IGNORING = [
     "For metrics I'd watch precision at a very low false positive rate, because losing real mail is worst.",

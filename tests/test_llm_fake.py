@@ -103,8 +103,10 @@ async def test_what_each_interviewer_request_carries(fake, repo, library):
 BEHAVIOUR_SCRIPT = [
     "Who are the users, and how much mail do they get a day?",
     "I'll structure this as: data and labels first, then the model, then serving, then metrics and monitoring.",
-    "For data I'd use the reports users send, audited with a reviewed sample, split by time.",
-    "For the model I'd go with gradient boosted trees on sender and header features.",
+    "For data I'd use the reports users send, audited with a reviewed sample, split by time. "
+    "Reports are noisy, so a second reviewer relabels a sample of them every month.",
+    "For the model I'd go with gradient boosted trees on sender and header features. "
+    "Trees are cheap to train daily and handle the mix of counts and categories well.",
     "hmm, I'm not sure where to go from here",
     "We'd serve it behind the mail servers, with sender reputation cached, inside a 50 ms budget.",
     "I'd choose a small transformer for the uncertain mail only, because it is too slow for all of it.",

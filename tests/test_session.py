@@ -46,10 +46,11 @@ SCRIPT = [
 
 async def test_every_offline_move_appears_in_scripted_interviews(repo):
     seen: set[str] = set()
-    for persona in ("mentor", "bar-raiser"):
-        session, _ = await play(repo, SCRIPT, persona=persona, max_turns=12)
+    # Twelve turns end in the wrap-up under time pressure; twenty leave room to probe a thin stage.
+    for persona, turns in (("mentor", 12), ("bar-raiser", 12), ("mentor", 20)):
+        session, _ = await play(repo, SCRIPT, persona=persona, max_turns=turns)
         kinds = interviewer_kinds(repo, session.interview_id)
-        assert kinds[0] == "opening" and kinds[-1] == "wrap_up"
+        assert kinds[0] == "opening" and (turns > len(SCRIPT) or kinds[-1] == "wrap_up")
         assert session.finished
         moves = {m["kind"] for t in repo.get_turns(session.interview_id) if t.moves for m in t.moves}
         seen |= set(kinds) | moves
@@ -96,11 +97,12 @@ async def test_injection_is_deflected_and_reveals_nothing(repo):
 
 
 async def test_probes_and_what_ifs_never_repeat(repo):
+    topics = ("the labels", "the sender features", "the serving cache", "the training data", "the loss function")
     filler = [
-        "I would think harder about the data and the labels we have, since labels are noisy here.",
-        "The model could use more features from the sender and the message headers, because text alone is weak.",
-        "Serving needs to be fast and cheap, so caching helps with latency on the delivery path.",
-    ] * 8
+        f"I would think harder about {topic}, since it matters here. It is the part I would revisit in round {n}."
+        for n in range(1, 6)
+        for topic in topics
+    ]
     session, _ = await play(repo, filler, persona="bar-raiser", minutes=600)
     turns = repo.get_turns(session.interview_id)
     used_probes = [m["probe"] for t in turns if t.moves for m in t.moves if m.get("probe")]

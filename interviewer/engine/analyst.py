@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from interviewer.content.models import WhatIf
 from interviewer.engine.state import InterviewState
 from interviewer.stages import STAGE_IDS
-from interviewer.text import has_number, has_reasoning, is_substantive, sentences
+from interviewer.text import has_number, has_reasoning, is_substantive, normalized, sentences
 from interviewer.understanding.asks import asks_in
+from interviewer.understanding.coverage import default_stage_reader
 from interviewer.understanding.encoder import EmbeddingCache, Encoder, load_encoder
 from interviewer.understanding.facts import FactIndex, FactMatcher
 from interviewer.understanding.hooks import Hook, hooks_in
@@ -138,17 +139,14 @@ class OfflineAnalyst(Analyst):
         asked = self.read_questions(text, analysis.injection)
         analysis.questions = [question for _, question in asked]
         questions = {sentence for sentence, _ in asked}
-        for sentence in sentences(text):
-            body = sentence.text
-            if body in questions:
-                continue
-            if ASSUMPTION.search(body) and len(body.split()) >= 4:
-                analysis.assumptions += 1
-            if not is_substantive(body):
-                continue
-            analysis.substantive = True
+        statements = [s.text for s in sentences(text) if s.text not in questions]
+        analysis.assumptions = sum(bool(ASSUMPTION.search(s)) and len(s.split()) >= 4 for s in statements)
+        substantive = [s for s in statements if is_substantive(s)]
+        analysis.substantive = bool(substantive)
+        readings = [] if analysis.injection else self.stage_signals(substantive)
+        for body, hits in zip(substantive, readings, strict=False):
             reasoned = has_reasoning(body) or has_number(body)
-            for stage, found in self.lexicon.stage_hits(body).items():
+            for stage, found in hits.items():
                 bucket = analysis.signals.setdefault(stage, [])
                 bucket.extend(s for s in found if s not in bucket)
                 if reasoned:
@@ -157,6 +155,10 @@ class OfflineAnalyst(Analyst):
         analysis.plan = [] if analysis.injection else stated_plan(text)
         analysis.stuck = not analysis.injection and sounds_stuck(text)
         return analysis
+
+    def stage_signals(self, statements: list[str]) -> list[dict[str, list[str]]]:
+        """Per substantive statement, the stages it works on, each with what shows it (here: signal words)."""
+        return [self.lexicon.stage_hits(body) for body in statements]
 
     def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
         """(the sentence, what it asks) for each question in the message."""
@@ -170,6 +172,8 @@ class OfflineAnalyst(Analyst):
 
 MAX_QUESTIONS_READ = 16
 """Questions read by meaning in one message; a pasted wall of question marks is not read to the end."""
+MAX_STATEMENTS_READ = 40
+"""Statements whose stage is read by meaning in one message (a pasted essay is not read to the end)."""
 
 
 class SemanticAnalyst(OfflineAnalyst):
@@ -189,6 +193,7 @@ class SemanticAnalyst(OfflineAnalyst):
         self._relevance: Relevance
         self._what_ifs: WhatIfReader
         self._lock = threading.Lock()
+        self._stages = default_stage_reader()
 
     def warm(self) -> None:
         threading.Thread(target=self.matcher, name="semantic-index", daemon=True).start()
@@ -214,6 +219,16 @@ class SemanticAnalyst(OfflineAnalyst):
             about = self._relevance.of(vector)
             analysis.off_topic = about.other_problem if about.off_topic else None
         return analysis
+
+    def stage_signals(self, statements: list[str]) -> list[dict[str, list[str]]]:
+        """Per statement, the one stage it works on by meaning; the signal is the statement itself (in
+        short), so a stage deepens with each distinct thing said about it, and a paste adds nothing."""
+        readings = self._stages.read(self.encoder.encode(statements[:MAX_STATEMENTS_READ]))
+        out: list[dict[str, list[str]]] = [{} for _ in statements]
+        for index, (body, reading) in enumerate(zip(statements, readings, strict=False)):
+            if reading.stage is not None:
+                out[index] = {reading.stage: ["said: " + " ".join(normalized(body).split()[:12])]}
+        return out
 
     def read_questions(self, text: str, injection: bool) -> list[tuple[str, Question]]:
         asks = asks_in(text)[:MAX_QUESTIONS_READ]

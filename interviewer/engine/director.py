@@ -117,6 +117,8 @@ def merge_analysis(state: InterviewState, analysis: Analysis) -> dict[str, tuple
 
 def _track_plan(state: InterviewState, analysis: Analysis, reached: list[str]) -> None:
     """A newly stated plan, or progress along the one stated: a stage of it reached for the first time."""
+    if reached:
+        state.new_stage_turn = state.candidate_turns
     if analysis.plan:
         state.plan = list(analysis.plan)
         state.plan_progress_turn = state.candidate_turns
@@ -202,10 +204,15 @@ def turns_left(time: Clockface) -> float:
     return max(0.0, left)
 
 
-def _short_of_turns(state: InterviewState, time: Clockface) -> bool:
-    """The turns left barely cover the stages still untouched: reaching them comes first."""
+def _due(state: InterviewState, time: Clockface) -> list[str]:
+    """The untouched stages, when the turns left barely cover them: reaching them comes first. A candidate
+    who has just taken up a new stage is moving through the agenda on their own (only when even a stage a
+    turn would not reach them all), and one following their stated plan will reach the stages in it."""
     untouched = _untouched(state)
-    return bool(untouched) and len(untouched) + 1 >= turns_left(time)
+    if following_plan(state):
+        untouched = [stage for stage in untouched if stage not in state.plan]
+    margin = 0 if state.new_stage_turn == state.candidate_turns else 1
+    return untouched if untouched and len(untouched) + margin >= turns_left(time) else []
 
 
 def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[str]:
@@ -214,10 +221,11 @@ def _skipped(state: InterviewState, persona: Persona, time: Clockface) -> list[s
     once the turns left barely cover them.
     A stage steered to already comes after the others: the candidate heard that request."""
     untouched = _untouched(state)
-    reached = [index for index, stage in enumerate(DISCUSSION_STAGES) if state.depth(stage) > 0]
+    # Moved past a stage: discussed a later one (a sentence on it in passing is not a move past).
+    reached = [index for index, stage in enumerate(DISCUSSION_STAGES) if state.depth(stage) >= 2]
     furthest = -1 if following_plan(state) else max(reached, default=-1)
     behind = [stage for stage in untouched if DISCUSSION_STAGES.index(stage) < furthest]
-    due = untouched if _short_of_turns(state, time) else []
+    due = _due(state, time)
     chosen = due or (behind if time.fraction >= steer_at(persona) else [])
     return sorted(chosen, key=lambda stage: (state.redirects.count(stage), stage not in behind))
 
@@ -392,7 +400,7 @@ def _steer(
     skipped = _skipped(state, persona, time)
     if analysis.stuck and (move := _hint(persona, problem, state, analysis, time)) is not None:
         return move, "stuck: help them in"
-    if not (skipped and _short_of_turns(state, time)) and (move := _what_if_again(state, analysis)) is not None:
+    if not (skipped and _due(state, time)) and (move := _what_if_again(state, analysis)) is not None:
         return move, "what-if not taken up: ask again"
     if skipped:
         return _redirect(problem, state, skipped[0]), "steer to skipped"

@@ -65,6 +65,8 @@ class InterviewState(BaseModel):
     """The stages the candidate said they would go through, in their order."""
     plan_progress_turn: int = -100
     """The candidate turn that stated the plan or last reached a stage of it."""
+    new_stage_turn: int = -100
+    """The candidate turn that last took up a stage not touched before."""
     pressed: list[str] = Field(default_factory=list)
     """What the persona pressed on so far, as ``topic:stage``: each once per stage."""
     last_press_turn: int = -100

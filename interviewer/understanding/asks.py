@@ -69,7 +69,9 @@ _INDIRECT = re.compile(
     r".*\b(?:would|'d)\s+(?:really\s+)?(?:help|be (?:useful|helpful|good|great|nice|handy|valuable))\b|"
     r"\b(?:curious|wondering|interested|keen|hoping)\b(?:\s+\w+){0,2}?\s+(?:about|in|on|whether|if|how|what|which|"
     r"who|when|where|why|to (?:know|hear|learn|understand|see))\b|"
-    r"\b(?:not|un)\s*(?:sure|clear)\b(?:\s+(?:on|about))?\s+(?:whether|if|how|what|which|who|when|where)\b(?!\s+else)|"
+    # "Not sure whether we get issuer reports" asks; "not sure where to go from here" is the candidate stuck.
+    r"\b(?:not|un)\s*(?:sure|clear)\b(?:\s+(?:on|about))?\s+(?:whether|if|how|what|which|who|when|where)\b"
+    r"(?!\s+(?:else|to)\b)|"
     r"\bi(?:'d|'m| would| am)?\s+(?:\w+\s+){0,2}?(?:want|like|love|need|hope|hoping|trying|keen)\s+to\s+(?:know|hear|"
     r"learn|understand|check|confirm|figure out|work out|find out|get a (?:sense|feel|handle|picture))\b|"
     r"\b(?:appreciate|love|like)\s+(?:a|an|some|any)\s+(?:sense|idea|feel|ballpark|estimate|rough)\b|"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from interviewer.grading.scorecard import (
 )
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, normalized, quote_of, sentences
+from interviewer.understanding.coverage import LABELS, default_stage_reader
 from interviewer.understanding.patterns import ASSUMPTION, looks_like_injection
 from interviewer.understanding.relevance import topic_texts
 
@@ -41,8 +43,6 @@ MAX_EVIDENCE = 3
 
 MEETS = 0.5
 """A sentence says a reference point at this cosine similarity or more (and more nearly than elsewhere)."""
-ON_STAGE = 0.35
-"""A sentence is about a stage when it is at least this close to some problem's points for that stage."""
 SAME = 0.95
 """Two sentences this close say the same thing: the second adds nothing."""
 OFF_TOPIC_SHARE = 0.2
@@ -89,18 +89,6 @@ class _Background:
             if texts:
                 self.by_dimension[dimension] = (cache.matrix(texts), np.array(owners))
         self.topics = {problem.id: cache.matrix(topic_texts(problem)) for problem in problems}
-        self.stage_anchors: dict[str, Any] = {}
-        for stage in STAGE_IDS[1:]:
-            texts = [t for problem in problems for t in (*problem.reference_for(stage), *problem.probes_for(stage))]
-            if texts:
-                self.stage_anchors[stage] = cache.matrix(texts)
-
-    def topic_of_turn(self, vector: np.ndarray) -> str | None:
-        """The stage a whole turn is about: the one whose points and probes it is nearest on average
-        (a turn carries more context than any of its sentences)."""
-        if not self.stage_anchors:
-            return None
-        return max(self.stage_anchors, key=lambda stage: float((self.stage_anchors[stage] @ vector).mean()))
 
     def best_elsewhere(self, dimension: str, problem_id: str, vectors: np.ndarray) -> np.ndarray:
         """Per sentence, its best similarity to this dimension's points of the other problems."""
@@ -112,16 +100,6 @@ class _Background:
         others = matrix[owners != problem_id]
         result: np.ndarray = (others @ vectors.T).max(0) if len(others) else np.zeros(len(vectors))
         return result
-
-    def stage_of(self, vectors: np.ndarray) -> list[str | None]:
-        """Per sentence, the stage it is most about (None when it is close to none of them)."""
-        import numpy as np
-
-        stages = [s for s in STAGE_IDS if s in self.by_dimension]
-        if not stages or not len(vectors):
-            return [None] * len(vectors)
-        best = np.stack([(self.by_dimension[s][0] @ vectors.T).max(0) for s in stages])
-        return [stages[i] if best[i, j] >= ON_STAGE else None for j, i in enumerate(best.argmax(0))]
 
     def share_about(self, problem_id: str, vectors: np.ndarray) -> float:
         """The share of sentences nearer this problem than any other known problem."""
@@ -218,32 +196,29 @@ class _Judge:
     ):
         self.problem, self.scale, self.said, self.vectors = problem, scale, said, vectors
         self.background, self.transcript, self.cache, self.encoder = background, transcript, cache, encoder
-        self.stages = self._own_stages(background.stage_of(vectors))
+        self.reader = default_stage_reader()
+        self.stages, self.discussed = self._read_stages()
         self.met: dict[str, list[tuple[str, _Said]]] = {}
-        self.discussed = self._turn_topics()
 
-    def _own_stages(self, general: list[str | None]) -> list[str | None]:
-        """Per sentence, the stage whose reference point *of this problem* it says most nearly (when one is
-        close), else the stage it is about in general: evidence belongs to the dimension it speaks to."""
+    def _read_stages(self) -> tuple[list[str | None], set[str]]:
+        """Per statement, the stage it works on (read with the rest of its turn, as the interviewer read
+        it), and the stages some turn was mainly about: a stage no turn was about was only passed through."""
+        import numpy as np
 
-        texts, owners = [], []
-        for stage in STAGE_IDS:
-            for point in self.problem.reference_for(stage):
-                texts.append(point)
-                owners.append(stage)
-        if not texts or not self.said:
-            return general
-        sims = self.cache.matrix(texts) @ self.vectors.T
-        best = sims.argmax(0)
-        return [owners[int(best[j])] if sims[best[j], j] >= ON_STAGE else general[j] for j in range(len(self.said))]
-
-    def _turn_topics(self) -> set[str]:
-        """The stages some turn is mainly about. A stage no turn is about was only passed through."""
-        turns = [t for t in self.transcript.candidate_turns() if not looks_like_injection(t.text)]
-        if not turns:
-            return set()
-        vectors = self.encoder.encode([t.text for t in turns])
-        return {stage for vector in vectors if (stage := self.background.topic_of_turn(vector)) is not None}
+        stages: list[str | None] = [None] * len(self.said)
+        discussed: set[str] = set()
+        turns: dict[int, list[_Said]] = {}
+        for said in self.said:
+            turns.setdefault(said.turn, []).append(said)
+        for group in turns.values():
+            vectors = self.vectors[[said.row for said in group]]
+            readings = self.reader.read(vectors)
+            for said, reading in zip(group, readings, strict=True):
+                stages[said.row] = reading.stage
+            main = LABELS[int(np.argmax(self.reader.chances(vectors).mean(0)))]
+            counted = Counter(reading.stage for reading in readings if reading.stage is not None)
+            discussed |= {stage for stage, count in counted.items() if count >= 2 or stage == main}
+        return stages, discussed
 
     def dimension(self, dimension: Dimension, off_topic: bool) -> tuple[DimensionScore, list[str]]:
         points = self.problem.reference_for(dimension.id)
@@ -296,9 +271,7 @@ class _Judge:
             + (f" ({reasoned} with a reason or a figure)" if met else "")
             + f"; {len(on_stage)} statement(s) on this stage."
         )
-        general = self.background.stage_of(self.vectors)
-        agreed = [s for s in on_stage if s.reasoned and general[s.row] == stage]
-        return score, rationale, [s for _, s in met] or agreed
+        return score, rationale, [s for _, s in met] or [s for s in on_stage if s.reasoned]
 
     def _stage_level(self, met: int, reasoned: int, on_stage: int, total: int) -> int:
         """A stage is discussed, not passed through: one sentence in passing earns no more than a mention."""

@@ -150,6 +150,11 @@ def main() -> int:
     for fold in folds:
         mask = np.isin(groups, fold)
         held_out[mask] = chances(fit_logistic(x[~mask], y[~mask]), x[mask])
+    for candidate in (0.3, 0.4, 0.5, 0.6, 0.7):
+        at = corpus.tally_at(questions, held_out, candidate, max(candidate, 0.6))
+        print(
+            f"  at {candidate}: recall {at.recall:.3f}, precision {at.precision:.3f}, over-reveal {at.over_reveal:.3f}"
+        )
     threshold, second = corpus.best_thresholds(questions, held_out)
     cv = corpus.tally_at(questions, held_out, threshold, second)
     print(

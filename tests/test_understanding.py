@@ -123,6 +123,19 @@ def test_the_encoder_gives_the_same_vectors_when_many_threads_use_it_at_once():
     assert all(float(abs(a - b).max()) < 1e-6 for a, b in zip(alone, together, strict=True))
 
 
+@needs_model
+def test_the_first_question_is_answered_before_the_larger_indexes_are_built(library):
+    """What the first question needs is built first: reading it builds the facts' index alone."""
+    problem = library.problems.get("payment-fraud")
+    encoder = load_encoder()
+    assert not isinstance(encoder, str)
+    analyst = SemanticAnalyst(Lexicon(problem), encoder)
+    analysis = analyst.analyze_now("Roughly how many card payments go through in a day?")
+    assert analysis.questions
+    assert analyst._relevance is None and analyst._what_ifs is None
+    assert analyst._matcher is not None
+
+
 def test_without_the_model_the_lexical_analyst_runs_and_the_engine_says_why(monkeypatch):
     monkeypatch.setattr(encoder_module, "_loaded", {})
     monkeypatch.setattr(encoder_module.importlib.util, "find_spec", lambda name: None)

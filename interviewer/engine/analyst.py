@@ -189,34 +189,51 @@ class SemanticAnalyst(OfflineAnalyst):
     def __init__(self, lexicon: Lexicon, encoder: Encoder):
         super().__init__(lexicon)
         self.encoder = encoder
+        self._cache = EmbeddingCache(encoder)
         self._matcher: FactMatcher | None = None
-        self._relevance: Relevance
-        self._what_ifs: WhatIfReader
-        self._lock = threading.Lock()
+        self._relevance: Relevance | None = None
+        self._what_ifs: WhatIfReader | None = None
+        # One lock each: a question waits for the facts' index, never for the larger one being built.
+        self._locks = {name: threading.Lock() for name in ("matcher", "relevance", "what_ifs")}
         self._stages = default_stage_reader()
 
     def warm(self) -> None:
-        threading.Thread(target=self.matcher, name="semantic-index", daemon=True).start()
+        threading.Thread(target=self._warm, name="semantic-index", daemon=True).start()
+
+    def _warm(self) -> None:
+        # What the first question needs comes first; the index of every other problem (for telling an
+        # off-topic design) is larger and only needed once the candidate starts designing.
+        self.matcher()
+        self.relevance()
+        self.what_ifs()
 
     def matcher(self) -> FactMatcher:
-        with self._lock:
+        with self._locks["matcher"]:
             if self._matcher is None:
-                cache = EmbeddingCache(self.encoder)
-                self._matcher = FactMatcher(FactIndex(self.lexicon.problem, cache), self.encoder)
-                self._relevance = relevance_for(self.lexicon.problem, cache)
-                self._what_ifs = WhatIfReader(self.lexicon.problem, self.encoder, cache)
+                self._matcher = FactMatcher(FactIndex(self.lexicon.problem, self._cache), self.encoder)
             return self._matcher
 
+    def relevance(self) -> Relevance:
+        with self._locks["relevance"]:
+            if self._relevance is None:
+                self._relevance = relevance_for(self.lexicon.problem, self._cache)
+            return self._relevance
+
+    def what_ifs(self) -> WhatIfReader:
+        with self._locks["what_ifs"]:
+            if self._what_ifs is None:
+                self._what_ifs = WhatIfReader(self.lexicon.problem, self.encoder, self._cache)
+            return self._what_ifs
+
     def takes_up(self, text: str, what_if: WhatIf) -> bool:
-        self.matcher()
-        return self._what_ifs.takes_up(text, what_if)
+        return self.what_ifs().takes_up(text, what_if)
 
     def analyze_now(self, text: str) -> Analysis:
         analysis = super().analyze_now(text)
         if analysis.substantive and not analysis.questions and not analysis.injection and not analysis.plan:
-            self.matcher()
-            vector = self.encoder.encode([self._relevance.lead(text)])[0]
-            about = self._relevance.of(vector)
+            relevance = self.relevance()
+            vector = self.encoder.encode([relevance.lead(text)])[0]
+            about = relevance.of(vector)
             analysis.off_topic = about.other_problem if about.off_topic else None
         return analysis
 

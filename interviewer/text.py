@@ -602,9 +602,19 @@ def shingles(text: str, size: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def quote_of(sentence: str, limit: int = 240) -> str:
-    """A verbatim prefix of the sentence of at most ``limit`` characters, cut at a word boundary."""
+_CLAUSE_ENDS = (re.compile(r"[;:]\s|\s[-–—]\s"), re.compile(r"[,)]\s"))
+"""Where a clause ends, strongest first."""
+
+
+def quote_of(sentence: str, limit: int = 400) -> str:
+    """The sentence, verbatim; a run-on longer than ``limit`` characters is cut after its last clause that
+    fits (at a semicolon, colon or dash, else a comma), else at a word boundary."""
     if len(sentence) <= limit:
         return sentence
     cut = sentence.rfind(" ", 0, limit)
-    return sentence[: cut if cut > limit // 2 else limit].rstrip()
+    for clause_end in _CLAUSE_ENDS:
+        ends = [m.start() + 1 for m in clause_end.finditer(sentence, 0, limit) if m.start() > limit // 2]
+        if ends:
+            cut = ends[-1]
+            break
+    return sentence[: cut if cut > limit // 2 else limit].rstrip(" ,;:-–—")

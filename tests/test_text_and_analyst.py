@@ -82,6 +82,15 @@ def test_quote_is_a_verbatim_prefix():
     long = "word " * 100
     quote = quote_of(long.strip(), 50)
     assert long.startswith(quote) and len(quote) <= 50
+    run_on = (
+        "We score every payment inside the authorisation call with gradient boosted trees on the card's recent "
+        "history, the merchant's chargeback rate and the device, keeping the whole call under 50 ms at the 99th "
+        "percentile; the threshold maps the score to approve, step-up or decline and is tuned weekly on "
+        "chargebacks, which arrive up to 90 days later, so we also watch early proxies like disputes."
+    )
+    quote = quote_of(run_on, 300)
+    assert run_on.startswith(quote) and quote.endswith("99th percentile"), "cut after the last whole clause"
+    assert quote_of("A short sentence stays whole, commas and all.") == "A short sentence stays whole, commas and all."
 
 
 def test_stem_is_stable():

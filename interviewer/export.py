@@ -105,9 +105,28 @@ def scorecard_markdown(card: dict[str, Any]) -> list[str]:
         lines += ["", "**Strengths**", ""] + [f"- {s}" for s in card["strengths"]]
     if card.get("improvements"):
         lines += ["", "**To improve**", ""] + [f"- {s}" for s in card["improvements"]]
+    lines += debrief_markdown(card.get("debrief") or [])
     if card.get("dropped_quotes"):
         lines += ["", f"_{card['dropped_quotes']} evidence quote(s) were dropped: not verbatim in the cited turn._"]
     return [display_safe(line) for line in lines]
+
+
+DEBRIEF_HEADINGS = {
+    "fact": "Facts of the spec you never asked for",
+    "reference": "What a strong answer to this problem covers that you did not reach",
+    "what_if": "What-ifs left unanswered",
+}
+
+
+def debrief_markdown(items: list[dict[str, Any]]) -> list[str]:
+    """The debrief: what was left on the table, each with the moment it could have come up."""
+    lines: list[str] = []
+    for kind, heading in DEBRIEF_HEADINGS.items():
+        mine = [item for item in items if item["kind"] == kind]
+        if mine:
+            lines += ["", f"**{heading}**", ""]
+            lines += [f"- {' '.join(str(item['text']).split())} ({item['moment']})" for item in mine]
+    return lines
 
 
 def _turn_markdown(turn: Any, name: str, notes: list[str]) -> list[str]:

@@ -134,3 +134,50 @@ async def test_injection_turns_earn_no_credit(repo):
     )
     _, attacked = await _graded(repo, [attack])
     assert attacked.dimension("metrics").score == 1
+
+
+async def test_a_paragraph_pasted_again_and_again_counts_once(repo):
+    paragraph = (
+        "I would monitor the spam rate, the report rate and the rescue rate every day because a sudden change "
+        "means a campaign got through, and I would alert on-call when any of them moves by more than 20%."
+    )
+    _, once = await _graded(repo, [paragraph])
+    _, pasted = await _graded(repo, [paragraph] * 14)
+    for single, repeated in zip(once.dimensions, pasted.dimensions, strict=True):
+        assert repeated.score <= single.score, repeated
+        assert len({e.quote for e in repeated.evidence}) == len(repeated.evidence)
+        assert len(repeated.evidence) <= len(single.evidence)
+
+
+async def test_feedback_states_what_the_transcript_shows_not_the_rubrics_wording(repo, library):
+    _, card = await _graded(repo, "spam-strong.txt")
+    rubric = library.rubrics.get("ml-design")
+    level_wording = {level for dimension in rubric.dimensions for level in dimension.levels}
+    for dimension in card.dimensions:
+        assert not any(level in dimension.rationale for level in level_wording), dimension.rationale
+    assert card.strengths
+    for strength in card.strengths:
+        assert not any(level in strength for level in level_wording), strength
+        assert "(turn " in strength, "a strength points at what was said"
+
+
+async def test_the_debrief_places_what_was_left_at_the_moment_it_could_have_come_up(repo, library):
+    from interviewer.export import scorecard_markdown
+
+    session, card = await _graded(repo, "spam-weak.txt")
+    problem = library.problems.get("spam-filter")
+    missed_facts = {item.text for item in card.debrief if item.kind == "fact"}
+    asked = set(card.facts_uncovered)
+    assert missed_facts == {fact.answer for fact in problem.facts if fact.id not in asked}
+    stage_turns = load_transcript(repo, session.interview_id).stage_turns
+    for item in card.debrief:
+        if item.kind == "fact" and item.stage in stage_turns and "without being asked" not in item.moment:
+            assert item.turn is not None and f"turn {item.turn}" in item.moment
+    assert any(item.kind == "reference" for item in card.debrief)
+    unanswered = [item for item in card.debrief if item.kind == "what_if"]
+    turns = {t.seq: t for t in repo.get_turns(session.interview_id)}
+    for item in unanswered:
+        assert item.turn in turns and turns[item.turn].role == "interviewer"
+    printed = "\n".join(scorecard_markdown(card.model_dump(mode="json")))
+    assert "Facts of the spec you never asked for" in printed
+    assert next(iter(missed_facts)).split()[0] in printed

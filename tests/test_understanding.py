@@ -236,6 +236,25 @@ async def test_the_grader_rewards_this_problems_specifics_not_fluency(repo, prob
 
 
 @needs_model
+async def test_a_question_that_drew_out_a_fact_meets_the_point_of_asking_for_it(repo, library):
+    """"Asks about volume and peak traffic" is met by asking, never suggested to a candidate who asked."""
+    questions = [
+        "Before anything else, roughly how many emails come in per day, and how spiky does it get at peak?",
+        "And which mistake hurts more here, junk in the inbox or real mail in the spam folder?",
+    ]
+    session, _ = await play(repo, questions, problem="spam-filter")
+    card = await grade_interview(repo, session.interview_id, OfflineBackend().grader())
+    points = library.problems.get("spam-filter").reference_for("clarification")
+    missed = {item.text for item in card.debrief if item.kind == "reference" and item.stage == "clarification"}
+    assert points[0] not in missed and points[1] not in missed
+    assert points[2] in missed, "what was never asked stays missed"
+    assert not any("volume and peak traffic" in line for line in card.improvements)
+    assert {e.turn for e in card.dimension("clarification").evidence} <= {
+        t.seq for t in repo.get_turns(session.interview_id) if t.role == "candidate"
+    }
+
+
+@needs_model
 async def test_a_paragraph_pasted_again_counts_once(repo):
     paragraph = (
         "For monitoring I would track the share of mail users report as spam and rescue from the spam folder, "

@@ -31,17 +31,26 @@ def load_transcript(repo: Repository, interview_id: int) -> Transcript:
     interview = repo.get_interview(interview_id)
     problem = Problem.model_validate(interview.problem)
     turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)]
-    facts_asked: list[str] = []
-    redirects: list[str] = []
-    unanswered: list[str] = []
+    transcript = Transcript(interview_id, problem, turns)
     for event in repo.get_events(interview_id):
-        if event.type == "fact_revealed" and event.payload.get("asked") and event.payload["fact"] not in facts_asked:
-            facts_asked.append(event.payload["fact"])
-        elif event.type == "redirect":
-            redirects.append(event.payload.get("stage", ""))
-        elif event.type == "what_if_unanswered":
-            unanswered.append(event.payload.get("what_if", ""))
-    return Transcript(interview_id, problem, turns, facts_asked, redirects, unanswered)
+        payload, seq = event.payload, event.turn_seq
+        match event.type:
+            case "fact_revealed" if payload.get("asked"):
+                if payload["fact"] not in transcript.facts_asked:
+                    transcript.facts_asked.append(payload["fact"])
+                    if seq is not None:
+                        transcript.facts_asked_at[payload["fact"]] = seq
+            case "fact_revealed" if seq is not None:
+                transcript.facts_told.setdefault(payload["fact"], seq)
+            case "redirect":
+                transcript.redirects.append(payload.get("stage", ""))
+            case "what_if_unanswered":
+                transcript.what_ifs_unanswered.append(payload.get("what_if", ""))
+            case "what_if" if seq is not None and not payload.get("again"):
+                transcript.what_if_turns.setdefault(payload.get("what_if", ""), seq)
+            case "stage_covered" if seq is not None:
+                transcript.stage_turns.setdefault(payload.get("stage", ""), seq)
+    return transcript
 
 
 async def grade_interview(

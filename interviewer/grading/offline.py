@@ -19,10 +19,20 @@ from interviewer.grading.scorecard import (
     Evidence,
     Scorecard,
     Transcript,
+    as_clause,
     finalize,
     unanswered_what_ifs_note,
 )
-from interviewer.text import has_number, has_reasoning, is_question, is_substantive, quote_of, sentences, term_set
+from interviewer.text import (
+    has_number,
+    has_reasoning,
+    is_question,
+    is_substantive,
+    normalized,
+    quote_of,
+    sentences,
+    term_set,
+)
 from interviewer.understanding.lexicon import SIGNALS_PER_SENTENCE, Lexicon
 from interviewer.understanding.patterns import looks_like_injection
 
@@ -137,10 +147,15 @@ class OfflineGrader(Grader):
 
     def grade_now(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
         corpus: list[_Sentence] = []
+        seen: set[str] = set()
         for turn in transcript.candidate_turns():
             if looks_like_injection(turn.text):
                 continue
             for sentence in sentences(turn.text):
+                key = normalized(sentence.text)
+                if key in seen:
+                    continue  # said before (a paragraph pasted again earns nothing more)
+                seen.add(key)
                 corpus.append(
                     _Sentence(
                         turn=turn.seq,
@@ -167,7 +182,7 @@ class OfflineGrader(Grader):
                     id=dimension.id,
                     name=dimension.name,
                     score=score,
-                    rationale=f"Level {score}: {dimension.levels[score - 1]} {rationale}".strip(),
+                    rationale=rationale,
                     evidence=[Evidence(turn=s.turn, quote=quote_of(s.text)) for s in evidence[:MAX_EVIDENCE]],
                 )
             )
@@ -180,6 +195,7 @@ class OfflineGrader(Grader):
             transcript=transcript,
             strengths=strengths,
             improvements=improvements,
+            missed_points=misses,
             notes=["Graded by the offline heuristic: rubric signals and reference points in substantive sentences."],
         )
 
@@ -261,14 +277,14 @@ class OfflineGrader(Grader):
         strengths: list[str] = []
         improvements: list[str] = []
         for score in sorted(dimensions, key=lambda d: -d.score):
-            if score.score >= 3:
-                detail = f' e.g. "{score.evidence[0].quote}" (turn {score.evidence[0].turn})' if score.evidence else ""
-                strengths.append(f"{score.name}: {rubric.dimension(score.id).levels[score.score - 1]}{detail}")
+            # What the candidate said, never the rubric's wording of the level (which claims things unsaid).
+            if score.score >= 3 and score.evidence:
+                strengths.append(f'{score.name}: "{score.evidence[0].quote}" (turn {score.evidence[0].turn})')
         for score in sorted(dimensions, key=lambda d: (d.score, -rubric.dimension(d.id).weight)):
             if score.score >= 4:
                 continue
             target = rubric.dimension(score.id).levels[score.score]  # the next level up
             missed = misses.get(score.id) or []
-            hint = f" For this problem, cover: {missed[0]}" if missed else ""
+            hint = f" For this problem, a strong candidate {as_clause(missed[0])}" if missed else ""
             improvements.append(f"{score.name}: aim for level {score.score + 1}: {target}{hint}")
         return strengths[:4], improvements[:5]

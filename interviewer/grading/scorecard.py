@@ -8,11 +8,12 @@ and computes the overall score and the recommendation from the rubric, never fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from interviewer.content.models import Problem, Rubric
+from interviewer.stages import STAGE_BY_ID
 
 
 class Evidence(BaseModel):
@@ -33,6 +34,22 @@ class DimensionScore(BaseModel):
     evidence: list[Evidence] = []
 
 
+class Missed(BaseModel):
+    """Something the interview held that the candidate never reached, and when it could have come up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["fact", "reference", "what_if"]
+    """A hidden fact never asked for, a reference point of the problem not reached, a what-if left unanswered."""
+    stage: str
+    """The stage (or, for a reference point, the rubric dimension) it belongs to."""
+    text: str
+    turn: int | None = None
+    """The turn where it could have come up (to open the replay at), when there is one."""
+    moment: str
+    """That moment in words, e.g. "while you worked on Data (turn 12)"."""
+
+
 class Scorecard(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +68,8 @@ class Scorecard(BaseModel):
     """Evidence quotes removed because they were not verbatim in the cited candidate turn."""
     notes: list[str] = []
     """What the grader did that a reader should know (e.g. how a long transcript was handled)."""
+    debrief: list[Missed] = []
+    """What was left on the table: facts not asked for, reference points not reached, what-ifs unanswered."""
 
     def dimension(self, dimension_id: str) -> DimensionScore:
         for dimension in self.dimensions:
@@ -80,6 +99,14 @@ class Transcript:
     """Stages the interviewer had to steer the candidate to."""
     what_ifs_unanswered: list[str] = field(default_factory=list)
     """What-ifs the candidate never took up (put again once where there was time)."""
+    stage_turns: dict[str, int] = field(default_factory=dict)
+    """The first turn on which the interviewer read each stage as covered."""
+    what_if_turns: dict[str, int] = field(default_factory=dict)
+    """The turn on which each what-if was first put."""
+    facts_asked_at: dict[str, int] = field(default_factory=dict)
+    """The turn on which each fact in ``facts_asked`` was first given."""
+    facts_told: dict[str, int] = field(default_factory=dict)
+    """Facts the interviewer stated without being asked, with the turn."""
 
     def candidate_turns(self) -> list[TranscriptTurn]:
         return [turn for turn in self.turns if turn.role == "candidate"]
@@ -91,11 +118,55 @@ class Transcript:
         return None
 
 
+def as_clause(point: str) -> str:
+    """A reference point ("Asks about …") as the rest of a sentence ("a strong candidate asks about …")."""
+    return point[:1].lower() + point[1:] if point[1:2].islower() else point
+
+
 def unanswered_what_ifs_note(transcript: Transcript) -> str:
     """A rationale's "; left N what-if(s) unanswered", or "" when every what-if was taken up."""
     if not transcript.what_ifs_unanswered:
         return ""
     return f"; left {len(transcript.what_ifs_unanswered)} what-if(s) unanswered"
+
+
+def debrief(transcript: Transcript, rubric: Rubric, missed_points: dict[str, list[str]] | None) -> list[Missed]:
+    """What the candidate left on the table, each item placed at the moment it could have come up."""
+    problem = transcript.problem
+    asked = set(transcript.facts_asked)
+    items = [
+        Missed(kind="fact", stage=fact.stage, text=fact.answer, **_moment(transcript, fact.stage, fact.id))
+        for fact in problem.facts
+        if fact.id not in asked
+    ]
+    for dimension in rubric.dimensions:
+        stage = dimension.stage or (dimension.id if dimension.id in STAGE_BY_ID else None)
+        for point in (missed_points or {}).get(dimension.id, []):
+            where = _moment(transcript, stage, None) if stage else {"turn": None, "moment": "across the interview"}
+            items.append(Missed(kind="reference", stage=dimension.id, text=point, **where))
+    for what_if_id in dict.fromkeys(transcript.what_ifs_unanswered):
+        what_if = next((w for w in problem.what_ifs if w.id == what_if_id), None)
+        if what_if is not None:
+            turn = transcript.what_if_turns.get(what_if_id)
+            moment = f"put to you at turn {turn}" if turn is not None else "put to you"
+            items.append(Missed(kind="what_if", stage=what_if.after, text=what_if.text, turn=turn, moment=moment))
+    return items
+
+
+def _moment(transcript: Transcript, stage: str, fact_id: str | None) -> dict[str, int | str | None]:
+    name = STAGE_BY_ID[stage].name if stage in STAGE_BY_ID else stage
+    told = transcript.facts_told.get(fact_id or "")
+    if told is not None:
+        return {"turn": told, "moment": f"the interviewer told you at turn {told} without being asked"}
+    if stage == "clarification":
+        designing = [turn for covered, turn in transcript.stage_turns.items() if covered != "clarification"]
+        if designing:
+            return {"turn": min(designing), "moment": f"before you started designing (turn {min(designing)})"}
+        return {"turn": None, "moment": "while clarifying the problem"}
+    turn = transcript.stage_turns.get(stage)
+    if turn is None:
+        return {"turn": None, "moment": f"{name} never came up"}
+    return {"turn": turn, "moment": f"while you worked on {name} (from turn {turn})"}
 
 
 def verify_evidence(dimensions: list[DimensionScore], transcript: Transcript) -> int:
@@ -124,6 +195,7 @@ def finalize(
     strengths: list[str],
     improvements: list[str],
     notes: list[str] | None = None,
+    missed_points: dict[str, list[str]] | None = None,
 ) -> Scorecard:
     """Check the grader's dimensions against the rubric and the transcript; compute overall and recommendation."""
     by_id = {d.id: d for d in dimensions}
@@ -153,4 +225,5 @@ def finalize(
         facts_uncovered=list(transcript.facts_asked),
         dropped_quotes=dropped,
         notes=notes,
+        debrief=debrief(transcript, rubric, missed_points),
     )

@@ -24,6 +24,7 @@ from interviewer.grading.scorecard import (
     Evidence,
     Scorecard,
     Transcript,
+    as_clause,
     finalize,
     unanswered_what_ifs_note,
 )
@@ -45,6 +46,8 @@ MEETS = 0.5
 """A sentence says a reference point at this cosine similarity or more (and more nearly than elsewhere)."""
 SAME = 0.95
 """Two sentences this close say the same thing: the second adds nothing."""
+ABOUT_FACT = 0.3
+"""A clarification point asks for a fact when the fact matcher gives the fact this chance or more."""
 OFF_TOPIC_SHARE = 0.2
 """Below this share of sentences about this problem (rather than another), the candidate designed
 something else."""
@@ -70,6 +73,8 @@ class _Said:
     """Its row in the reading's embedding matrix."""
     reasoned: bool
     trade_off: bool
+    asked: bool = False
+    """A question: it can meet a clarification point ("Asks about …"), and nothing else."""
 
 
 class _Background:
@@ -127,8 +132,9 @@ class SemanticGrader(Grader):
         problems = [p for p in self.known if p.id != problem.id] + [problem]
         background = _Background(problems, self.cache)
         said, vectors = self._read(transcript)
-        about = background.share_about(problem.id, vectors)
-        off_topic = len(said) >= 3 and about < OFF_TOPIC_SHARE
+        statements = [s.row for s in said if not s.asked]
+        about = background.share_about(problem.id, vectors[statements])
+        off_topic = len(statements) >= 3 and about < OFF_TOPIC_SHARE
         judge = _Judge(problem, rubric.expectation, said, vectors, background, transcript, self.cache, self.encoder)
         dimensions: list[DimensionScore] = []
         missed: dict[str, list[str]] = {}
@@ -150,33 +156,36 @@ class SemanticGrader(Grader):
             transcript=transcript,
             strengths=strengths,
             improvements=improvements,
+            missed_points=missed,
             notes=notes,
         )
 
     def _read(self, transcript: Transcript) -> tuple[list[_Said], np.ndarray]:
-        """The candidate's substantive statements, each said once."""
+        """The candidate's substantive statements and their questions, each said once."""
         import numpy as np
 
         seen: set[str] = set()
-        candidates: list[tuple[int, str]] = []
+        candidates: list[tuple[int, str, bool]] = []  # (turn, sentence, a question?)
         for turn in transcript.candidate_turns():
             if looks_like_injection(turn.text):
                 continue
             for sentence in sentences(turn.text):
                 key = normalized(sentence.text)
-                if key in seen or is_question(sentence.text) or not is_substantive(sentence.text):
+                asked = is_question(sentence.text)
+                if key in seen or not (len(key.split()) >= 3 if asked else is_substantive(sentence.text)):
                     continue
                 seen.add(key)
-                candidates.append((turn.seq, sentence.text))
-        vectors = self.encoder.encode([text for _, text in candidates])
+                candidates.append((turn.seq, sentence.text, asked))
+        vectors = self.encoder.encode([text for _, text, _ in candidates])
         said: list[_Said] = []
         kept: list[int] = []
-        for index, (seq, text) in enumerate(candidates):
+        for index, (seq, text, asked) in enumerate(candidates):
             if kept and float((vectors[kept] @ vectors[index]).max()) >= SAME:
                 continue  # the same point again, in other words or pasted once more
             kept.append(index)
-            reasoned = has_reasoning(text) or has_number(text)
-            said.append(_Said(seq, text, len(kept) - 1, reasoned, bool(_TRADE_OFF.search(text))))
+            reasoned = not asked and (has_reasoning(text) or has_number(text))
+            trade_off = not asked and bool(_TRADE_OFF.search(text))
+            said.append(_Said(seq, text, len(kept) - 1, reasoned, trade_off, asked))
         return said, (vectors[kept] if kept else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 384)))
 
 
@@ -195,6 +204,7 @@ class _Judge:
         encoder: Any,
     ):
         self.problem, self.scale, self.said, self.vectors = problem, scale, said, vectors
+        self.statements = [s for s in said if not s.asked]
         self.background, self.transcript, self.cache, self.encoder = background, transcript, cache, encoder
         self.reader = default_stage_reader()
         self.stages, self.discussed = self._read_stages()
@@ -208,7 +218,7 @@ class _Judge:
         stages: list[str | None] = [None] * len(self.said)
         discussed: set[str] = set()
         turns: dict[int, list[_Said]] = {}
-        for said in self.said:
+        for said in self.statements:
             turns.setdefault(said.turn, []).append(said)
         for group in turns.values():
             vectors = self.vectors[[said.row for said in group]]
@@ -223,6 +233,8 @@ class _Judge:
     def dimension(self, dimension: Dimension, off_topic: bool) -> tuple[DimensionScore, list[str]]:
         points = self.problem.reference_for(dimension.id)
         met = self._met(dimension.id, points)
+        if dimension.id == "clarification":
+            met += [item for item in self._met_by_asking(points) if item[0] not in {p for p, _ in met}]
         self.met[dimension.id] = met
         missed = [point for point in points if point not in {p for p, _ in met}]
         if dimension.id == "clarification" or dimension.stage == "clarification":
@@ -247,17 +259,40 @@ class _Judge:
         sims = self.cache.matrix(points) @ self.vectors.T
         elsewhere = self.background.best_elsewhere(dimension, self.problem.id, self.vectors)
         # Evidence for a stage must be about that stage: a sentence on the model does not meet a
-        # deployment point because it mentions serving in passing.
-        if dimension in STAGE_IDS and dimension != "clarification":
+        # deployment point because it mentions serving in passing. A question meets only what is asked
+        # for in clarifying the problem ("Asks about the latency budget").
+        if dimension == "clarification":
+            about = np.ones(len(self.said), dtype=bool)
+        elif dimension in STAGE_IDS:
             about = np.array([stage == dimension for stage in self.stages])
         else:
-            about = np.ones(len(self.said), dtype=bool)
+            about = np.array([not s.asked for s in self.said])
         met = []
         for index, point in enumerate(points):
             specific = (sims[index] >= MEETS) & (sims[index] >= elsewhere) & about
             if specific.any():
                 best = int((sims[index] * specific).argmax())
                 met.append((point, self.said[best]))
+        return met
+
+    def _met_by_asking(self, points: list[str]) -> list[tuple[str, _Said]]:
+        """Clarification points are things to find out ("Asks about volume and peak traffic"): one is met
+        when a question drew out a fact the point asks for, as the interviewer's own matcher reads the point."""
+        from interviewer.understanding.asks import Ask
+        from interviewer.understanding.facts import FactIndex, FactMatcher
+
+        asked = self._answered_questions()
+        if not points or not asked:
+            return []
+        matcher = FactMatcher(FactIndex(self.problem, self.cache), self.encoder)
+        met = []
+        for point in points:
+            reading = matcher.read(point, [Ask(point, point)])[0]
+            wanted = [chance.fact for chance in reading.ranked[:2] if chance.chance >= ABOUT_FACT]
+            turns = [self.transcript.facts_asked_at[fact] for fact in wanted if fact in self.transcript.facts_asked_at]
+            before = [question for question in asked if turns and question.turn < min(turns)]
+            if before:
+                met.append((point, before[-1]))  # the question just before the answer that gave it
         return met
 
     def _stage(self, stage: str, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
@@ -284,7 +319,7 @@ class _Judge:
     def _clarification(self, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
         questions = [t for t in self.transcript.candidate_turns() if any(s.is_question for s in sentences(t.text))]
         answered = self._answered_questions()
-        assumptions = [s for s in self.said if ASSUMPTION.search(s.text)]
+        assumptions = [s for s in self.statements if ASSUMPTION.search(s.text)]
         uncovered = list(dict.fromkeys(self.transcript.facts_asked))
         facts = len(self.problem.facts)
         if len(uncovered) >= max(3, math.ceil(0.35 * facts * self.scale)) and assumptions:
@@ -315,9 +350,9 @@ class _Judge:
 
     def _communication(self) -> tuple[int, str, list[_Said]]:
         specific = any(self.met.values())
-        trade_offs = [s for s in self.said if s.trade_off]
+        trade_offs = [s for s in self.statements if s.trade_off]
         redirects = len(self.transcript.redirects)
-        if len(self.said) < 3:
+        if len(self.statements) < 3:
             return 1, "Too little was said to lead the discussion.", []
         if not specific:
             score = 2 if trade_offs else 1
@@ -357,7 +392,7 @@ def _feedback(
         if d.score >= 3 and met.get(d.id)
     ]
     improvements = [
-        f"{d.name}: for this problem, a strong answer also covers: {missed[d.id][0]}"
+        f"{d.name}: for this problem, a strong candidate {as_clause(missed[d.id][0])}"
         for d in sorted(dimensions, key=lambda d: d.score)
         if d.score <= 3 and missed.get(d.id)
     ]

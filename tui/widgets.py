@@ -232,6 +232,8 @@ class AgendaPanel(Static):
 
     STYLES = ("dim", "", "bold", "bold green")
     """The look of each coverage depth, 0-3."""
+    NAME_WIDTH = max(len(stage.name) for stage in STAGES) + 1
+    """The longest stage name and a space, so the depth never runs into a name."""
 
     def show(self, coverage: dict[str, int]) -> None:
         text = Text()
@@ -240,6 +242,6 @@ class AgendaPanel(Static):
             depth = coverage.get(stage.id, 0)
             style = self.STYLES[depth]
             text.append(f"{depth_mark(depth)} ", style=style)
-            text.append(f"{stage.name:<20}", style=style)
+            text.append(f"{stage.name:<{self.NAME_WIDTH}}", style=style)
             text.append(f"{depth_name(depth)}\n", style="dim")
         self.update(text)

@@ -1,0 +1,20 @@
+"""What a newcomer meets in the app, at both sizes: focus where the keys work, nothing cut off, nothing lost."""
+
+from __future__ import annotations
+
+from tests.screens.test_flows import start_interview
+
+
+def _shown(container, widget) -> bool:
+    """The widget is on screen inside the scrolling container (not scrolled out of its view)."""
+    view = container.content_region
+    return widget.region.overlaps(view) and widget.region.y >= view.y and widget.region.y < view.bottom
+
+
+async def test_the_agenda_keeps_a_space_between_each_stage_and_its_depth(app):
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_interview(pilot)
+        agenda = screen.query_one("#agenda")
+        text = str(agenda.render())
+        assert "Problem clarification not yet" in text
+        assert all(len(line) <= agenda.content_region.width for line in text.splitlines())

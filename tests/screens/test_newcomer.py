@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from textual.widgets import Select
+
+from tests.screens.conftest import wait_for
 from tests.screens.test_flows import start_interview
+from tui.screens.new import NewInterviewScreen
 
 
 def _shown(container, widget) -> bool:
     """The widget is on screen inside the scrolling container (not scrolled out of its view)."""
     view = container.content_region
     return widget.region.overlaps(view) and widget.region.y >= view.y and widget.region.y < view.bottom
+
+
+async def test_the_new_interview_form_starts_on_the_first_choice_not_on_start(app, repo):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewInterviewScreen))
+        assert app.focused is app.screen.query_one("#problem", Select)
+        await pilot.press("enter")  # opens the problem list; nothing starts
+        await pilot.pause()
+        assert isinstance(app.screen, NewInterviewScreen) and repo.list_interviews() == []
 
 
 async def test_the_agenda_keeps_a_space_between_each_stage_and_its_depth(app):

@@ -56,7 +56,8 @@ class NewInterviewScreen(AppScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#start", Button).focus()
+        # The first choice has the focus, so Enter opens the problem list rather than starting at once.
+        self.query_one("#problem", Select).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "start":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from textual.widgets import Select
+from textual.widgets import ListView, Select
 
 from tests.screens.conftest import wait_for
-from tests.screens.test_flows import start_interview
+from tests.screens.test_flows import _graded, start_interview
 from tui.screens.new import NewInterviewScreen
+from tui.screens.replay import ReplayScreen
+from tui.screens.scorecard import ScorecardScreen
 
 
 def _shown(container, widget) -> bool:
@@ -32,3 +34,23 @@ async def test_the_agenda_keeps_a_space_between_each_stage_and_its_depth(app):
         text = str(agenda.render())
         assert "Problem clarification not yet" in text
         assert all(len(line) <= agenda.content_region.width for line in text.splitlines())
+
+
+async def test_the_scorecard_opens_with_the_keys_working(app, repo):
+    interview_id = await _graded(repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ScorecardScreen(interview_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, ScorecardScreen) and app.screen.query("EvidenceItem"))
+        scorecard = app.screen
+        evidence = scorecard.query_one("#evidence", ListView)
+        await wait_for(pilot, lambda: app.focused is evidence)
+        card = scorecard.query_one("#card")
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: card.scroll_y > 0)
+        await pilot.press("pageup")
+        await wait_for(pilot, lambda: card.scroll_y == 0)
+        assert not scorecard.query_one("#gradings", Select).expanded
+        first = evidence.children[0]
+        await pilot.press("enter")  # the first item, without pressing Down first
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.cards)
+        assert app.screen.cards[app.screen.index].turn.seq == first.turn

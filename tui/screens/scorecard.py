@@ -41,6 +41,9 @@ class ScorecardScreen(AppScreen):
         Binding("v", "replay", "Replay"),
         Binding("r", "regrade", "Grade again"),
         Binding("x", "export", "Export"),
+        # Page keys scroll the whole card whichever part has the focus (the evidence list keeps Up/Down).
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
     ]
 
     def __init__(self, interview_id: int, card_id: int | None = None):
@@ -56,7 +59,9 @@ class ScorecardScreen(AppScreen):
             yield Select([], prompt="Gradings", id="gradings", allow_blank=True)
         with VerticalScroll(id="card"):
             yield Static("", id="dimensions")
-            yield Static(Text("Evidence (Enter jumps to the turn)", style="bold"), classes="section")
+            yield Static(
+                Text("Evidence (Enter jumps to the turn)", style="bold"), classes="section", id="evidence-title"
+            )
             yield ListView(id="evidence")
             yield Static("", id="feedback")
         yield Footer()
@@ -76,6 +81,8 @@ class ScorecardScreen(AppScreen):
         if not cards:
             self.query_one("#summary", Static).update("Not graded yet. Press r to grade this interview.")
             picker.display = False
+            self.query_one("#evidence").display = False
+            self.query_one("#card").focus()
             return
         options = [
             (f"{c.created_at:%Y-%m-%d %H:%M}  {c.overall:.2f}  {c.rubric_id}  ({c.grader})", c.id)
@@ -87,9 +94,9 @@ class ScorecardScreen(AppScreen):
             picker.set_options(options)
             picker.value = chosen.id
         picker.display = len(cards) > 1
-        self.show(chosen.data, chosen.created_at)
+        await self.show(chosen.data, chosen.created_at)
 
-    def show(self, card: dict, created_at) -> None:
+    async def show(self, card: dict, created_at) -> None:
         summary = Text()
         summary.append(f"{card['overall']:.2f} / 4  ", style="bold")
         summary.append(card["recommendation"].upper(), style="bold reverse")
@@ -108,15 +115,21 @@ class ScorecardScreen(AppScreen):
         self.query_one("#dimensions", Static).update(dims)
 
         evidence = self.query_one("#evidence", ListView)
-        evidence.clear()
+        await evidence.clear()
         items = [
             EvidenceItem(item["turn"], dimension["name"] or dimension["id"], item["quote"])
             for dimension in card["dimensions"]
             for item in dimension["evidence"]
         ]
         if items:
-            evidence.extend(items)
+            await evidence.extend(items)
+            evidence.index = 0  # Enter on the first item opens its turn at once
         evidence.display = bool(items)
+        self.query_one("#evidence-title").display = bool(items)
+        # The focus goes where the keys do something: the evidence (Up/Down, Enter), else the card (scrolling).
+        # Never the gradings picker when it is hidden, where Down would open a menu nobody can see.
+        if not (self.focused and self.focused.id == "gradings" and self.focused.display):
+            (evidence if items else self.query_one("#card")).focus(scroll_visible=False)
 
         feedback = Text()
         if card.get("strengths"):
@@ -130,6 +143,13 @@ class ScorecardScreen(AppScreen):
         for note in card.get("notes") or []:
             feedback.append(f"\n{note}", style="dim")
         self.query_one("#feedback", Static).update(feedback)
+
+    def action_page(self, pages: int) -> None:
+        card = self.query_one("#card", VerticalScroll)
+        if pages > 0:
+            card.scroll_page_down()
+        else:
+            card.scroll_page_up()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "gradings" and isinstance(event.value, int):

@@ -17,6 +17,23 @@ def _shown(container, widget) -> bool:
     return widget.region.overlaps(view) and widget.region.y >= view.y and widget.region.y < view.bottom
 
 
+async def test_play_mode_keeps_the_turn_it_shows_in_view(app, repo):
+    interview_id = await _graded(repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ReplayScreen(interview_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.cards)
+        replay = app.screen
+        await pilot.press("space")
+        await wait_for(pilot, lambda: not replay.playing)
+        await pilot.pause()
+        turns = replay.query_one("#turns")
+        last = replay.cards[-1]
+        assert replay.index == len(replay.cards) - 1
+        assert f"Turn {last.turn.seq} of {last.turn.seq}" in str(replay.query_one("#replay-status").render())
+        assert _shown(turns, last), "the counter says the last turn, and the view shows it"
+        assert not _shown(turns, replay.cards[0])
+
+
 async def test_the_new_interview_form_starts_on_the_first_choice_not_on_start(app, repo):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")

@@ -158,7 +158,8 @@ class ReplayScreen(AppScreen):
         for i, card in enumerate(self.cards):
             card.set_class(i == self.index, "current")
         card = self.cards[self.index]
-        self.query_one("#turns", VerticalScroll).scroll_to_widget(card, animate=False, top=True)
+        # After the next layout: a card just shown (play mode, the filter) has no place on screen before it.
+        self.call_after_refresh(self._scroll_to, card, self.playing)
         notes = len(card.notes)
         status = f"Turn {card.turn.seq} of {self.cards[-1].turn.seq}"
         if notes:
@@ -166,6 +167,16 @@ class ReplayScreen(AppScreen):
         if self.only_annotated:
             status += " · showing annotated turns only (f shows all)"
         self.query_one("#replay-status", Static).update(status)
+
+    def _scroll_to(self, card: TurnCard, follow: bool) -> None:
+        if card is not self._current():
+            return
+        turns = self.query_one("#turns", VerticalScroll)
+        if follow:
+            turns.scroll_end(animate=False)  # the turn being played is the last one shown; the anchor keeps it so
+        else:
+            turns.anchor(False)
+            turns.scroll_to_widget(card, animate=False, top=True)
 
     def action_move(self, step: int) -> None:
         visible = self._visible()
@@ -199,26 +210,33 @@ class ReplayScreen(AppScreen):
         if self.playing:
             self.workers.cancel_group(self, "play")
             self.playing = False
+            self.query_one("#turns", VerticalScroll).anchor(False)  # the later turns come back below this one
             for card in self.cards:
                 card.display = bool(card.notes) or not self.only_annotated
+            self.select(self.index)
             return
+        self.playing = True
         self.play()
 
     @work(exclusive=True, group="play")
     async def play(self) -> None:
-        import asyncio
-
         self.playing = True
+        turns = self.query_one("#turns", VerticalScroll)
         start = self.index if self.index < len(self.cards) - 1 else 0
         for card in self.cards[start + 1 :]:
             card.display = False
-        self.select(start)
-        for i in range(start + 1, len(self.cards)):
-            gap = self.cards[i].turn.elapsed_seconds - self.cards[i - 1].turn.elapsed_seconds
-            await asyncio.sleep(min(PLAY_MAX, max(PLAY_MIN, gap / PLAY_SPEED)) if self.app.context.live else 0)
-            self.cards[i].display = True
-            self.select(i)
-        self.playing = False
+        # Each turn played is the last one shown: held to the bottom, the view follows it as turns appear
+        # (and stays there once the last one is in, until a move elsewhere lets go).
+        turns.anchor()
+        try:
+            self.select(start)
+            for i in range(start + 1, len(self.cards)):
+                gap = self.cards[i].turn.elapsed_seconds - self.cards[i - 1].turn.elapsed_seconds
+                await asyncio.sleep(min(PLAY_MAX, max(PLAY_MIN, gap / PLAY_SPEED)) if self.app.context.live else 0)
+                self.cards[i].display = True
+                self.select(i)
+        finally:
+            self.playing = False
 
     # ------------------------------------------------------------------ annotations
 

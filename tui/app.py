@@ -17,7 +17,7 @@ class InterviewerApp(App):
     TITLE = "interviewer"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the palette: "Toggle light/dark theme"
     ]
 
     def __init__(self, context: AppContext):
@@ -44,11 +44,10 @@ class InterviewerApp(App):
                 continue
             seen.add(binding.action)
             key = binding.key.split(",")[0]
-            yield SystemCommand(
-                binding.description,
-                f"{key} · {screen.__class__.__name__.removesuffix('Screen')}",
-                partial(screen.run_action, binding.action),
-            )
+            where = screen.__class__.__name__.removesuffix("Screen")
+            # A footer's word is short ("Filter"); the palette says what it does, from the binding's tooltip.
+            title = binding.tooltip or binding.description
+            yield SystemCommand(title, f"{key} · {where}", partial(screen.run_action, binding.action))
 
 
 def run(backend: str | None = None, model: str | None = None, grader_model: str | None = None) -> int:

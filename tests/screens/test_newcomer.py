@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import ListView, Select
 
+from tests.helpers import play
 from tests.screens.conftest import wait_for
 from tests.screens.test_flows import _graded, start_interview
 from tui.screens.new import NewInterviewScreen
@@ -71,3 +73,46 @@ async def test_the_scorecard_opens_with_the_keys_working(app, repo):
         await pilot.press("enter")  # the first item, without pressing Down first
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.cards)
         assert app.screen.cards[app.screen.index].turn.seq == first.turn
+
+
+def _footer_keys_on_screen(screen) -> set[str]:
+    """The keys the footer shows whole, inside the screen's width."""
+    from textual.widgets._footer import FooterKey
+
+    width = screen.size.width
+    return {key.key_display for key in screen.query(FooterKey) if key.region.width and key.region.right <= width}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_replay_footer_shows_every_key(app, repo, size):
+    interview_id = await _graded(repo)
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(ReplayScreen(interview_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.cards)
+        await pilot.pause()
+        assert {"esc", "space", "a", "e", "d", "f", "x"} <= _footer_keys_on_screen(app.screen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_interview_footer_shows_every_key(app, size):
+    async with app.run_test(size=size) as pilot:
+        screen = await start_interview(pilot)
+        await pilot.pause()
+        assert {"esc", "^r", "^g", "^b", "^o"} <= _footer_keys_on_screen(screen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_home_table_shows_every_column_whole_with_one_status_word(app, repo, size):
+    from textual.widgets import DataTable
+
+    await _graded(repo)
+    await play(repo, ["How many users are there?"], end=False)
+    async with app.run_test(size=size) as pilot:
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        statuses = [table.get_row_at(i)[-1] for i in range(2)]
+        assert statuses == ["in progress", "ended"]
+        # Every column fits inside the table's view: nothing scrolls off to the right.
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        titles = [table.get_row_at(i)[2] for i in range(2)]
+        assert all(title.startswith("Spam filter") for title in titles)

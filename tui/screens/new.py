@@ -53,7 +53,7 @@ class NewInterviewScreen(AppScreen):
             yield Static(f"Engine: {self.app.context.backend.label}", id="engine")
             with Horizontal(classes="buttons"):
                 yield Button("Start", id="start", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # The first choice has the focus, so Enter opens the problem list rather than starting at once.

@@ -43,7 +43,7 @@ class PersonasScreen(AppScreen):
             with VerticalScroll(id="persona-detail"):
                 yield Static("", id="detail")
         yield Static("", id="persona-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = "Interviewer personas"

@@ -20,7 +20,7 @@ class ProgressScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield VerticalScroll(id="progress")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = "Progress"

@@ -64,7 +64,7 @@ class ScorecardScreen(AppScreen):
             )
             yield ListView(id="evidence")
             yield Static("", id="feedback")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"Scorecard: interview {self.interview_id}"

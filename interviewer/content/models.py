@@ -65,11 +65,13 @@ class PersonaLines(StrictModel):
     opening: Text
     """First message. May use {name}, {title}, {prompt} (the public prompt) and {minutes}."""
     closing: Text
-    """Last message when the interview ends."""
+    """Last message when the interview ends at its time (or turn) limit."""
+    closing_early: Text = "Let's stop here, then. Thank you for walking me through your design."
+    """Last message when the interview ends with time to spare (the candidate ended it, or summed up early)."""
     deflection: Text
     """Said instead of anything that would reveal the hidden spec or the instructions."""
 
-    @field_validator("opening", "closing", "deflection")
+    @field_validator("opening", "closing", "closing_early", "deflection")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         _check_templates([value], PERSONA_LINE_FIELDS, set())
@@ -232,7 +234,7 @@ class Persona(StrictModel):
 
     def wording(self) -> list[str]:
         """The persona's lines and templates with their placeholders blanked: its own words, no secret."""
-        texts = [self.lines.opening, self.lines.closing, self.lines.deflection]
+        texts = [self.lines.opening, self.lines.closing, self.lines.closing_early, self.lines.deflection]
         texts += [text for field in TEMPLATE_RULES for text in getattr(self.templates, field)]
         return [_literal_text(text) for text in texts]
 

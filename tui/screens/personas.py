@@ -99,6 +99,8 @@ class PersonasScreen(AppScreen):
         text.append(p.lines.opening.strip() + "\n")
         text.append("Closing: ", style="bold")
         text.append(p.lines.closing + "\n")
+        text.append("Closing early: ", style="bold")
+        text.append(p.lines.closing_early + "\n")
         text.append(f"\nFile: {loaded.path}", style="dim")
         self.query_one("#detail", Static).update(text)
 

@@ -58,25 +58,85 @@ def _content(args: argparse.Namespace, *, surprise: bool = False):
 # ----------------------------------------------------------------------------- driving a session
 
 
+class WordWrap:
+    """Streamed text folded at word boundaries to the terminal's width (the terminal would cut words in two)."""
+
+    def __init__(self, width: int):
+        self.width = max(20, width)
+        self.column = 0
+        self._word = ""
+        self._space = False
+
+    def start(self, prefix: str) -> str:
+        """A new line that begins with ``prefix``."""
+        self.column, self._word, self._space = len(prefix), "", False
+        return prefix
+
+    def feed(self, text: str) -> str:
+        out: list[str] = []
+        for char in text:
+            if char == "\n":
+                out += [self._flush(), "\n"]
+                self.column, self._space = 0, False
+            elif char.isspace():
+                out.append(self._flush())
+                self._space = self._space or self.column > 0
+            else:
+                self._word += char
+        return "".join(out)
+
+    def finish(self) -> str:
+        return self._flush()
+
+    def _flush(self) -> str:
+        word, self._word = self._word, ""
+        if not word:
+            return ""
+        lead = " " if self._space else ""
+        self._space = False
+        if self.column and self.column + len(lead) + len(word) > self.width:
+            self.column = len(word)
+            return "\n" + word
+        self.column += len(lead) + len(word)
+        return lead + word
+
+
+def terminal_width() -> int:
+    """Columns to fold at: the terminal's width less one (a full line would make some terminals wrap twice)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns - 1
+
+
 class Printer:
-    """Shows the event stream on a terminal: replies streamed as they come, or whole turns."""
+    """Shows the event stream on a terminal: replies streamed as they come (folded at word boundaries to the
+    terminal's width), or whole turns."""
 
     def __init__(self, out: TextIO, *, stream: bool, name: str):
         self.out = out
         self.stream = stream
         self.name = name
         self._open = False
+        self.wrap = WordWrap(terminal_width())
+
+    def turn(self, who: str, text: str) -> None:
+        """A whole message, folded like a streamed one."""
+        self.out.write("\n" + self.wrap.start(f"{who}: ") + self.wrap.feed(display_safe(text)) + self.wrap.finish())
+        self.out.write("\n")
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, ReplyDelta) and self.stream:
             if not self._open:
-                self.out.write(f"\n{self.name}: ")
+                self.out.write("\n" + self.wrap.start(f"{self.name}: "))
                 self._open = True
-            self.out.write(display_safe(event.text))
+            self.out.write(self.wrap.feed(display_safe(event.text)))
             self.out.flush()
         elif isinstance(event, ReplyDone):
             if self.stream:
-                self.out.write("\n" if self._open else f"\n{self.name}: {display_safe(event.text)}\n")
+                if self._open:
+                    self.out.write(self.wrap.finish() + "\n")
+                else:
+                    self.turn(self.name, event.text)
             else:
                 self.out.write(f"\n{self.name} [{event.kind}]: {display_safe(event.text)}\n")
             self._open = False
@@ -151,8 +211,8 @@ async def _play_and_grade(session: InterviewSession, backend: Backend, messages:
     return unused, card
 
 
-def _print_scorecard(card: dict, out: TextIO = sys.stdout) -> None:
-    out.write("\n" + "\n".join(scorecard_markdown(card)) + "\n")
+def _print_scorecard(card: dict, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write("\n" + "\n".join(scorecard_markdown(card)) + "\n")
 
 
 def _headless(args: argparse.Namespace, session: InterviewSession, backend: Backend, messages: list[str]) -> int:
@@ -234,6 +294,12 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
     print(f"Interview {session.interview_id}: {session.problem.title}")
     print(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
     print(HELP)
+    earlier = session.repo.get_turns(session.interview_id)
+    if earlier:
+        print(f"\nThe interview so far ({len(earlier)} turn(s)):")
+        for turn in earlier:
+            show.turn("you" if turn.role == "candidate" else session.persona.name, turn.text)
+        print("\n(continuing)")
     await _consume(session.open(), show)
     if session.pending:
         await _consume(session.respond(), show)
@@ -386,7 +452,13 @@ def show(args: argparse.Namespace) -> int:
 
 def grade(args: argparse.Namespace) -> int:
     repo = open_repository()
-    repo.get_interview(args.id)
+    interview = repo.get_interview(args.id)
+    if interview.status == "active":
+        print(
+            f"warning: interview {args.id} is still in progress; grading what has been said so far "
+            f"(it stays open: `interviewer resume {args.id}` continues it)",
+            file=sys.stderr,
+        )
     rubric = ContentLibrary().rubrics.get(args.rubric) if args.rubric else None
     card = _grade(repo, args.id, _backend(args), rubric)
     data = card.model_dump(mode="json")
@@ -406,6 +478,7 @@ def export(args: argparse.Namespace) -> int:
     if args.output:
         path = Path(args.output)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None

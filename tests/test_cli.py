@@ -256,3 +256,10 @@ def test_doctor_fails_the_openai_backend_without_a_key(cli_env):
     assert result.returncode == 1
     assert "FAIL  endpoint https://api.openai.com/v1 needs an API key, and OPENAI_API_KEY is not set" in result.stdout
     assert "ok    endpoint" not in result.stdout
+
+
+def test_the_printed_scorecard_says_why_the_recommendation_reads_as_it_does(capsys):
+    data = _run_json(capsys, script=DATA / "spam-weak.txt")
+    assert main(["show", str(data["interview_id"])]) == 0
+    shown = capsys.readouterr().out
+    assert f"{data['scorecard']['recommendation'].capitalize()}: the overall" in shown

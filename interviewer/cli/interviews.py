@@ -18,7 +18,7 @@ from interviewer.content.loader import ContentLibrary
 from interviewer.engine.clock import ScriptedClock, WallClock
 from interviewer.engine.events import EngineError, EngineEvent, Notice, ReplyDelta, ReplyDone
 from interviewer.engine.session import InterviewSession, SessionError
-from interviewer.export import display_safe, interview_json, interview_markdown, scorecard_markdown
+from interviewer.export import display_safe, find_rubric, interview_json, interview_markdown, scorecard_markdown
 from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
@@ -212,7 +212,8 @@ async def _play_and_grade(session: InterviewSession, backend: Backend, messages:
 
 
 def _print_scorecard(card: dict, out: TextIO | None = None) -> None:
-    (out or sys.stdout).write("\n" + "\n".join(scorecard_markdown(card)) + "\n")
+    lines = scorecard_markdown(card, find_rubric(card["rubric_id"]))
+    (out or sys.stdout).write("\n" + "\n".join(lines) + "\n")
 
 
 def _headless(args: argparse.Namespace, session: InterviewSession, backend: Backend, messages: list[str]) -> int:

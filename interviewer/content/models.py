@@ -358,6 +358,11 @@ class Rubric(StrictModel):
             raise ValueError("the last threshold must be a catch-all (min_overall = 1, min_dimension = 1)")
         return self
 
+    @property
+    def label(self) -> str:
+        """The name with the level, unless the name already says it ("ML system design (mid-level)")."""
+        return self.name if self.level.lower() in self.name.lower() else f"{self.name} ({self.level})"
+
     def dimension(self, dimension_id: str) -> Dimension:
         for dimension in self.dimensions:
             if dimension.id == dimension_id:
@@ -376,6 +381,40 @@ class Rubric(StrictModel):
             if overall >= threshold.min_overall and lowest >= threshold.min_dimension:
                 return threshold.recommendation
         return self.thresholds[-1].recommendation
+
+    def explain(self, overall: float, scores: dict[str, int]) -> str:
+        """Why ``recommend`` reads as it does: the bar met, and what the next one up (or a higher one the
+        overall alone would reach) needs, naming the dimensions that hold it back."""
+        chosen = next(
+            (
+                i
+                for i, t in enumerate(self.thresholds)
+                if overall >= t.min_overall and _lowest(self, scores) >= t.min_dimension
+            ),
+            len(self.thresholds) - 1,
+        )
+        met = self.thresholds[chosen]
+        text = f"{met.recommendation.capitalize()}: the overall {overall:.2f} reaches {met.min_overall:g}"
+        text += f" and every dimension is at {met.min_dimension} or more." if met.min_dimension > 1 else "."
+        above = self.thresholds[:chosen]
+        # A higher bar the overall reaches is held back only by the per-dimension minimum: say which dimensions.
+        blocked = next((t for t in above if overall >= t.min_overall), None)
+        if blocked is not None:
+            low = [d for d in self.dimensions if scores[d.id] < blocked.min_dimension]
+            names = ", ".join(f"{d.name} scored {scores[d.id]}" for d in low)
+            text += (
+                f" The overall alone would make it {blocked.recommendation}, but {blocked.recommendation} needs "
+                f"every dimension at {blocked.min_dimension} or more: {names}."
+            )
+        elif above:
+            nearer = above[-1]
+            text += f" {nearer.recommendation.capitalize()} needs an overall of {nearer.min_overall:g}"
+            text += f" and every dimension at {nearer.min_dimension} or more." if nearer.min_dimension > 1 else "."
+        return text
+
+
+def _lowest(rubric: Rubric, scores: dict[str, int]) -> int:
+    return min(scores[d.id] for d in rubric.dimensions)
 
 
 KINDS: dict[str, type[StrictModel]] = {"personas": Persona, "problems": Problem, "rubrics": Rubric}

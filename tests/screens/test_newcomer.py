@@ -8,6 +8,7 @@ from textual.widgets import ListView, Select
 from tests.helpers import play
 from tests.screens.conftest import wait_for
 from tests.screens.test_flows import _graded, start_interview
+from tui.modals import RegradeDialog
 from tui.screens.new import NewInterviewScreen
 from tui.screens.replay import ReplayScreen
 from tui.screens.scorecard import ScorecardScreen
@@ -116,3 +117,37 @@ async def test_the_home_table_shows_every_column_whole_with_one_status_word(app,
         assert table.virtual_size.width <= table.scrollable_content_region.width
         titles = [table.get_row_at(i)[2] for i in range(2)]
         assert all(title.startswith("Spam filter") for title in titles)
+
+
+def test_a_higher_overall_that_reads_lower_is_explained_by_the_dimension_minimum():
+    from interviewer.content import ContentLibrary
+
+    rubric = ContentLibrary().rubrics.get("ml-design")
+    ids = [d.id for d in rubric.dimensions]
+    held_back = dict(zip(ids, [3, 3, 3, 3, 1, 3, 3, 3], strict=True))  # Deployment at 1
+    even = dict(zip(ids, [3, 3, 2, 3, 3, 2, 3, 2], strict=True))
+    assert rubric.overall(held_back) > rubric.overall(even)
+    assert rubric.recommend(rubric.overall(held_back), held_back) == "lean no hire"
+    assert rubric.recommend(rubric.overall(even), even) == "lean hire"
+    why = rubric.explain(rubric.overall(held_back), held_back)
+    assert "lean hire needs every dimension at 2 or more: Deployment scored 1" in why
+    assert rubric.explain(rubric.overall(even), even).startswith("Lean hire: the overall")
+
+
+async def test_the_scorecard_says_why_the_recommendation_reads_as_it_does(app, repo):
+    interview_id = await _graded(repo)
+    card = repo.get_scorecards(interview_id)[-1].data
+    rubric = app.context.library.rubrics.get(card["rubric_id"])
+    scores = {d["id"]: d["score"] for d in card["dimensions"]}
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ScorecardScreen(interview_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, ScorecardScreen) and app.screen.query("EvidenceItem"))
+        why = str(app.screen.query_one("#why").render())
+        assert " ".join(why.split()) == rubric.explain(card["overall"], scores)
+        assert why.startswith(card["recommendation"].capitalize())
+        # The re-grade menu names each rubric's level once.
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RegradeDialog))
+        labels = [str(label) for label, _ in app.screen.rubrics]
+        assert "ML system design (mid-level)" in labels
+        assert not [label for label in labels if label.count("(") > 1]

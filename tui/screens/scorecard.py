@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, ListItem, ListView, Select, Static
 
+from interviewer.export import recommendation_reason
 from tui.modals import BusyDialog, ExportDialog, RegradeDialog
 from tui.screens.base import AppScreen
 
@@ -58,6 +59,7 @@ class ScorecardScreen(AppScreen):
             yield Static("", id="summary")
             yield Select([], prompt="Gradings", id="gradings", allow_blank=True)
         with VerticalScroll(id="card"):
+            yield Static("", id="why")
             yield Static("", id="dimensions")
             yield Static(
                 Text("Evidence (Enter jumps to the turn)", style="bold"), classes="section", id="evidence-title"
@@ -106,6 +108,11 @@ class ScorecardScreen(AppScreen):
         if card.get("dropped_quotes"):
             summary.append(f" · {card['dropped_quotes']} unverifiable quote(s) dropped", style="dim")
         self.query_one("#summary", Static).update(summary)
+        item = self.app.context.library.rubrics.items.get(card["rubric_id"])
+        reason = recommendation_reason(card, item.model if item is not None else None)
+        why = self.query_one("#why", Static)
+        why.update(reason or "")
+        why.display = bool(reason)
 
         dims = Text()
         for dimension in card["dimensions"]:
@@ -177,7 +184,7 @@ class ScorecardScreen(AppScreen):
 
     def action_regrade(self) -> None:
         context = self.app.context
-        rubrics = [(f"{r.model.name} ({r.model.level})", r.model.id) for r in context.library.rubrics.items.values()]
+        rubrics = [(r.model.label, r.model.id) for r in context.library.rubrics.items.values()]
         current = self.rubric_id if self.rubric_id in context.library.rubrics.items else rubrics[0][1]
         backend = context.backend
         model = (backend.grader_model or "") if backend.supports_schema else ""

@@ -151,3 +151,24 @@ async def test_the_scorecard_says_why_the_recommendation_reads_as_it_does(app, r
         labels = [str(label) for label, _ in app.screen.rubrics]
         assert "ML system design (mid-level)" in labels
         assert not [label for label in labels if label.count("(") > 1]
+
+
+async def test_progress_shows_one_rubric_at_a_time_and_switches(app, repo):
+    from interviewer.grading import grade_interview
+    from interviewer.grading.offline import OfflineGrader
+    from tui.screens.progress import ProgressScreen
+
+    await _graded(repo, "spam-weak.txt")
+    other = await _graded(repo, "spam-strong.txt")
+    await grade_interview(repo, other, OfflineGrader(), app.context.library.rubrics.get("ml-design-senior"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProgressScreen) and app.screen.query(".trend"))
+        screen = app.screen
+        line = str(screen.query_one("#rubric-line").render())
+        assert "ml-design-senior" in line and "also graded with ml-design (2)" in line
+        assert screen.rubric_id == "ml-design-senior"
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.rubric_id == "ml-design" and screen.query("#rubric-line"))
+        assert "also graded with ml-design-senior (1)" in str(screen.query_one("#rubric-line").render())
+        assert "2 graded interview(s)" in " ".join(str(w.render()) for w in screen.query("Static"))

@@ -172,3 +172,30 @@ async def test_progress_shows_one_rubric_at_a_time_and_switches(app, repo):
         await wait_for(pilot, lambda: screen.rubric_id == "ml-design" and screen.query("#rubric-line"))
         assert "also graded with ml-design-senior (1)" in str(screen.query_one("#rubric-line").render())
         assert "2 graded interview(s)" in " ".join(str(w.render()) for w in screen.query("Static"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_home_screen_names_a_broken_persona_file_and_every_problem_in_it(app, interviewer_home, size):
+    from interviewer.paths import builtin_content_dir
+
+    folder = interviewer_home / "personas"
+    folder.mkdir(exist_ok=True)
+    source = (builtin_content_dir("personas") / "mentor.toml").read_text()
+    broken = source.replace('id = "mentor"', 'id = "my-mentor"\nmood = "cheerful"').replace(
+        "strictness = ", "strictness = 7 #"
+    )
+    (folder / "my-mentor.toml").write_text(broken)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        box = app.screen.query_one("#content-errors")
+        assert box.display
+        text = str(box.render())
+        assert str(folder / "my-mentor.toml") in " ".join(text.split())
+        assert "field 'mood': is not a known field" in text
+        assert "field 'strictness'" in text
+        assert "more problem" not in text
+        # Shown whole, each line wrapped to the width: the box is as tall as its wrapped text.
+        assert box.size.height >= len(text.splitlines()) and box.max_scroll_y == 0
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewInterviewScreen))
+        assert "my-mentor" not in app.context.library.personas.items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -46,6 +47,7 @@ class HomeScreen(AppScreen):
         yield Header()
         with Vertical(id="home"):
             yield Static("", id="engine-line")
+            yield Static("", id="content-errors")
             yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True)
             yield Static(EMPTY, id="empty")
         yield Footer(compact=True)
@@ -61,10 +63,29 @@ class HomeScreen(AppScreen):
         self.query_one("#empty").display = False
         table.add_columns(*COLUMNS)
         self.query_one("#engine-line", Static).update(f"Engine: {self.app.context.backend.label}")
+        self.show_content_errors()
         self.refresh_table()
 
     def on_screen_resume(self) -> None:
+        self.show_content_errors()
         self.refresh_table()
+
+    def show_content_errors(self) -> None:
+        """Content files that could not be loaded (and so are missing from the lists): each, with every problem."""
+        library = self.app.context.library
+        errors = [error for kind in ("personas", "problems", "rubrics") for error in library.catalog(kind).errors]
+        box = self.query_one("#content-errors", Static)
+        box.display = bool(errors)
+        if not errors:
+            return
+        text = Text()
+        text.append(f"{len(errors)} content file(s) could not be loaded and are left out of the lists:", style="bold")
+        for error in errors:
+            text.append(f"\n{error.path}", style="bold")
+            for problem in error.problems():
+                text.append(f"\n  {problem}")
+        text.append("\nFix the file, then restart (or press v on the personas screen to check it again).", style="dim")
+        box.update(text)
 
     def on_resize(self, event) -> None:
         if event.size.width != self._width and self.rows:

@@ -199,3 +199,48 @@ async def test_the_home_screen_names_a_broken_persona_file_and_every_problem_in_
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, NewInterviewScreen))
         assert "my-mentor" not in app.context.library.personas.items
+
+
+async def test_the_theme_is_kept_across_restarts(context):
+    from tui.app import InterviewerApp
+
+    first = InterviewerApp(context)
+    async with first.run_test(size=(80, 24)) as pilot:
+        before = first.theme
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        chosen = first.theme
+        assert chosen != before
+    again = InterviewerApp(context)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert again.theme == chosen
+
+
+async def test_ctrl_q_mid_interview_asks_first_and_says_the_interview_is_saved(app):
+    from tui.modals import ConfirmDialog
+    from tui.widgets import ChatInput
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_interview(pilot)
+        screen.query_one(ChatInput).load_text("half an answer")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        question = app.screen.question
+        assert f"Interview {screen.session.interview_id} is saved" in question
+        assert "interviewer resume" in question and "unsent answer is lost" in question
+        assert app.return_code is None
+        await pilot.press("escape")  # stay
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert app.return_code is None and screen.query_one(ChatInput).text == "half an answer"
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("ctrl+q")  # a second Ctrl+Q quits
+        await wait_for(pilot, lambda: app.return_code is not None)
+
+
+async def test_ctrl_q_on_the_home_screen_quits_at_once(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_code is not None)

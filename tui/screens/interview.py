@@ -393,6 +393,21 @@ class InterviewScreen(AppScreen):
             ConfirmDialog("End the interview and grade it?", yes="End & grade", no="Keep going"), self._confirmed_end
         )
 
+    def quit_warning(self) -> str | None:
+        """What quitting the app now would do to this interview, to ask before it happens; None when finished."""
+        if self.session.finished:
+            return None
+        interview_id = self.session.interview_id
+        message = (
+            f"Quit the app? Interview {interview_id} is saved up to your last sent answer; "
+            f"resume it later from the home screen (r) or with `interviewer resume {interview_id}`."
+        )
+        if self._busy():
+            message += " The reply being written now is stopped."
+        if self.query_one("#input", ChatInput).text.strip():
+            message += " Your unsent answer is lost."
+        return message
+
     def action_leave(self) -> None:
         self.workers.cancel_group(self, "reply")
         self.notify(f"Interview {self.session.interview_id} is saved; resume it from the home screen.")

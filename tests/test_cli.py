@@ -213,6 +213,9 @@ def test_chat_folds_replies_at_word_boundaries_to_the_terminal_width(cli_env):
     assert max(len(line) for line in block.splitlines()) <= 39
     # Every word whole: the folded lines hold the reply's words, in order, none cut in two.
     assert block.split() == ["Dev:", *opening.split()]
+    # The rest (the header, the commands' help, the goodbye) is folded the same way.
+    assert max(len(line) for line in result.stdout.splitlines()) <= 39
+    assert "/quit leaves it to resume later" in " ".join(result.stdout.split())
 
 
 def test_resume_shows_the_interview_so_far(cli_env):

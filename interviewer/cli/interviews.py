@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- interactive
 
-HELP = """Commands: /end finishes and grades the interview, /quit leaves it to resume later,
+HELP = """Commands: /end finishes and grades the interview, /quit leaves it to resume later, \
 /time shows the clock, /agenda the stages, /help this text. End a line with \\ to continue it."""
 
 
@@ -279,6 +279,17 @@ def _read_message(prompt: str) -> str | None:
         return "\n".join(lines)
 
 
+def say(text: str) -> None:
+    """Print text folded at word boundaries to the terminal's width, each line's indent kept."""
+    import textwrap
+
+    width = terminal_width()
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip())]
+        folded = textwrap.fill(line, width, subsequent_indent=indent + "  " if indent else "", break_long_words=False)
+        print(folded)
+
+
 def _agenda(session: InterviewSession) -> str:
     coverage = session.state.coverage()
     return "\n".join(
@@ -292,9 +303,9 @@ def _interactive(session: InterviewSession, backend: Backend) -> int:
 
 async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
     show = Printer(sys.stdout, stream=True, name=session.persona.name)
-    print(f"Interview {session.interview_id}: {session.problem.title}")
-    print(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
-    print(HELP)
+    say(f"Interview {session.interview_id}: {session.problem.title}")
+    say(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
+    say(HELP)
     earlier = session.repo.get_turns(session.interview_id)
     if earlier:
         print(f"\nThe interview so far ({len(earlier)} turn(s)):")
@@ -311,19 +322,19 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
             prompt = "\n[the last reply failed: press Enter to retry, or /quit] > "
         text = await asyncio.to_thread(_read_message, prompt)
         if text is None or text.strip() == "/quit":
-            print(
+            say(
                 f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`."
             )
             return EXIT_OK
         command = text.strip()
         if command == "/help":
-            print(HELP)
+            say(HELP)
             continue
         if command == "/time":
             print(f"{face.minutes_left:.1f} of {session.budget_minutes:g} minutes left")
             continue
         if command == "/agenda":
-            print(_agenda(session))
+            say(_agenda(session))
             continue
         try:
             if command == "/end":
@@ -337,7 +348,7 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
     print("\nGrading...")
     card = await grade_interview(session.repo, session.interview_id, backend.grader())
     _print_scorecard(card.model_dump(mode="json"))
-    print(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
+    say(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
     return EXIT_OK
 
 

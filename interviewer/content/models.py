@@ -394,8 +394,11 @@ class Rubric(StrictModel):
             len(self.thresholds) - 1,
         )
         met = self.thresholds[chosen]
-        text = f"{met.recommendation.capitalize()}: the overall {overall:.2f} reaches {met.min_overall:g}"
-        text += f" and every dimension is at {met.min_dimension} or more." if met.min_dimension > 1 else "."
+        if chosen == len(self.thresholds) - 1:
+            text = f"{met.recommendation.capitalize()}: the overall {overall:.2f} meets no higher bar."
+        else:
+            text = f"{met.recommendation.capitalize()}: the overall {overall:.2f} reaches {met.min_overall:g}"
+            text += f" and every dimension is at {met.min_dimension} or more." if met.min_dimension > 1 else "."
         above = self.thresholds[:chosen]
         # A higher bar the overall reaches is held back only by the per-dimension minimum: say which dimensions.
         blocked = next((t for t in above if overall >= t.min_overall), None)

@@ -132,6 +132,11 @@ def test_a_higher_overall_that_reads_lower_is_explained_by_the_dimension_minimum
     why = rubric.explain(rubric.overall(held_back), held_back)
     assert "lean hire needs every dimension at 2 or more: Deployment scored 1" in why
     assert rubric.explain(rubric.overall(even), even).startswith("Lean hire: the overall")
+    lowest = dict.fromkeys(ids, 1)
+    assert (
+        rubric.explain(1.0, lowest)
+        == "No hire: the overall 1.00 meets no higher bar. Lean no hire needs an overall of 2."
+    )
 
 
 async def test_the_scorecard_says_why_the_recommendation_reads_as_it_does(app, repo):
@@ -230,6 +235,8 @@ async def test_ctrl_q_mid_interview_asks_first_and_says_the_interview_is_saved(a
         assert f"Interview {screen.session.interview_id} is saved" in question
         assert "interviewer resume" in question and "unsent answer is lost" in question
         assert app.return_code is None
+        title = app.screen.query_one(".title")
+        assert title.size.height >= 2, "the question wraps inside the dialog instead of running off its edge"
         await pilot.press("escape")  # stay
         await wait_for(pilot, lambda: app.screen is screen)
         assert app.return_code is None and screen.query_one(ChatInput).text == "half an answer"
@@ -244,3 +251,16 @@ async def test_ctrl_q_on_the_home_screen_quits_at_once(app):
         await pilot.pause()
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_code is not None)
+
+
+async def test_a_personas_style_reflows_to_the_panel(app):
+    from tui.screens.personas import PersonasScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PersonasScreen))
+        app.screen.show("bar-raiser")
+        await pilot.pause()
+        detail = str(app.screen.query_one("#detail").render())
+        assert "sits on hiring committees as the bar-raiser. You are polite but exacting." in detail
+        assert "Closing early: We'll stop there. Thanks." in detail

@@ -86,7 +86,9 @@ class PersonasScreen(AppScreen):
         text.append(f"{p.name}", style="bold")
         text.append(f"  ({p.id}, {loaded.origin})\n", style="dim")
         text.append(f"{p.role}\n\n", style="italic")
-        text.append(f"{p.style.strip()}\n\n")
+        # The file's line breaks are for the file: each paragraph reflows to the panel's width.
+        paragraphs = [" ".join(block.split()) for block in p.style.strip().split("\n\n")]
+        text.append("\n\n".join(paragraphs) + "\n\n")
         text.append("Strictness ", style="bold")
         text.append(f"{p.strictness:.1f}   ")
         text.append("Probe depth ", style="bold")

@@ -58,7 +58,7 @@ class ProgressScreen(AppScreen):
         others = progress.other_rubrics
         if others:
             listed = ", ".join(f"{rubric} ({count})" for rubric, count in others.items())
-            rubric_line.append(f"  · also graded with {listed}, shown apart: u switches", style="dim")
+            rubric_line.append(f" · also graded with {listed}: u switches", style="dim")
         await body.mount(Static(rubric_line, id="rubric-line"))
         weakest = progress.weakest
         if weakest is not None:
@@ -71,7 +71,7 @@ class ProgressScreen(AppScreen):
         recent = overall[-3:]
         header = Horizontal(
             Static("", classes="trend-name"),
-            Static(Text("one bar per graded interview, oldest first", style="dim"), classes="trend-line"),
+            Static(Text("oldest → newest", style="dim"), classes="trend-line"),
             Static(Text("last 3", style="dim"), classes="trend-figure"),
             classes="trend",
         )

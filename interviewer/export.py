@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from interviewer.vocabulary import INTERVIEWER, turn_tags
 
 if TYPE_CHECKING:
+    from interviewer.content.models import Rubric
     from storage import Repository
     from storage.models import Interview, Turn
 
@@ -85,11 +86,41 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
 
 
-def scorecard_markdown(card: dict[str, Any]) -> list[str]:
+def recommendation_reason(card: dict[str, Any], rubric: Rubric | None) -> str | None:
+    """Why the card's recommendation reads as it does, by the rubric's bars (a higher overall can read lower
+    when a dimension is under a bar's minimum). None without the rubric, or when it has changed since."""
+    if rubric is None or rubric.id != card.get("rubric_id"):
+        return None
+    scores = {dimension["id"]: dimension["score"] for dimension in card["dimensions"]}
+    if any(d.id not in scores for d in rubric.dimensions):
+        return None
+    if rubric.recommend(card["overall"], scores) != card["recommendation"]:
+        return None
+    return rubric.explain(card["overall"], scores)
+
+
+def find_rubric(rubric_id: str) -> Rubric | None:
+    """The rubric with this id from the content library, or None when it cannot be read."""
+    from interviewer.content import ContentLibrary
+
+    try:
+        item = ContentLibrary().rubrics.items.get(rubric_id)
+    except Exception:  # a reason is a nicety: an unreadable library only leaves it out
+        return None
+    return item.model if item is not None else None
+
+
+def scorecard_markdown(card: dict[str, Any], rubric: Rubric | None = None) -> list[str]:
+    """The card as Markdown; with the rubric it was graded by, also why the recommendation reads as it does."""
     lines = [
         f"**Overall {card['overall']:.2f} / 4: {card['recommendation']}** "
         f"(rubric `{card['rubric_id']}`, grader `{card['grader']}`)",
         "",
+    ]
+    reason = recommendation_reason(card, rubric)
+    if reason:
+        lines += [reason, ""]
+    lines += [
         "| Dimension | Score | Rationale |",
         "|---|---|---|",
     ]
@@ -145,7 +176,7 @@ def _scorecards_markdown(cards: list[Any]) -> list[str]:
     """The latest scorecard in full, and a line for each earlier grading."""
     if not cards:
         return []
-    lines = ["## Scorecard", "", *scorecard_markdown(cards[-1].data)]
+    lines = ["## Scorecard", "", *scorecard_markdown(cards[-1].data, find_rubric(cards[-1].data["rubric_id"]))]
     if len(cards) > 1:
         lines += ["", "Earlier gradings:", ""]
         lines += [

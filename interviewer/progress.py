@@ -36,9 +36,13 @@ class Trend:
 
 @dataclass
 class Progress:
+    rubric_id: str = ""
+    """The rubric these gradings share: scores on different rubrics are different scales, never mixed."""
     interviews: list[tuple[int, datetime, str, float]] = field(default_factory=list)
     """(interview id, date, problem title, overall), oldest first."""
     trends: list[Trend] = field(default_factory=list)
+    rubrics: dict[str, int] = field(default_factory=dict)
+    """Every rubric with gradings, most recently used first, and how many interviews it graded."""
 
     @property
     def weakest(self) -> Trend | None:
@@ -47,12 +51,24 @@ class Progress:
             return None
         return min(scored, key=lambda t: (t.recent_mean, -len(t.scores)))
 
+    @property
+    def other_rubrics(self) -> dict[str, int]:
+        return {rubric: count for rubric, count in self.rubrics.items() if rubric != self.rubric_id}
 
-def compute_progress(repo: Repository, limit: int = 200) -> Progress:
-    """From the latest grading of each graded interview, oldest first."""
+
+def compute_progress(repo: Repository, limit: int = 200, rubric_id: str | None = None) -> Progress:
+    """From each graded interview's latest grading by one rubric (by default the one used last), oldest first."""
+    rows = repo.latest_scorecards(limit=limit, per_rubric=True)
     progress = Progress()
+    for _, _, _, card in reversed(rows):
+        progress.rubrics[card["rubric_id"]] = progress.rubrics.get(card["rubric_id"], 0) + 1
+    if not rows:
+        return progress
+    progress.rubric_id = rubric_id if rubric_id in progress.rubrics else next(iter(progress.rubrics))
     by_id: dict[str, Trend] = {}
-    for interview_id, created_at, title, card in repo.latest_scorecards(limit=limit):
+    for interview_id, created_at, title, card in rows:
+        if card["rubric_id"] != progress.rubric_id:
+            continue
         progress.interviews.append((interview_id, created_at, title, card["overall"]))
         for dimension in card["dimensions"]:
             trend = by_id.get(dimension["id"])

@@ -296,19 +296,17 @@ class Repository:
             )
         return card
 
-    def latest_scorecards(self, limit: int = 200) -> list[tuple[int, Any, str, dict]]:
-        """The newest grading of each graded interview, as (interview id, date, title, scorecard),
-        oldest interview first, at most ``limit`` interviews."""
-        newest = (
-            select(Scorecard.interview_id, func.max(Scorecard.id).label("card_id"))
-            .group_by(Scorecard.interview_id)
-            .subquery()
-        )
+    def latest_scorecards(self, limit: int = 200, *, per_rubric: bool = False) -> list[tuple[int, Any, str, dict]]:
+        """The newest grading of each graded interview (``per_rubric``: its newest by each rubric it was
+        graded with), as (interview id, date, title, scorecard), oldest interview (then grading) first,
+        at most ``limit`` rows."""
+        keys = (Scorecard.interview_id, Scorecard.rubric_id) if per_rubric else (Scorecard.interview_id,)
+        newest = select(Scorecard.interview_id, func.max(Scorecard.id).label("card_id")).group_by(*keys).subquery()
         query = (
             select(Interview.id, Interview.created_at, Interview.title, Scorecard.data)
             .join(newest, newest.c.interview_id == Interview.id)
             .join(Scorecard, Scorecard.id == newest.c.card_id)
-            .order_by(Interview.id.desc())
+            .order_by(Interview.id.desc(), Scorecard.id.desc())
             .limit(limit)
         )
         with self.reading() as session:

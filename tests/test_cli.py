@@ -201,3 +201,68 @@ def test_help_is_quick_to_import(cli_env):
     imported = result.stderr
     for heavy in ("sqlalchemy", "pydantic", "textual", "openai", "tiktoken"):
         assert f" {heavy}\n" not in imported and f"| {heavy}" not in imported, heavy
+
+
+def test_chat_folds_replies_at_word_boundaries_to_the_terminal_width(cli_env):
+    env = {**cli_env, "COLUMNS": "40"}
+    result = _cli(["chat", "--problem", "spam-filter", "--persona", "bar-raiser"], env, stdin="/quit\n")
+    assert result.returncode == 0, result.stderr
+    opening = json.loads(_cli(["show", "1", "--json"], cli_env).stdout)["turns"][0]["text"]
+    start = result.stdout.index("\nDev: ") + 1
+    block = result.stdout[start : result.stdout.index("\n\n", start)]
+    assert max(len(line) for line in block.splitlines()) <= 39
+    # Every word whole: the folded lines hold the reply's words, in order, none cut in two.
+    assert block.split() == ["Dev:", *opening.split()]
+    # The rest (the header, the commands' help, the goodbye) is folded the same way.
+    assert max(len(line) for line in result.stdout.splitlines()) <= 39
+    assert "/quit leaves it to resume later" in " ".join(result.stdout.split())
+
+
+def test_resume_shows_the_interview_so_far(cli_env):
+    first = _cli(["chat", "--problem", "spam-filter"], cli_env, stdin="How many users are there?\n/quit\n")
+    assert first.returncode == 0, first.stderr
+    second = _cli(["resume", "1"], cli_env, stdin="/quit\n")
+    assert second.returncode == 0, second.stderr
+    so_far = second.stdout[second.stdout.index("The interview so far") :]
+    assert "you: How many users are there?" in so_far
+    assert "400 million" in so_far  # the interviewer's answer from before
+
+
+def test_grade_warns_when_the_interview_is_still_in_progress(capsys):
+    import asyncio
+
+    from interviewer.services import open_repository
+    from tests.helpers import play
+
+    repo = open_repository()
+    session, _ = asyncio.run(play(repo, ["How many users are there?"], end=False))
+    repo.close()
+    assert main(["grade", str(session.interview_id)]) == 0
+    captured = capsys.readouterr()
+    assert f"interview {session.interview_id} is still in progress" in captured.err
+    assert "Overall" in captured.out
+    ended = _run_json(capsys, script=DATA / "spam-weak.txt")["interview_id"]
+    assert main(["grade", str(ended)]) == 0
+    assert "still in progress" not in capsys.readouterr().err
+
+
+def test_export_creates_the_folder_it_writes_into(tmp_path: Path, capsys):
+    interview_id = _run_json(capsys, script=DATA / "spam-weak.txt")["interview_id"]
+    out = tmp_path / "new" / "dir" / "x.md"
+    assert main(["export", str(interview_id), "-o", str(out)]) == 0
+    assert f"Wrote {out}" in capsys.readouterr().out
+    assert "## Transcript" in out.read_text()
+
+
+def test_doctor_fails_the_openai_backend_without_a_key(cli_env):
+    result = _cli(["doctor", "--backend", "openai"], cli_env)
+    assert result.returncode == 1
+    assert "FAIL  endpoint https://api.openai.com/v1 needs an API key, and OPENAI_API_KEY is not set" in result.stdout
+    assert "ok    endpoint" not in result.stdout
+
+
+def test_the_printed_scorecard_says_why_the_recommendation_reads_as_it_does(capsys):
+    data = _run_json(capsys, script=DATA / "spam-weak.txt")
+    assert main(["show", str(data["interview_id"])]) == 0
+    shown = capsys.readouterr().out
+    assert f"{data['scorecard']['recommendation'].capitalize()}: the overall" in shown

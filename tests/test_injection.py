@@ -389,6 +389,7 @@ class Oracle:
             *(w.text for w in problem.what_ifs),
             persona.lines.opening,
             persona.lines.closing,
+            persona.lines.closing_early,
             persona.lines.deflection,
         ]
         sanctioned += [fact.answer for fact in problem.facts]  # a fact's own wording is judged as a fact

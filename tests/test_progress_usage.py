@@ -49,3 +49,24 @@ def test_prices_and_totals():
     assert round(total.cost_usd, 4) == round(0.5 * 0.40 + 0.5 * 0.10 + 0.1 * 1.60, 4)
     local = totals([*turns, SimpleNamespace(model="smollm2", prompt_tokens=10, cached_tokens=0, completion_tokens=5)])
     assert local.cost_usd is None and local.prompt_tokens == 1_000_010
+
+
+async def test_progress_never_averages_gradings_made_with_different_rubrics(repo, library):
+    senior = library.rubrics.get("ml-design-senior")
+    first, _ = await play(repo, _lines("spam-strong.txt"))
+    await grade_interview(repo, first.interview_id, OfflineGrader())
+    second, _ = await play(repo, _lines("spam-weak.txt"))
+    await grade_interview(repo, second.interview_id, OfflineGrader(), senior)
+    # By default the rubric used last, alone; the other rubric's gradings are counted, not mixed in.
+    latest = compute_progress(repo)
+    assert latest.rubric_id == "ml-design-senior"
+    assert [i[0] for i in latest.interviews] == [second.interview_id]
+    assert latest.other_rubrics == {"ml-design": 1}
+    mid = compute_progress(repo, rubric_id="ml-design")
+    assert [i[0] for i in mid.interviews] == [first.interview_id]
+    assert all(len(t.scores) == 1 for t in mid.trends)
+    # An interview graded again with another rubric keeps its grading by each rubric, each in its own view.
+    await grade_interview(repo, first.interview_id, OfflineGrader(), senior)
+    both = compute_progress(repo, rubric_id="ml-design-senior")
+    assert [i[0] for i in both.interviews] == [first.interview_id, second.interview_id]
+    assert compute_progress(repo, rubric_id="ml-design").interviews[0][0] == first.interview_id

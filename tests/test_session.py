@@ -129,6 +129,18 @@ async def test_time_budget_ends_the_interview(repo):
     assert [e.reason for e in events if isinstance(e, InterviewEnded)] in (["time is up"], ["closing summary given"])
 
 
+async def test_the_closing_line_follows_the_clock(repo):
+    persona = ContentLibrary().personas.get("bar-raiser")
+    # Ended by the candidate three minutes into an hour: no "we're out of time".
+    early, _ = await play(repo, ["How many users are there?"], persona="bar-raiser", minutes=60)
+    assert repo.get_turns(early.interview_id)[-1].text == persona.lines.closing_early
+    assert "time" not in persona.lines.closing_early
+    # Ended by the clock: time is up, and the line says so.
+    long_turn = "I would use logistic regression because it is cheap and fast to serve on CPUs. " * 6
+    timed, _ = await play(repo, [long_turn] * 40, persona="bar-raiser", minutes=10, end=False)
+    assert repo.get_turns(timed.interview_id)[-1].text == persona.lines.closing
+
+
 async def test_max_turns_ends_the_interview(repo):
     session, _ = await play(repo, ["Tell me about the users?"] * 10, max_turns=3, end=False)
     assert session.finished

@@ -9,6 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui import preferences
 from tui.context import AppContext
 
 
@@ -17,7 +18,7 @@ class InterviewerApp(App):
     TITLE = "interviewer"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the palette: "Toggle light/dark theme"
     ]
 
     def __init__(self, context: AppContext):
@@ -27,10 +28,35 @@ class InterviewerApp(App):
     def on_mount(self) -> None:
         from tui.screens.home import HomeScreen
 
+        saved = preferences.load().get("theme")
+        if isinstance(saved, str) and saved in self.available_themes:
+            self.theme = saved
+        # Any change (Ctrl+T, or the palette's theme picker) is kept for the next run.
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self.push_screen(HomeScreen())
+
+    def _keep_theme(self, theme) -> None:
+        error = preferences.save(theme=theme.name)
+        if error:
+            self.notify(error, severity="warning")
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    async def action_quit(self) -> None:
+        """Quit; mid-interview, first say what happens to it, and ask."""
+        warning = getattr(self.screen, "quit_warning", None)
+        message = warning() if callable(warning) else None
+        if not message:
+            self.exit()
+            return
+        from tui.modals import ConfirmDialog
+
+        def confirmed(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(ConfirmDialog(message, yes="Quit", no="Stay"), confirmed)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action bound on the current screen is also a command palette entry."""
@@ -44,11 +70,10 @@ class InterviewerApp(App):
                 continue
             seen.add(binding.action)
             key = binding.key.split(",")[0]
-            yield SystemCommand(
-                binding.description,
-                f"{key} · {screen.__class__.__name__.removesuffix('Screen')}",
-                partial(screen.run_action, binding.action),
-            )
+            where = screen.__class__.__name__.removesuffix("Screen")
+            # A footer's word is short ("Filter"); the palette says what it does, from the binding's tooltip.
+            title = binding.tooltip or binding.description
+            yield SystemCommand(title, f"{key} · {where}", partial(screen.run_action, binding.action))
 
 
 def run(backend: str | None = None, model: str | None = None, grader_model: str | None = None) -> int:

@@ -21,7 +21,7 @@ class Dialog(ModalScreen):
         width: 72; max-width: 95%; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 1 2;
     }
-    Dialog .title { text-style: bold; margin-bottom: 1; }
+    Dialog .title { text-style: bold; margin-bottom: 1; width: 100%; }
     Dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     Dialog .buttons Button { margin-left: 1; }
     Dialog TextArea { height: 6; }

@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.strip import Strip
@@ -24,10 +25,15 @@ def clock_text(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+def status_label(status: str) -> str:
+    """An interview's status as the app shows it, at any width."""
+    return "in progress" if status == "active" else status
+
+
 class ChatInput(TextArea):
     """Multi-line input: Enter sends, Ctrl+J (or Alt+Enter) starts a new line."""
 
-    BINDINGS = [("ctrl+j", "newline", "New line")]
+    BINDINGS = [Binding("ctrl+j", "newline", "New line", show=False)]  # said in the box's placeholder
 
     class Submitted(Message):
         def __init__(self, text: str) -> None:
@@ -232,6 +238,8 @@ class AgendaPanel(Static):
 
     STYLES = ("dim", "", "bold", "bold green")
     """The look of each coverage depth, 0-3."""
+    NAME_WIDTH = max(len(stage.name) for stage in STAGES) + 1
+    """The longest stage name and a space, so the depth never runs into a name."""
 
     def show(self, coverage: dict[str, int]) -> None:
         text = Text()
@@ -240,6 +248,6 @@ class AgendaPanel(Static):
             depth = coverage.get(stage.id, 0)
             style = self.STYLES[depth]
             text.append(f"{depth_mark(depth)} ", style=style)
-            text.append(f"{stage.name:<20}", style=style)
+            text.append(f"{stage.name:<{self.NAME_WIDTH}}", style=style)
             text.append(f"{depth_name(depth)}\n", style="dim")
         self.update(text)

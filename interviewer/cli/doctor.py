@@ -123,8 +123,17 @@ async def _check_endpoint(settings, report: Report) -> None:
     from interviewer.llm.client import LLMError, describe, make_client
 
     where = settings.endpoint or "https://api.openai.com/v1"
-    key = "set" if settings.api_key else "not set"
-    report.ok(f"endpoint {where} (OPENAI_API_KEY {key})")
+    if settings.api_key:
+        report.ok(f"endpoint {where} (OPENAI_API_KEY set)")
+    elif settings.endpoint is None:
+        report.fail(
+            f"endpoint {where} needs an API key, and OPENAI_API_KEY is not set",
+            "set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server (e.g. http://127.0.0.1:8080/v1)",
+        )
+        return
+    else:
+        report.ok(f"endpoint {where}")
+        report.warn("OPENAI_API_KEY is not set", "fine for a local server that needs no key; set it if yours does")
     client = make_client(settings)
     try:
         started = time.perf_counter()

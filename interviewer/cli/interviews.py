@@ -18,7 +18,7 @@ from interviewer.content.loader import ContentLibrary
 from interviewer.engine.clock import ScriptedClock, WallClock
 from interviewer.engine.events import EngineError, EngineEvent, Notice, ReplyDelta, ReplyDone
 from interviewer.engine.session import InterviewSession, SessionError
-from interviewer.export import display_safe, interview_json, interview_markdown, scorecard_markdown
+from interviewer.export import display_safe, find_rubric, interview_json, interview_markdown, scorecard_markdown
 from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
@@ -58,25 +58,85 @@ def _content(args: argparse.Namespace, *, surprise: bool = False):
 # ----------------------------------------------------------------------------- driving a session
 
 
+class WordWrap:
+    """Streamed text folded at word boundaries to the terminal's width (the terminal would cut words in two)."""
+
+    def __init__(self, width: int):
+        self.width = max(20, width)
+        self.column = 0
+        self._word = ""
+        self._space = False
+
+    def start(self, prefix: str) -> str:
+        """A new line that begins with ``prefix``."""
+        self.column, self._word, self._space = len(prefix), "", False
+        return prefix
+
+    def feed(self, text: str) -> str:
+        out: list[str] = []
+        for char in text:
+            if char == "\n":
+                out += [self._flush(), "\n"]
+                self.column, self._space = 0, False
+            elif char.isspace():
+                out.append(self._flush())
+                self._space = self._space or self.column > 0
+            else:
+                self._word += char
+        return "".join(out)
+
+    def finish(self) -> str:
+        return self._flush()
+
+    def _flush(self) -> str:
+        word, self._word = self._word, ""
+        if not word:
+            return ""
+        lead = " " if self._space else ""
+        self._space = False
+        if self.column and self.column + len(lead) + len(word) > self.width:
+            self.column = len(word)
+            return "\n" + word
+        self.column += len(lead) + len(word)
+        return lead + word
+
+
+def terminal_width() -> int:
+    """Columns to fold at: the terminal's width less one (a full line would make some terminals wrap twice)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns - 1
+
+
 class Printer:
-    """Shows the event stream on a terminal: replies streamed as they come, or whole turns."""
+    """Shows the event stream on a terminal: replies streamed as they come (folded at word boundaries to the
+    terminal's width), or whole turns."""
 
     def __init__(self, out: TextIO, *, stream: bool, name: str):
         self.out = out
         self.stream = stream
         self.name = name
         self._open = False
+        self.wrap = WordWrap(terminal_width())
+
+    def turn(self, who: str, text: str) -> None:
+        """A whole message, folded like a streamed one."""
+        self.out.write("\n" + self.wrap.start(f"{who}: ") + self.wrap.feed(display_safe(text)) + self.wrap.finish())
+        self.out.write("\n")
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, ReplyDelta) and self.stream:
             if not self._open:
-                self.out.write(f"\n{self.name}: ")
+                self.out.write("\n" + self.wrap.start(f"{self.name}: "))
                 self._open = True
-            self.out.write(display_safe(event.text))
+            self.out.write(self.wrap.feed(display_safe(event.text)))
             self.out.flush()
         elif isinstance(event, ReplyDone):
             if self.stream:
-                self.out.write("\n" if self._open else f"\n{self.name}: {display_safe(event.text)}\n")
+                if self._open:
+                    self.out.write(self.wrap.finish() + "\n")
+                else:
+                    self.turn(self.name, event.text)
             else:
                 self.out.write(f"\n{self.name} [{event.kind}]: {display_safe(event.text)}\n")
             self._open = False
@@ -151,8 +211,9 @@ async def _play_and_grade(session: InterviewSession, backend: Backend, messages:
     return unused, card
 
 
-def _print_scorecard(card: dict, out: TextIO = sys.stdout) -> None:
-    out.write("\n" + "\n".join(scorecard_markdown(card)) + "\n")
+def _print_scorecard(card: dict, out: TextIO | None = None) -> None:
+    lines = scorecard_markdown(card, find_rubric(card["rubric_id"]))
+    (out or sys.stdout).write("\n" + "\n".join(lines) + "\n")
 
 
 def _headless(args: argparse.Namespace, session: InterviewSession, backend: Backend, messages: list[str]) -> int:
@@ -193,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- interactive
 
-HELP = """Commands: /end finishes and grades the interview, /quit leaves it to resume later,
+HELP = """Commands: /end finishes and grades the interview, /quit leaves it to resume later, \
 /time shows the clock, /agenda the stages, /help this text. End a line with \\ to continue it."""
 
 
@@ -218,6 +279,17 @@ def _read_message(prompt: str) -> str | None:
         return "\n".join(lines)
 
 
+def say(text: str) -> None:
+    """Print text folded at word boundaries to the terminal's width, each line's indent kept."""
+    import textwrap
+
+    width = terminal_width()
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip())]
+        folded = textwrap.fill(line, width, subsequent_indent=indent + "  " if indent else "", break_long_words=False)
+        print(folded)
+
+
 def _agenda(session: InterviewSession) -> str:
     coverage = session.state.coverage()
     return "\n".join(
@@ -231,9 +303,15 @@ def _interactive(session: InterviewSession, backend: Backend) -> int:
 
 async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
     show = Printer(sys.stdout, stream=True, name=session.persona.name)
-    print(f"Interview {session.interview_id}: {session.problem.title}")
-    print(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
-    print(HELP)
+    say(f"Interview {session.interview_id}: {session.problem.title}")
+    say(f"Interviewer: {session.persona.name}, {session.persona.role}. Engine: {backend.label}.")
+    say(HELP)
+    earlier = session.repo.get_turns(session.interview_id)
+    if earlier:
+        print(f"\nThe interview so far ({len(earlier)} turn(s)):")
+        for turn in earlier:
+            show.turn("you" if turn.role == "candidate" else session.persona.name, turn.text)
+        print("\n(continuing)")
     await _consume(session.open(), show)
     if session.pending:
         await _consume(session.respond(), show)
@@ -244,19 +322,19 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
             prompt = "\n[the last reply failed: press Enter to retry, or /quit] > "
         text = await asyncio.to_thread(_read_message, prompt)
         if text is None or text.strip() == "/quit":
-            print(
+            say(
                 f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`."
             )
             return EXIT_OK
         command = text.strip()
         if command == "/help":
-            print(HELP)
+            say(HELP)
             continue
         if command == "/time":
             print(f"{face.minutes_left:.1f} of {session.budget_minutes:g} minutes left")
             continue
         if command == "/agenda":
-            print(_agenda(session))
+            say(_agenda(session))
             continue
         try:
             if command == "/end":
@@ -270,7 +348,7 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
     print("\nGrading...")
     card = await grade_interview(session.repo, session.interview_id, backend.grader())
     _print_scorecard(card.model_dump(mode="json"))
-    print(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
+    say(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
     return EXIT_OK
 
 
@@ -386,7 +464,13 @@ def show(args: argparse.Namespace) -> int:
 
 def grade(args: argparse.Namespace) -> int:
     repo = open_repository()
-    repo.get_interview(args.id)
+    interview = repo.get_interview(args.id)
+    if interview.status == "active":
+        print(
+            f"warning: interview {args.id} is still in progress; grading what has been said so far "
+            f"(it stays open: `interviewer resume {args.id}` continues it)",
+            file=sys.stderr,
+        )
     rubric = ContentLibrary().rubrics.get(args.rubric) if args.rubric else None
     card = _grade(repo, args.id, _backend(args), rubric)
     data = card.model_dump(mode="json")
@@ -406,6 +490,7 @@ def export(args: argparse.Namespace) -> int:
     if args.output:
         path = Path(args.output)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -27,17 +27,42 @@ MAX_FILE_BYTES = 2_000_000
 class ContentError(InvalidInput):
     """A content file that cannot be used, described in one line."""
 
-    def __init__(self, path: Path | str, message: str, *, field: str | None = None, line: int | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        field: str | None = None,
+        line: int | None = None,
+        more: list[tuple[str | None, int | None, str]] | None = None,
+    ):
         self.path = Path(path)
         self.field = field
         self.line = line
         self.message = message
+        self.more = more or []
+        """Every further problem in the file, as (field, line, message)."""
         super().__init__(str(self))
+
+    def problems(self) -> list[str]:
+        """Each problem in the file on its own line: where (line, field) and what."""
+        return [
+            _problem(field, line, message)
+            for field, line, message in [(self.field, self.line, self.message), *self.more]
+        ]
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         what = f"field '{self.field}': " if self.field else ""
-        return f"{where}: {what}{self.message}"
+        text = f"{where}: {what}{self.message}"
+        if self.more:
+            text += "; also " + "; ".join(_problem(*problem) for problem in self.more)
+        return text
+
+
+def _problem(field: str | None, line: int | None, message: str) -> str:
+    where = f"line {line}: " if line else ""
+    return where + (f"field '{field}': " if field else "") + message
 
 
 class ContentNotFound(InterviewerError, LookupError):
@@ -159,20 +184,22 @@ def parse_model(model: type[M], data: object, path: Path, source: str = "") -> M
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        first = errors[0]
-        loc = tuple(first["loc"])
-        message = first["msg"]
-        if first["type"] == "missing":
-            message = "is required"
-        elif first["type"] == "extra_forbidden":
-            message = "is not a known field"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        return_field = _field_path(loc) or None
-        raise ContentError(path, message, field=return_field, line=_line_of(source, loc) if source else None) from None
+        problems = [_described(error, source) for error in exc.errors(include_url=False)]
+        (field, line, message), more = problems[0], problems[1:]
+        raise ContentError(path, message, field=field, line=line, more=more) from None
+
+
+def _described(error, source: str) -> tuple[str | None, int | None, str]:
+    """One validation error as (field, line, message), in the file's terms."""
+    loc = tuple(error["loc"])
+    message = error["msg"]
+    if error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "extra_forbidden":
+        message = "is not a known field"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return _field_path(loc) or None, _line_of(source, loc) if source else None, message
 
 
 def load_file(path: Path | str, model: type[M]) -> M:

@@ -65,11 +65,13 @@ class PersonaLines(StrictModel):
     opening: Text
     """First message. May use {name}, {title}, {prompt} (the public prompt) and {minutes}."""
     closing: Text
-    """Last message when the interview ends."""
+    """Last message when the interview ends at its time (or turn) limit."""
+    closing_early: Text = "Let's stop here, then. Thank you for walking me through your design."
+    """Last message when the interview ends with time to spare (the candidate ended it, or summed up early)."""
     deflection: Text
     """Said instead of anything that would reveal the hidden spec or the instructions."""
 
-    @field_validator("opening", "closing", "deflection")
+    @field_validator("opening", "closing", "closing_early", "deflection")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         _check_templates([value], PERSONA_LINE_FIELDS, set())
@@ -232,7 +234,7 @@ class Persona(StrictModel):
 
     def wording(self) -> list[str]:
         """The persona's lines and templates with their placeholders blanked: its own words, no secret."""
-        texts = [self.lines.opening, self.lines.closing, self.lines.deflection]
+        texts = [self.lines.opening, self.lines.closing, self.lines.closing_early, self.lines.deflection]
         texts += [text for field in TEMPLATE_RULES for text in getattr(self.templates, field)]
         return [_literal_text(text) for text in texts]
 
@@ -356,6 +358,11 @@ class Rubric(StrictModel):
             raise ValueError("the last threshold must be a catch-all (min_overall = 1, min_dimension = 1)")
         return self
 
+    @property
+    def label(self) -> str:
+        """The name with the level, unless the name already says it ("ML system design (mid-level)")."""
+        return self.name if self.level.lower() in self.name.lower() else f"{self.name} ({self.level})"
+
     def dimension(self, dimension_id: str) -> Dimension:
         for dimension in self.dimensions:
             if dimension.id == dimension_id:
@@ -374,6 +381,43 @@ class Rubric(StrictModel):
             if overall >= threshold.min_overall and lowest >= threshold.min_dimension:
                 return threshold.recommendation
         return self.thresholds[-1].recommendation
+
+    def explain(self, overall: float, scores: dict[str, int]) -> str:
+        """Why ``recommend`` reads as it does: the bar met, and what the next one up (or a higher one the
+        overall alone would reach) needs, naming the dimensions that hold it back."""
+        chosen = next(
+            (
+                i
+                for i, t in enumerate(self.thresholds)
+                if overall >= t.min_overall and _lowest(self, scores) >= t.min_dimension
+            ),
+            len(self.thresholds) - 1,
+        )
+        met = self.thresholds[chosen]
+        if chosen == len(self.thresholds) - 1:
+            text = f"{met.recommendation.capitalize()}: the overall {overall:.2f} meets no higher bar."
+        else:
+            text = f"{met.recommendation.capitalize()}: the overall {overall:.2f} reaches {met.min_overall:g}"
+            text += f" and every dimension is at {met.min_dimension} or more." if met.min_dimension > 1 else "."
+        above = self.thresholds[:chosen]
+        # A higher bar the overall reaches is held back only by the per-dimension minimum: say which dimensions.
+        blocked = next((t for t in above if overall >= t.min_overall), None)
+        if blocked is not None:
+            low = [d for d in self.dimensions if scores[d.id] < blocked.min_dimension]
+            names = ", ".join(f"{d.name} scored {scores[d.id]}" for d in low)
+            text += (
+                f" The overall alone would make it {blocked.recommendation}, but {blocked.recommendation} needs "
+                f"every dimension at {blocked.min_dimension} or more: {names}."
+            )
+        elif above:
+            nearer = above[-1]
+            text += f" {nearer.recommendation.capitalize()} needs an overall of {nearer.min_overall:g}"
+            text += f" and every dimension at {nearer.min_dimension} or more." if nearer.min_dimension > 1 else "."
+        return text
+
+
+def _lowest(rubric: Rubric, scores: dict[str, int]) -> int:
+    return min(scores[d.id] for d in rubric.dimensions)
 
 
 KINDS: dict[str, type[StrictModel]] = {"personas": Persona, "problems": Problem, "rubrics": Rubric}

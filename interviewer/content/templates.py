@@ -43,6 +43,7 @@ Hi, I'm {{name}}. We have {{minutes}} minutes. The problem: {{prompt}}
 Ask me anything you need, then take it from there.
 """
 closing = "That's time. Thanks for walking me through it."
+# closing_early = "Let's stop here, then. Thanks for walking me through it."  # optional: ended with time to spare
 deflection = "I can't share that. Ask me about the problem itself, or carry on with your design."
 
 [templates]

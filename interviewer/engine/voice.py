@@ -155,11 +155,14 @@ def render_move(request: VoiceRequest, move: Move) -> str:
     raise ValueError(f"unknown move {move.kind}")
 
 
+EARLY_CLOSE_MINUTES = 1.0
+"""With more than this many minutes left, the interview closes early: the persona does not say time is up."""
+
+
 def _persona_line(request: VoiceRequest, kind: MoveKind) -> str:
     persona, problem = request.persona, request.problem
-    line = {MoveKind.OPENING: persona.lines.opening, MoveKind.CLOSE: persona.lines.closing}.get(
-        kind, persona.lines.deflection
-    )
+    closing = persona.lines.closing_early if request.minutes_left > EARLY_CLOSE_MINUTES else persona.lines.closing
+    line = {MoveKind.OPENING: persona.lines.opening, MoveKind.CLOSE: closing}.get(kind, persona.lines.deflection)
     return line.format(
         name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
     )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from interviewer.errors import InterviewerError
 from storage import InterviewSummary, StorageError
 from tui.screens.base import AppScreen
-from tui.widgets import clock_text
+from tui.widgets import clock_text, status_label
 
 EMPTY = (
     "[b]Welcome to interviewer.[/b]\n\n"
@@ -24,9 +26,15 @@ EMPTY = (
 )
 
 
+COLUMNS = ("#", "Date", "Problem", "Persona", "Length", "Score", "Status")
+TITLE = COLUMNS.index("Problem")
+NARROW = 110
+"""Below this many columns dates are shorter and the score has no recommendation."""
+
+
 class HomeScreen(AppScreen):
     BINDINGS = [
-        ("n", "new", "New interview"),
+        Binding("n", "new", "New", tooltip="New interview"),
         ("enter", "open", "Open"),
         ("r", "resume", "Resume"),
         ("v", "replay", "Replay"),
@@ -39,61 +47,98 @@ class HomeScreen(AppScreen):
         yield Header()
         with Vertical(id="home"):
             yield Static("", id="engine-line")
+            yield Static("", id="content-errors")
             yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True)
             yield Static(EMPTY, id="empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[int, InterviewSummary] = {}
-        self._narrow: bool | None = None
+        self._width: int | None = None
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.display = False  # until the first read says whether there is anything to list
         self.query_one("#empty").display = False
-        table.add_columns("#", "Date", "Problem", "Persona", "Length", "Score", "Status")
+        table.add_columns(*COLUMNS)
         self.query_one("#engine-line", Static).update(f"Engine: {self.app.context.backend.label}")
+        self.show_content_errors()
         self.refresh_table()
 
     def on_screen_resume(self) -> None:
+        self.show_content_errors()
         self.refresh_table()
 
+    def show_content_errors(self) -> None:
+        """Content files that could not be loaded (and so are missing from the lists): each, with every problem."""
+        library = self.app.context.library
+        errors = [error for kind in ("personas", "problems", "rubrics") for error in library.catalog(kind).errors]
+        box = self.query_one("#content-errors", Static)
+        box.display = bool(errors)
+        if not errors:
+            return
+        text = Text()
+        text.append(f"{len(errors)} content file(s) could not be loaded and are left out of the lists:", style="bold")
+        for error in errors:
+            text.append(f"\n{error.path}", style="bold")
+            for problem in error.problems():
+                text.append(f"\n  {problem}")
+        text.append("\nFix the file, then restart (or press v on the personas screen to check it again).", style="dim")
+        box.update(text)
+
     def on_resize(self, event) -> None:
-        narrow = event.size.width < 110
-        if narrow != self._narrow:
-            self.refresh_table()
+        if event.size.width != self._width and self.rows:
+            self._fill_table(list(self.rows.values()))
 
     @work(exclusive=True, group="home-table")
     async def refresh_table(self) -> None:
         rows = await asyncio.to_thread(self.app.context.repo.list_interviews, limit=200)
         self.rows = {row.id: row for row in rows}
+        self._fill_table(rows)
         table = self.query_one(DataTable)
-        narrow = self._narrow = self.size.width < 110
-        table.clear()
-        for row in rows:
-            if row.overall is None:
-                score = "-"
-            else:
-                score = f"{row.overall:.2f}" if narrow else f"{row.overall:.2f} {row.recommendation}"
-            title = row.title if not narrow or len(row.title) <= 24 else row.title[:23] + "…"
-            table.add_row(
-                str(row.id),
-                f"{row.created_at:%m-%d %H:%M}" if narrow else f"{row.created_at:%Y-%m-%d %H:%M}",
-                title,
-                row.persona_id,
-                clock_text(row.elapsed_seconds)
-                if narrow
-                else f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
-                score,
-                ("active" if narrow else "in progress") if row.status == "active" else row.status,
-                key=str(row.id),
-            )
         empty = not rows
         self.query_one("#empty").display = empty
         table.display = not empty
         if not empty:
             table.focus()
+
+    def _fill_table(self, rows: list[InterviewSummary]) -> None:
+        """The rows as the width allows: shorter dates and no recommendation when narrow, and titles cut to
+        what is left, so every column (Status last) is shown whole."""
+        table = self.query_one(DataTable)
+        width = self._width = self.size.width
+        narrow = width < NARROW
+        cells = [
+            [
+                str(row.id),
+                f"{row.created_at:%m-%d %H:%M}" if narrow else f"{row.created_at:%Y-%m-%d %H:%M}",
+                row.title,
+                row.persona_id,
+                clock_text(row.elapsed_seconds)
+                if narrow
+                else f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",
+                "-"
+                if row.overall is None
+                else (f"{row.overall:.2f}" if narrow else f"{row.overall:.2f} {row.recommendation}"),
+                status_label(row.status),
+            ]
+            for row in rows
+        ]
+        others = sum(
+            max([len(header), *(len(line[i]) for line in cells)]) for i, header in enumerate(COLUMNS) if i != TITLE
+        )
+        # The screen's padding, two cells of padding per column and room for the scrollbar.
+        room = width - 2 - 2 * len(COLUMNS) - 2 - others
+        fit = max(len(COLUMNS[TITLE]), room)
+        cursor = table.cursor_row
+        table.clear()
+        for line, row in zip(cells, rows, strict=True):
+            title = line[TITLE]
+            line[TITLE] = title if len(title) <= fit else title[: fit - 1] + "…"
+            table.add_row(*line, key=str(row.id))
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
 
     def _selected(self) -> InterviewSummary | None:
         table = self.query_one(DataTable)

@@ -40,11 +40,12 @@ HISTORY_SLACK = 20
 
 class InterviewScreen(AppScreen):
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply"),
-        Binding("ctrl+r", "retry", "Retry"),
-        Binding("ctrl+g", "end", "End & grade"),
-        Binding("ctrl+b", "toggle_side", "Side panel"),
-        Binding("ctrl+o", "leave", "Leave (resume later)"),
+        # Short words, so every key fits the footer at 80 columns; the palette shows the tooltips.
+        Binding("escape", "stop", "Stop", tooltip="Stop the reply being streamed"),
+        Binding("ctrl+r", "retry", "Retry", tooltip="Retry a reply that failed"),
+        Binding("ctrl+g", "end", "End & grade", tooltip="End the interview and grade it"),
+        Binding("ctrl+b", "toggle_side", "Panel", tooltip="Show or hide the side panel"),
+        Binding("ctrl+o", "leave", "Leave", tooltip="Leave the interview (it is saved; resume it later)"),
         Binding("ctrl+l", "show_earlier", "Earlier turns", show=False),
     ]
 
@@ -93,13 +94,18 @@ class InterviewScreen(AppScreen):
                 # whole conversation again; when it is done it moves into the history.
                 yield VerticalScroll(id="live")
                 yield Static("", id="status-line")
-                yield ChatInput(id="input", soft_wrap=True, show_line_numbers=False)
+                yield ChatInput(
+                    id="input",
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                    placeholder="Your answer. Enter sends, Ctrl+J starts a new line.",
+                )
             with Vertical(id="side"):
                 yield Static("", id="clock")
                 yield AgendaPanel("", id="agenda")
                 yield Static("", id="usage")
                 yield Static("", id="engine")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.query_one("#input", ChatInput).cursor_blink = self.context.live
@@ -386,6 +392,21 @@ class InterviewScreen(AppScreen):
         self.app.push_screen(
             ConfirmDialog("End the interview and grade it?", yes="End & grade", no="Keep going"), self._confirmed_end
         )
+
+    def quit_warning(self) -> str | None:
+        """What quitting the app now would do to this interview, to ask before it happens; None when finished."""
+        if self.session.finished:
+            return None
+        interview_id = self.session.interview_id
+        message = (
+            f"Quit the app? Interview {interview_id} is saved up to your last sent answer; "
+            f"resume it later from the home screen (r) or with `interviewer resume {interview_id}`."
+        )
+        if self._busy():
+            message += " The reply being written now is stopped."
+        if self.query_one("#input", ChatInput).text.strip():
+            message += " Your unsent answer is lost."
+        return message
 
     def action_leave(self) -> None:
         self.workers.cancel_group(self, "reply")

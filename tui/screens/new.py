@@ -53,10 +53,11 @@ class NewInterviewScreen(AppScreen):
             yield Static(f"Engine: {self.app.context.backend.label}", id="engine")
             with Horizontal(classes="buttons"):
                 yield Button("Start", id="start", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#start", Button).focus()
+        # The first choice has the focus, so Enter opens the problem list rather than starting at once.
+        self.query_one("#problem", Select).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "start":

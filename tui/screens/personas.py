@@ -43,7 +43,7 @@ class PersonasScreen(AppScreen):
             with VerticalScroll(id="persona-detail"):
                 yield Static("", id="detail")
         yield Static("", id="persona-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = "Interviewer personas"
@@ -86,7 +86,9 @@ class PersonasScreen(AppScreen):
         text.append(f"{p.name}", style="bold")
         text.append(f"  ({p.id}, {loaded.origin})\n", style="dim")
         text.append(f"{p.role}\n\n", style="italic")
-        text.append(f"{p.style.strip()}\n\n")
+        # The file's line breaks are for the file: each paragraph reflows to the panel's width.
+        paragraphs = [" ".join(block.split()) for block in p.style.strip().split("\n\n")]
+        text.append("\n\n".join(paragraphs) + "\n\n")
         text.append("Strictness ", style="bold")
         text.append(f"{p.strictness:.1f}   ")
         text.append("Probe depth ", style="bold")
@@ -99,6 +101,8 @@ class PersonasScreen(AppScreen):
         text.append(p.lines.opening.strip() + "\n")
         text.append("Closing: ", style="bold")
         text.append(p.lines.closing + "\n")
+        text.append("Closing early: ", style="bold")
+        text.append(p.lines.closing_early + "\n")
         text.append(f"\nFile: {loaded.path}", style="dim")
         self.query_one("#detail", Static).update(text)
 

@@ -15,20 +15,51 @@ from tui.screens.base import AppScreen
 
 
 class ProgressScreen(AppScreen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("u", "next_rubric", "Rubric", tooltip="Show progress by the next rubric"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rubric_id: str | None = None
+        self.rubrics: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield VerticalScroll(id="progress")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = "Progress"
-        progress = await asyncio.to_thread(compute_progress, self.app.context.repo)
+        await self.show()
+
+    async def action_next_rubric(self) -> None:
+        if len(self.rubrics) < 2:
+            self.notify("Every graded interview used the same rubric.")
+            return
+        self.rubric_id = self.rubrics[(self.rubrics.index(self.rubric_id or "") + 1) % len(self.rubrics)]
+        await self.show()
+
+    async def show(self) -> None:
+        """One rubric's gradings only: scores on different rubrics are different scales, never averaged together."""
+        progress = await asyncio.to_thread(compute_progress, self.app.context.repo, rubric_id=self.rubric_id)
+        self.rubric_id, self.rubrics = progress.rubric_id, list(progress.rubrics)
         body = self.query_one("#progress", VerticalScroll)
+        await body.remove_children()
         if not progress.interviews:
             await body.mount(Static("No graded interviews yet. Finish one and it shows up here.", id="no-progress"))
             return
+        item = self.app.context.library.rubrics.items.get(progress.rubric_id)
+        self.sub_title = f"rubric {item.model.label if item is not None else progress.rubric_id}"
+        rubric_line = Text()
+        rubric_line.append("Rubric ", style="bold")
+        rubric_line.append(progress.rubric_id)
+        others = progress.other_rubrics
+        if others:
+            listed = ", ".join(f"{rubric} ({count})" for rubric, count in others.items())
+            rubric_line.append(f" · also graded with {listed}: u switches", style="dim")
+        await body.mount(Static(rubric_line, id="rubric-line"))
         weakest = progress.weakest
         if weakest is not None:
             callout = Text()
@@ -40,7 +71,7 @@ class ProgressScreen(AppScreen):
         recent = overall[-3:]
         header = Horizontal(
             Static("", classes="trend-name"),
-            Static(Text("one bar per graded interview, oldest first", style="dim"), classes="trend-line"),
+            Static(Text("oldest → newest", style="dim"), classes="trend-line"),
             Static(Text("last 3", style="dim"), classes="trend-figure"),
             classes="trend",
         )

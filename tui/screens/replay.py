@@ -96,17 +96,18 @@ class TurnCard(Static):
 
 class ReplayScreen(AppScreen):
     BINDINGS = [
+        # Short words, so every key fits the footer at 80 columns; the palette shows the tooltips.
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("j,down", "move(1)", "Next turn"),
-        Binding("k,up", "move(-1)", "Previous turn"),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("space", "play", "Play/stop"),
-        Binding("a", "annotate", "Annotate"),
-        Binding("e", "edit", "Edit note"),
-        Binding("d", "delete", "Delete note"),
-        Binding("f", "filter", "Annotated only"),
-        Binding("x", "export", "Export"),
+        Binding("j,down", "move(1)", "Next turn", show=False),
+        Binding("k,up", "move(-1)", "Previous turn", show=False),
+        Binding("home", "jump(0)", "First turn", show=False),
+        Binding("end", "jump(-1)", "Last turn", show=False),
+        Binding("space", "play", "Play", tooltip="Play the interview back / stop"),
+        Binding("a", "annotate", "Note", tooltip="Add a note to this turn"),
+        Binding("e", "edit", "Edit", tooltip="Edit this turn's latest note"),
+        Binding("d", "delete", "Delete", tooltip="Delete this turn's latest note"),
+        Binding("f", "filter", "Filter", tooltip="Show only annotated turns / all turns"),
+        Binding("x", "export", "Export", tooltip="Export the interview (Markdown or JSON)"),
     ]
 
     def __init__(self, interview_id: int, focus: int | None = None):
@@ -122,7 +123,7 @@ class ReplayScreen(AppScreen):
         yield Header()
         yield VerticalScroll(id="turns")
         yield Static("", id="replay-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         interview, turns, events, annotations = await asyncio.to_thread(
@@ -158,14 +159,25 @@ class ReplayScreen(AppScreen):
         for i, card in enumerate(self.cards):
             card.set_class(i == self.index, "current")
         card = self.cards[self.index]
-        self.query_one("#turns", VerticalScroll).scroll_to_widget(card, animate=False, top=True)
+        # After the next layout: a card just shown (play mode, the filter) has no place on screen before it.
+        self.call_after_refresh(self._bring_into_view, card, self.playing)
         notes = len(card.notes)
-        status = f"Turn {card.turn.seq} of {self.cards[-1].turn.seq}"
+        status = f"Turn {card.turn.seq} of {self.cards[-1].turn.seq} · j/k or ↓/↑ move"
         if notes:
             status += f" · {notes} note(s): e edits, d deletes the latest"
         if self.only_annotated:
             status += " · showing annotated turns only (f shows all)"
         self.query_one("#replay-status", Static).update(status)
+
+    def _bring_into_view(self, card: TurnCard, follow: bool) -> None:
+        if card is not self._current():
+            return
+        turns = self.query_one("#turns", VerticalScroll)
+        if follow:
+            turns.scroll_end(animate=False)  # the turn being played is the last one shown; the anchor keeps it so
+        else:
+            turns.anchor(False)
+            turns.scroll_to_widget(card, animate=False, top=True)
 
     def action_move(self, step: int) -> None:
         visible = self._visible()
@@ -199,26 +211,33 @@ class ReplayScreen(AppScreen):
         if self.playing:
             self.workers.cancel_group(self, "play")
             self.playing = False
+            self.query_one("#turns", VerticalScroll).anchor(False)  # the later turns come back below this one
             for card in self.cards:
                 card.display = bool(card.notes) or not self.only_annotated
+            self.select(self.index)
             return
+        self.playing = True
         self.play()
 
     @work(exclusive=True, group="play")
     async def play(self) -> None:
-        import asyncio
-
         self.playing = True
+        turns = self.query_one("#turns", VerticalScroll)
         start = self.index if self.index < len(self.cards) - 1 else 0
         for card in self.cards[start + 1 :]:
             card.display = False
-        self.select(start)
-        for i in range(start + 1, len(self.cards)):
-            gap = self.cards[i].turn.elapsed_seconds - self.cards[i - 1].turn.elapsed_seconds
-            await asyncio.sleep(min(PLAY_MAX, max(PLAY_MIN, gap / PLAY_SPEED)) if self.app.context.live else 0)
-            self.cards[i].display = True
-            self.select(i)
-        self.playing = False
+        # Each turn played is the last one shown: held to the bottom, the view follows it as turns appear
+        # (and stays there once the last one is in, until a move elsewhere lets go).
+        turns.anchor()
+        try:
+            self.select(start)
+            for i in range(start + 1, len(self.cards)):
+                gap = self.cards[i].turn.elapsed_seconds - self.cards[i - 1].turn.elapsed_seconds
+                await asyncio.sleep(min(PLAY_MAX, max(PLAY_MIN, gap / PLAY_SPEED)) if self.app.context.live else 0)
+                self.cards[i].display = True
+                self.select(i)
+        finally:
+            self.playing = False
 
     # ------------------------------------------------------------------ annotations
 

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, ListItem, ListView, Select, Static
 
+from interviewer.export import recommendation_reason
 from tui.modals import BusyDialog, ExportDialog, RegradeDialog
 from tui.screens.base import AppScreen
 
@@ -41,6 +42,9 @@ class ScorecardScreen(AppScreen):
         Binding("v", "replay", "Replay"),
         Binding("r", "regrade", "Grade again"),
         Binding("x", "export", "Export"),
+        # Page keys scroll the whole card whichever part has the focus (the evidence list keeps Up/Down).
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
     ]
 
     def __init__(self, interview_id: int, card_id: int | None = None):
@@ -55,11 +59,14 @@ class ScorecardScreen(AppScreen):
             yield Static("", id="summary")
             yield Select([], prompt="Gradings", id="gradings", allow_blank=True)
         with VerticalScroll(id="card"):
+            yield Static("", id="why")
             yield Static("", id="dimensions")
-            yield Static(Text("Evidence (Enter jumps to the turn)", style="bold"), classes="section")
+            yield Static(
+                Text("Evidence (Enter jumps to the turn)", style="bold"), classes="section", id="evidence-title"
+            )
             yield ListView(id="evidence")
             yield Static("", id="feedback")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"Scorecard: interview {self.interview_id}"
@@ -76,6 +83,8 @@ class ScorecardScreen(AppScreen):
         if not cards:
             self.query_one("#summary", Static).update("Not graded yet. Press r to grade this interview.")
             picker.display = False
+            self.query_one("#evidence").display = False
+            self.query_one("#card").focus()
             return
         options = [
             (f"{c.created_at:%Y-%m-%d %H:%M}  {c.overall:.2f}  {c.rubric_id}  ({c.grader})", c.id)
@@ -87,9 +96,9 @@ class ScorecardScreen(AppScreen):
             picker.set_options(options)
             picker.value = chosen.id
         picker.display = len(cards) > 1
-        self.show(chosen.data, chosen.created_at)
+        await self.show(chosen.data, chosen.created_at)
 
-    def show(self, card: dict, created_at) -> None:
+    async def show(self, card: dict, created_at) -> None:
         summary = Text()
         summary.append(f"{card['overall']:.2f} / 4  ", style="bold")
         summary.append(card["recommendation"].upper(), style="bold reverse")
@@ -99,6 +108,11 @@ class ScorecardScreen(AppScreen):
         if card.get("dropped_quotes"):
             summary.append(f" · {card['dropped_quotes']} unverifiable quote(s) dropped", style="dim")
         self.query_one("#summary", Static).update(summary)
+        item = self.app.context.library.rubrics.items.get(card["rubric_id"])
+        reason = recommendation_reason(card, item.model if item is not None else None)
+        why = self.query_one("#why", Static)
+        why.update(reason or "")
+        why.display = bool(reason)
 
         dims = Text()
         for dimension in card["dimensions"]:
@@ -108,15 +122,21 @@ class ScorecardScreen(AppScreen):
         self.query_one("#dimensions", Static).update(dims)
 
         evidence = self.query_one("#evidence", ListView)
-        evidence.clear()
+        await evidence.clear()
         items = [
             EvidenceItem(item["turn"], dimension["name"] or dimension["id"], item["quote"])
             for dimension in card["dimensions"]
             for item in dimension["evidence"]
         ]
         if items:
-            evidence.extend(items)
+            await evidence.extend(items)
+            evidence.index = 0  # Enter on the first item opens its turn at once
         evidence.display = bool(items)
+        self.query_one("#evidence-title").display = bool(items)
+        # The focus goes where the keys do something: the evidence (Up/Down, Enter), else the card (scrolling).
+        # Never the gradings picker when it is hidden, where Down would open a menu nobody can see.
+        if not (self.focused and self.focused.id == "gradings" and self.focused.display):
+            (evidence if items else self.query_one("#card")).focus(scroll_visible=False)
 
         feedback = Text()
         if card.get("strengths"):
@@ -130,6 +150,13 @@ class ScorecardScreen(AppScreen):
         for note in card.get("notes") or []:
             feedback.append(f"\n{note}", style="dim")
         self.query_one("#feedback", Static).update(feedback)
+
+    def action_page(self, pages: int) -> None:
+        card = self.query_one("#card", VerticalScroll)
+        if pages > 0:
+            card.scroll_page_down()
+        else:
+            card.scroll_page_up()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "gradings" and isinstance(event.value, int):
@@ -157,7 +184,7 @@ class ScorecardScreen(AppScreen):
 
     def action_regrade(self) -> None:
         context = self.app.context
-        rubrics = [(f"{r.model.name} ({r.model.level})", r.model.id) for r in context.library.rubrics.items.values()]
+        rubrics = [(r.model.label, r.model.id) for r in context.library.rubrics.items.values()]
         current = self.rubric_id if self.rubric_id in context.library.rubrics.items else rubrics[0][1]
         backend = context.backend
         model = (backend.grader_model or "") if backend.supports_schema else ""

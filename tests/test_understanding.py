@@ -237,7 +237,7 @@ async def test_the_grader_rewards_this_problems_specifics_not_fluency(repo, prob
 
 @needs_model
 async def test_a_question_that_drew_out_a_fact_meets_the_point_of_asking_for_it(repo, library):
-    """"Asks about volume and peak traffic" is met by asking, never suggested to a candidate who asked."""
+    """A clarification point (asking about volume and peak traffic) is met by asking; never suggested again."""
     questions = [
         "Before anything else, roughly how many emails come in per day, and how spiky does it get at peak?",
         "And which mistake hurts more here, junk in the inbox or real mail in the spam folder?",

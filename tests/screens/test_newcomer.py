@@ -76,6 +76,25 @@ async def test_the_scorecard_opens_with_the_keys_working(app, repo):
         assert app.screen.cards[app.screen.index].turn.seq == first.turn
 
 
+async def test_the_debrief_lists_what_was_left_and_opens_the_moment_it_could_have_come_up(app, repo):
+    interview_id = await _graded(repo)
+    card = repo.get_scorecards(interview_id)[-1].data
+    placed = [item for item in card["debrief"] if item["turn"] is not None]
+    assert placed, "the graded interview leaves something on the table"
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(ScorecardScreen(interview_id))
+        await wait_for(pilot, lambda: isinstance(app.screen, ScorecardScreen) and app.screen.query("DebriefItem"))
+        debrief = app.screen.query_one("#debrief", ListView)
+        shown = list(app.screen.query("DebriefItem"))
+        assert len(shown) == len(card["debrief"])
+        target = next(index for index, item in enumerate(debrief.children) if getattr(item, "turn", None))
+        debrief.focus()
+        debrief.index = target
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.cards)
+        assert app.screen.cards[app.screen.index].turn.seq == debrief.children[target].turn
+
+
 def _footer_keys_on_screen(screen) -> set[str]:
     """The keys the footer shows whole, inside the screen's width."""
     from textual.widgets._footer import FooterKey

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, ListItem, ListView, Select, Static
 
-from interviewer.export import recommendation_reason
+from interviewer.export import DEBRIEF_HEADINGS, recommendation_reason
 from tui.modals import BusyDialog, ExportDialog, RegradeDialog
 from tui.screens.base import AppScreen
 
@@ -32,6 +32,18 @@ class EvidenceItem(ListItem):
         label.append(f"turn {turn}  ", style="bold")
         label.append(f"{dimension}: ", style="dim")
         label.append(f"“{quote}”")
+        super().__init__(Static(label))
+        self.turn = turn
+
+
+class DebriefItem(ListItem):
+    """One thing left on the table; Enter opens the replay at the moment it could have come up."""
+
+    def __init__(self, text: str, moment: str, turn: int | None):
+        label = Text()
+        label.append("• ")
+        label.append(" ".join(text.split()))
+        label.append(f"  ({moment})", style="dim")
         super().__init__(Static(label))
         self.turn = turn
 
@@ -66,6 +78,12 @@ class ScorecardScreen(AppScreen):
             )
             yield ListView(id="evidence")
             yield Static("", id="feedback")
+            yield Static(
+                Text("Left on the table (Enter jumps to the moment)", style="bold"),
+                classes="section",
+                id="debrief-title",
+            )
+            yield ListView(id="debrief")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -150,6 +168,21 @@ class ScorecardScreen(AppScreen):
         for note in card.get("notes") or []:
             feedback.append(f"\n{note}", style="dim")
         self.query_one("#feedback", Static).update(feedback)
+        await self._show_debrief(card.get("debrief") or [])
+
+    async def _show_debrief(self, items: list[dict]) -> None:
+        debrief = self.query_one("#debrief", ListView)
+        await debrief.clear()
+        rows: list[ListItem] = []
+        for kind, heading in DEBRIEF_HEADINGS.items():
+            mine = [item for item in items if item["kind"] == kind]
+            if mine:
+                rows.append(ListItem(Static(Text(heading, style="bold")), disabled=True))
+                rows += [DebriefItem(item["text"], item["moment"], item.get("turn")) for item in mine]
+        if rows:
+            await debrief.extend(rows)
+        debrief.display = bool(rows)
+        self.query_one("#debrief-title").display = bool(rows)
 
     def action_page(self, pages: int) -> None:
         card = self.query_one("#card", VerticalScroll)
@@ -164,7 +197,9 @@ class ScorecardScreen(AppScreen):
             self.load()
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
-        if isinstance(event.item, EvidenceItem):
+        if isinstance(event.item, DebriefItem) and event.item.turn is None:
+            self.notify("That never came up in this interview, so there is no moment to open.")
+        elif isinstance(event.item, EvidenceItem | DebriefItem):
             from tui.screens.replay import ReplayScreen
 
             self.app.push_screen(ReplayScreen(self.interview_id, focus=event.item.turn))

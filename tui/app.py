@@ -7,8 +7,11 @@ from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from interviewer.terminal import display_safe
 from tui.context import AppContext
 
 
@@ -28,6 +31,25 @@ class InterviewerApp(App):
         from tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification: its text often holds an error from a server or the database, so it is
+        sanitised and never read as markup."""
+        super().notify(
+            display_safe(message), title=display_safe(title), severity=severity, timeout=timeout, markup=False
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Titles name problems and personas from content files and the database: sanitised."""
+        return super().format_title(display_safe(title), display_safe(sub_title))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

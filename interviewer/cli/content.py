@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from interviewer.cli import EXIT_INVALID, EXIT_OK, CommandError
 from interviewer.config import load_settings
 from interviewer.content.loader import ContentError, ContentLibrary, load_file
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
+from interviewer.terminal import json_text
 
 
 def _report_errors(library: ContentLibrary, kind: str) -> None:
@@ -39,7 +39,7 @@ def list_(args: argparse.Namespace) -> int:
             data = loaded.model.model_dump(mode="json")
             data["_source"] = {"path": str(loaded.path), "origin": loaded.origin}
             items.append(data)
-        print(json.dumps(items, indent=2, ensure_ascii=False))
+        print(json_text(items, indent=2))
         return EXIT_OK
     if not catalog.items:
         print(
@@ -67,7 +67,7 @@ def show(args: argparse.Namespace) -> int:
     item = catalog.get(args.id)
     loaded = catalog.items[args.id]
     if args.json:
-        print(json.dumps(item.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print(json_text(item.model_dump(mode="json"), indent=2))
         return EXIT_OK
     print(f"# {args.kind[:-1]} '{args.id}' ({loaded.origin}: {loaded.path})")
     print("# The author's view: hidden parts included.\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 from collections.abc import Awaitable
@@ -22,6 +21,7 @@ from interviewer.export import display_safe, interview_json, interview_markdown,
 from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
+from interviewer.terminal import json_text
 from interviewer.vocabulary import depth_mark, depth_name
 
 T = TypeVar("T")
@@ -162,7 +162,7 @@ def _headless(args: argparse.Namespace, session: InterviewSession, backend: Back
     if args.json:
         data = interview_json(repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False)
         data["unused_candidate_messages"] = unused
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
     else:
         if unused:
             print(f"\n({unused} scripted message(s) unused: the interview ended first)")
@@ -325,7 +325,7 @@ def _grade_unfinished(args: argparse.Namespace, session: InterviewSession, backe
             session.repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False
         )
         data["unused_candidate_messages"] = unused
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
     else:
         _print_scorecard(card.model_dump(mode="json"))
         print(f"\nStored as interview {session.interview_id}.")
@@ -340,7 +340,7 @@ def list_(args: argparse.Namespace) -> int:
     rows = repo.list_interviews(limit=args.limit, status=args.status)
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 [
                     {
                         "id": r.id,
@@ -357,8 +357,7 @@ def list_(args: argparse.Namespace) -> int:
                         "recommendation": r.recommendation,
                     }
                     for r in rows
-                ],
-                ensure_ascii=False,
+                ]
             )
         )
         return EXIT_OK
@@ -378,7 +377,7 @@ def list_(args: argparse.Namespace) -> int:
 def show(args: argparse.Namespace) -> int:
     repo = open_repository()
     if args.json:
-        print(json.dumps(interview_json(repo, args.id), ensure_ascii=False, indent=2))
+        print(json_text(interview_json(repo, args.id), indent=2))
     else:
         print(interview_markdown(repo, args.id), end="")
     return EXIT_OK
@@ -391,7 +390,7 @@ def grade(args: argparse.Namespace) -> int:
     card = _grade(repo, args.id, _backend(args), rubric)
     data = card.model_dump(mode="json")
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
     else:
         _print_scorecard(data)
     return EXIT_OK
@@ -400,7 +399,7 @@ def grade(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     repo = open_repository()
     if args.format == "json":
-        text = json.dumps(interview_json(repo, args.id), ensure_ascii=False, indent=2) + "\n"
+        text = json_text(interview_json(repo, args.id), indent=2) + "\n"
     else:
         text = interview_markdown(repo, args.id)
     if args.output:

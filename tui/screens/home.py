@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from interviewer.errors import InterviewerError
 from storage import InterviewSummary, StorageError
+from tui.safe import plain
 from tui.screens.base import AppScreen
 from tui.widgets import clock_text
 
@@ -53,7 +54,7 @@ class HomeScreen(AppScreen):
         table.display = False  # until the first read says whether there is anything to list
         self.query_one("#empty").display = False
         table.add_columns("#", "Date", "Problem", "Persona", "Length", "Score", "Status")
-        self.query_one("#engine-line", Static).update(f"Engine: {self.app.context.backend.label}")
+        self.query_one("#engine-line", Static).update(plain(f"Engine: {self.app.context.backend.label}"))
         self.refresh_table()
 
     def on_screen_resume(self) -> None:
@@ -80,8 +81,8 @@ class HomeScreen(AppScreen):
             table.add_row(
                 str(row.id),
                 f"{row.created_at:%m-%d %H:%M}" if narrow else f"{row.created_at:%Y-%m-%d %H:%M}",
-                title,
-                row.persona_id,
+                plain(title),
+                plain(row.persona_id),
                 clock_text(row.elapsed_seconds)
                 if narrow
                 else f"{clock_text(row.elapsed_seconds)} / {row.budget_minutes:g}m",

@@ -27,6 +27,7 @@ from interviewer.usage import Totals, totals
 from interviewer.vocabulary import depth_mark, event_marker
 from tui.context import AppContext
 from tui.modals import BusyDialog, ConfirmDialog
+from tui.safe import plain
 from tui.screens.base import AppScreen
 from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, LiveReply, clock_text
 
@@ -116,7 +117,7 @@ class InterviewScreen(AppScreen):
         self._show_earlier_count()
         chat.anchor()
         self.query_one("#live").display = False
-        self.query_one("#engine", Static).update(Text(f"Engine: {self.context.backend.label}", style="dim"))
+        self.query_one("#engine", Static).update(plain(f"Engine: {self.context.backend.label}", style="dim"))
         self._layout_for(self.size.width)
         self.refresh_panel()
         if self.context.live:
@@ -191,7 +192,7 @@ class InterviewScreen(AppScreen):
 
     def _set_alert(self, text: str) -> None:
         status = self.query_one("#status-line", Static)
-        status.update(Text(text, style="bold red"))
+        status.update(plain(text, style="bold red"))
         status.add_class("alert")
 
     def _clear_alert(self) -> None:
@@ -203,7 +204,7 @@ class InterviewScreen(AppScreen):
         box = self.query_one("#input", ChatInput)
         box.read_only = True
         box.placeholder = message
-        self.query_one("#status-line", Static).update(Text(message + " Escape to leave.", style="dim"))
+        self.query_one("#status-line", Static).update(plain(message + " Escape to leave.", style="dim"))
 
     async def on_chat_input_submitted(self, event: ChatInput.Submitted) -> None:
         text = event.text

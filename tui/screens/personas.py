@@ -12,6 +12,7 @@ from interviewer import paths
 from interviewer.content.lint import lint_persona
 from interviewer.content.templates import TemplateError, write_persona_template
 from tui.modals import PromptDialog
+from tui.safe import display_safe
 from tui.screens.base import AppScreen
 
 
@@ -19,11 +20,11 @@ class PersonaItem(ListItem):
     def __init__(self, loaded):
         persona = loaded.model
         label = Text()
-        label.append(persona.name, style="bold")
-        label.append(f"  {persona.id}", style="dim")
+        label.append(display_safe(persona.name), style="bold")
+        label.append(f"  {display_safe(persona.id)}", style="dim")
         if not loaded.builtin:
             label.append("  yours", style="reverse")
-        label.append(f"\n{persona.description}")
+        label.append(f"\n{display_safe(persona.description)}")
         super().__init__(Static(label))
         self.persona_id = persona.id
 
@@ -83,10 +84,10 @@ class PersonasScreen(AppScreen):
         loaded = self.app.context.library.personas.items[persona_id]
         p = loaded.model
         text = Text()
-        text.append(f"{p.name}", style="bold")
-        text.append(f"  ({p.id}, {loaded.origin})\n", style="dim")
-        text.append(f"{p.role}\n\n", style="italic")
-        text.append(f"{p.style.strip()}\n\n")
+        text.append(display_safe(p.name), style="bold")
+        text.append(display_safe(f"  ({p.id}, {loaded.origin})\n"), style="dim")
+        text.append(display_safe(f"{p.role}\n\n"), style="italic")
+        text.append(display_safe(f"{p.style.strip()}\n\n"))
         text.append("Strictness ", style="bold")
         text.append(f"{p.strictness:.1f}   ")
         text.append("Probe depth ", style="bold")
@@ -96,10 +97,10 @@ class PersonasScreen(AppScreen):
         text.append("Probes per stage ", style="bold")
         text.append(f"{p.max_probes_per_stage}\n\n")
         text.append("Opening: ", style="bold")
-        text.append(p.lines.opening.strip() + "\n")
+        text.append(display_safe(p.lines.opening.strip() + "\n"))
         text.append("Closing: ", style="bold")
-        text.append(p.lines.closing + "\n")
-        text.append(f"\nFile: {loaded.path}", style="dim")
+        text.append(display_safe(p.lines.closing + "\n"))
+        text.append(display_safe(f"\nFile: {loaded.path}"), style="dim")
         self.query_one("#detail", Static).update(text)
 
     def action_try(self) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from interviewer import paths
 from interviewer.cli import EXIT_INVALID, EXIT_OK, CommandError
 from interviewer.config import load_settings
-from interviewer.content.loader import ContentError, ContentLibrary, load_file
+from interviewer.content.loader import MAX_FILE_BYTES, ContentError, ContentLibrary, load_file
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
+from interviewer.files import FileTooLarge, read_limited
 from interviewer.terminal import json_text
 
 
@@ -71,7 +72,11 @@ def show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"# {args.kind[:-1]} '{args.id}' ({loaded.origin}: {loaded.path})")
     print("# The author's view: hidden parts included.\n")
-    print(loaded.path.read_text(encoding="utf-8").rstrip())
+    try:
+        source = read_limited(loaded.path, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    except (OSError, FileTooLarge) as exc:
+        raise CommandError(f"cannot read {loaded.path}: {getattr(exc, 'strerror', None) or exc}") from None
+    print(source.rstrip())
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -134,7 +135,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from the file and the environment, with ``overrides`` (CLI flags) on top."""
     values = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"])
@@ -143,3 +144,20 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"setting '{field}' ({source}): {message}") from None
     except Exception as exc:  # a TOML syntax error in the settings file
         raise ConfigError(f"{config_file()}: {exc}") from None
+    check_endpoint(settings)
+    return settings
+
+
+def check_endpoint(settings: Settings) -> None:
+    """The endpoint, if any, must be an http(s) URL with a host (and a valid port, if it has one)."""
+    url = settings.endpoint
+    if not url:
+        return
+    source = f"setting 'base_url' ({config_file()} or INTERVIEWER_BASE_URL)" if settings.base_url else "OPENAI_BASE_URL"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it: a bad port raises ValueError)
+    except ValueError as exc:
+        raise ConfigError(f"{source} {url!r} is not a valid URL ({exc}); e.g. http://127.0.0.1:8080/v1") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{source} {url!r} is not an http(s) URL with a host; e.g. http://127.0.0.1:8080/v1")

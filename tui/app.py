@@ -10,8 +10,11 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
+from interviewer.errors import InterviewerError
 from interviewer.terminal import display_safe
+from storage import StorageError
 from tui.context import AppContext
 
 
@@ -46,6 +49,15 @@ class InterviewerApp(App):
         super().notify(
             display_safe(message), title=display_safe(title), severity=severity, timeout=timeout, markup=False
         )
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A failure described for the user (a database that is locked, read-only, damaged or full; an
+        interview open in another process) is a notification, not the end of the app with a traceback."""
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, InterviewerError | StorageError):
+            self.notify(str(cause), title="Cannot do that now", severity="error", timeout=15)
+            return
+        super()._handle_exception(error)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """Titles name problems and personas from content files and the database: sanitised."""

@@ -169,6 +169,7 @@ class InterviewSession:
             max_turns=max_turns,
             state=state.to_json(),
         )
+        repo.acquire_lease(row.id)
         return cls(
             repo, row.id, problem=problem, persona=persona, rubric=rubric, backend=backend, state=state,
             budget_minutes=minutes, max_turns=max_turns, clock=clock,
@@ -178,8 +179,13 @@ class InterviewSession:
     def load(
         cls, repo: Repository, interview_id: int, backend: Backend, clock: Clock | None = None
     ) -> InterviewSession:
-        """Rebuild a stored interview to continue it, from its snapshots, its turns and its last state."""
+        """Rebuild a stored interview to continue it, from its snapshots, its turns and its last state.
+
+        The interview is held for this process (a lease in the database) until :meth:`close`; one open
+        in another live process is refused (:class:`storage.InterviewBusy`).
+        """
         row = repo.get_interview(interview_id)
+        repo.acquire_lease(interview_id)
         return cls(
             repo,
             interview_id,
@@ -193,6 +199,14 @@ class InterviewSession:
             log=TurnLog.from_rows(repo.get_turns(interview_id)),
             clock=clock,
         )
+
+    def keep(self) -> None:
+        """Renew this process's hold on the interview (while waiting for the candidate)."""
+        self.repo.renew_lease(self.interview_id)
+
+    def close(self) -> None:
+        """Let another process continue the interview."""
+        self.repo.release_lease(self.interview_id)
 
     # ------------------------------------------------------------------ status
 

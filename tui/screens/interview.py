@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from rich.text import Text
 from textual import work
@@ -25,6 +26,8 @@ from interviewer.engine.session import InterviewSession, SessionError
 from interviewer.stages import STAGES
 from interviewer.usage import Totals, totals
 from interviewer.vocabulary import depth_mark, event_marker
+from storage import StorageError
+from storage.repository import LEASE_RENEW_SECONDS
 from tui.context import AppContext
 from tui.modals import BusyDialog, ConfirmDialog
 from tui.safe import plain
@@ -122,6 +125,7 @@ class InterviewScreen(AppScreen):
         self.refresh_panel()
         if self.context.live:
             self.set_interval(1.0, self.tick)
+            self.set_interval(LEASE_RENEW_SECONDS, self._keep_holding)
         if session.finished:
             self._lock_input("This interview has ended.")
         elif not session.opened:
@@ -131,8 +135,16 @@ class InterviewScreen(AppScreen):
         self.query_one("#input", ChatInput).focus()
 
     def on_unmount(self) -> None:
-        # The interview is left or over: its LLM connections go (a later interview opens new ones).
+        # The interview is left or over: its LLM connections go (a later interview opens new ones), and
+        # another process may continue it.
         self.app.run_worker(self.context.backend.aclose(), group="close-backend")
+        with contextlib.suppress(StorageError):
+            self.session.close()
+
+    async def _keep_holding(self) -> None:
+        """Renew this process's hold on the interview while the candidate thinks."""
+        with contextlib.suppress(StorageError):
+            await asyncio.to_thread(self.session.keep)
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)

@@ -8,6 +8,7 @@ from the environment only, is never written anywhere, and is never shown.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -27,6 +28,24 @@ def config_file() -> Path:
 
 class ConfigError(InvalidInput):
     """The settings file or an environment variable holds a bad value (the message names it)."""
+
+
+MAX_CONFIG_BYTES = 1_000_000
+"""The settings file is a handful of lines; pydantic-settings reads it whole, so its size is checked first."""
+
+
+def _check_config_file() -> None:
+    path = config_file()
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path}: not a regular file")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: file is {info.st_size:,} bytes; the limit is {MAX_CONFIG_BYTES:,}")
 
 
 class Settings(BaseSettings):
@@ -134,6 +153,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the file and the environment, with ``overrides`` (CLI flags) on top."""
     values = {k: v for k, v in overrides.items() if v is not None}
+    _check_config_file()
     try:
         settings = Settings(**values)
     except ValidationError as exc:

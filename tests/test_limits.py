@@ -204,3 +204,24 @@ def test_validate_names_a_file_it_cannot_read(tmp_path: Path, capsys):
     missing = tmp_path / "missing.toml"
     assert main(["personas", "validate", str(missing)]) == 2
     assert f"{missing}: cannot read file" in capsys.readouterr().err
+
+
+def test_the_settings_file_is_size_checked_before_it_is_read(interviewer_home: Path, cli_env, tmp_path: Path):
+    from interviewer.config import ConfigError, config_file, load_settings
+
+    settings = config_file()
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    with settings.open("wb") as handle:
+        handle.truncate(3 * 1024**3)
+    with pytest.raises(ConfigError, match=r"config.toml: file is 3,221,225,472 bytes; the limit is"):
+        load_settings()
+    script = tmp_path / "answers.txt"
+    script.write_text("How many users are there?\n", encoding="utf-8")
+    result = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], cli_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "3,221,225,472 bytes" in result.stderr
+    if ZERO.exists():
+        settings.unlink()
+        settings.symlink_to(ZERO)
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_settings()

@@ -303,3 +303,34 @@ def test_the_lease_migration_upgrades_a_database_at_the_previous_revision(tmp_pa
     repo.acquire_lease(1)
     assert repo.get_interview(1).lease_holder == this_process()
     engine.dispose()
+
+
+def test_chat_says_so_when_the_reply_it_showed_could_not_be_stored(interviewer_home: Path, monkeypatch, capsys):
+    """A full disk after the candidate's message was stored: the reply was shown but cannot be stored;
+    one message says the candidate's words are safe and how to continue (the reply is asked again)."""
+    from sqlalchemy import Engine
+
+    armed: list[bool] = []
+
+    def no_room_for_replies(conn, cursor, statement, parameters, context, executemany) -> None:
+        if armed and statement.startswith("INSERT INTO turns") and "interviewer" in str(parameters):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    message = "How many users are there?"
+    monkeypatch.setattr(sys, "stdin", _Typing([message, "/quit"], {message: lambda: armed.append(True)}))
+    event.listen(Engine, "before_cursor_execute", no_room_for_replies)
+    try:
+        code = main(["chat", "--problem", "spam-filter"])
+    finally:
+        event.remove(Engine, "before_cursor_execute", no_room_for_replies)
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err
+    assert "400 million" in captured.out, "the reply was shown as it streamed"
+    assert "disk is full" in captured.err and "everything you sent is stored" in captured.err
+    assert "interviewer resume 1" in captured.err and "kept in" not in captured.err
+    repo = open_repository()
+    try:
+        turns = repo.get_turns(1)
+        assert [t.role for t in turns] == ["interviewer", "candidate"] and turns[-1].text == message
+    finally:
+        repo.close()

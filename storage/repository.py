@@ -229,8 +229,13 @@ class Repository:
         max_turns: int | None = None,
         model: str | None = None,
         state: dict[str, Any] | None = None,
+        hold: bool = False,
     ) -> Interview:
+        """Store a new interview; with ``hold``, held for this process from the start (see :meth:`acquire_lease`)."""
+        holder = this_process() if hold else None
         interview = Interview(
+            lease_holder=holder,
+            lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS) if hold else None,
             problem_id=problem["id"],
             persona_id=persona["id"],
             rubric_id=rubric["id"],
@@ -246,6 +251,8 @@ class Repository:
         )
         with self.writing() as session:
             session.add(interview)
+        if holder is not None:
+            self._held[interview.id] = holder
         return interview
 
     def get_interview(self, interview_id: int) -> Interview:

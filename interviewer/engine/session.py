@@ -168,8 +168,8 @@ class InterviewSession:
             budget_minutes=minutes,
             max_turns=max_turns,
             state=state.to_json(),
+            hold=True,
         )
-        repo.acquire_lease(row.id)
         return cls(
             repo, row.id, problem=problem, persona=persona, rubric=rubric, backend=backend, state=state,
             budget_minutes=minutes, max_turns=max_turns, clock=clock,

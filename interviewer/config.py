@@ -8,8 +8,10 @@ from the environment only, is never written anywhere, and is never shown.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -26,6 +28,24 @@ def config_file() -> Path:
 
 class ConfigError(InvalidInput):
     """The settings file or an environment variable holds a bad value (the message names it)."""
+
+
+MAX_CONFIG_BYTES = 1_000_000
+"""The settings file is a handful of lines; pydantic-settings reads it whole, so its size is checked first."""
+
+
+def _check_config_file() -> None:
+    path = config_file()
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path}: not a regular file")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: file is {info.st_size:,} bytes; the limit is {MAX_CONFIG_BYTES:,}")
 
 
 class Settings(BaseSettings):
@@ -133,8 +153,9 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the file and the environment, with ``overrides`` (CLI flags) on top."""
     values = {k: v for k, v in overrides.items() if v is not None}
+    _check_config_file()
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"])
@@ -143,3 +164,20 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"setting '{field}' ({source}): {message}") from None
     except Exception as exc:  # a TOML syntax error in the settings file
         raise ConfigError(f"{config_file()}: {exc}") from None
+    check_endpoint(settings)
+    return settings
+
+
+def check_endpoint(settings: Settings) -> None:
+    """The endpoint, if any, must be an http(s) URL with a host (and a valid port, if it has one)."""
+    url = settings.endpoint
+    if not url:
+        return
+    source = f"setting 'base_url' ({config_file()} or INTERVIEWER_BASE_URL)" if settings.base_url else "OPENAI_BASE_URL"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it: a bad port raises ValueError)
+    except ValueError as exc:
+        raise ConfigError(f"{source} {url!r} is not a valid URL ({exc}); e.g. http://127.0.0.1:8080/v1") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{source} {url!r} is not an http(s) URL with a host; e.g. http://127.0.0.1:8080/v1")

@@ -1,36 +1,19 @@
-"""An interview as data (JSON) and as a document (Markdown), for the CLI, exports and the TUI."""
+"""An interview as data (JSON) and as a document (Markdown), for the CLI, exports and the TUI.
+
+The Markdown is made for a terminal or a pager: every piece of it goes through :func:`display_safe`.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
+from interviewer.terminal import display_safe
 from interviewer.vocabulary import INTERVIEWER, turn_tags
 
 if TYPE_CHECKING:
     from interviewer.content.models import Rubric
     from storage import Repository
     from storage.models import Interview, Turn
-
-
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _visible(match: re.Match) -> str:
-    code = ord(match.group(0))
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Unicode "control pictures": ␛ for ESC, ␀ for NUL, ␍ for CR
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
-
-
-def display_safe(text: str) -> str:
-    """Text as it may be shown on a terminal or in a document: control characters (escape sequences,
-    NUL, carriage returns, backspaces) and bidirectional overrides become visible symbols, so stored
-    text cannot move the cursor, recolour or retitle the terminal, or reorder what is shown. Newlines
-    and tabs stay. The stored text (and the JSON export) keep every character."""
-    return _UNSAFE.sub(_visible, text)
 
 
 def turn_json(turn: Turn) -> dict[str, Any]:

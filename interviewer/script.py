@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from interviewer.errors import InvalidInput
+from interviewer.files import FileTooLarge, read_limited, read_stream_limited
 
 MAX_SCRIPT_BYTES = 50_000_000
 
@@ -53,11 +54,11 @@ def parse_candidate_script(source: str, path: Path | str = "<script>") -> list[s
 def read_candidate_script(path: Path | str) -> list[str]:
     path = Path(path)
     try:
-        raw = path.read_bytes() if str(path) != "-" else _stdin_bytes()
+        raw = read_limited(path, MAX_SCRIPT_BYTES) if str(path) != "-" else _stdin_bytes()
+    except FileTooLarge as exc:
+        raise ScriptError(path, str(exc)) from None
     except OSError as exc:
         raise ScriptError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_SCRIPT_BYTES:
-        raise ScriptError(path, f"file is {len(raw):,} bytes; the limit is {MAX_SCRIPT_BYTES:,}")
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,4 +72,4 @@ def read_candidate_script(path: Path | str) -> list[str]:
 def _stdin_bytes() -> bytes:
     import sys
 
-    return sys.stdin.buffer.read()
+    return read_stream_limited(sys.stdin.buffer, MAX_SCRIPT_BYTES)

@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy models, the repository API and Alembic migrations. Never imports the UI."""
 
 from storage.db import StorageError
-from storage.repository import InterviewSummary, NewEvent, NotFound, Repository
+from storage.repository import InterviewBusy, InterviewSummary, NewEvent, NotFound, Repository
 
-__all__ = ["InterviewSummary", "NewEvent", "NotFound", "Repository", "StorageError"]
+__all__ = ["InterviewBusy", "InterviewSummary", "NewEvent", "NotFound", "Repository", "StorageError"]

@@ -82,6 +82,11 @@ class Interview(Base):
     turn_count: Mapped[int] = mapped_column(Integer, default=0)
     last_overall: Mapped[float | None] = mapped_column(Float)
     last_recommendation: Mapped[str | None] = mapped_column(String(64))
+    lease_holder: Mapped[str | None] = mapped_column(String(200))
+    """The process that has the interview open to continue it (``host:pid``), or None."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the lease lapses unless its holder renews it (every write does); a holder that died on
+    this machine loses it at once."""
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="interview", order_by="Turn.seq", cascade="all, delete-orphan", passive_deletes=True

@@ -6,16 +6,27 @@ whatever a caller has been told is stored survives a crash.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import db
 from storage.db import StorageError, create_db_engine, migrate
 from storage.models import Annotation, Event, Interview, Scorecard, Turn, utcnow
+
+LEASE_SECONDS = 120.0
+"""How long an interview stays held by a process that stopped writing to it without closing it (a
+holder that died on this machine loses it at once). Every write renews it; a live holder renews it
+every :data:`LEASE_RENEW_SECONDS` while it waits for the candidate."""
+LEASE_RENEW_SECONDS = 30.0
 
 
 class NotFound(StorageError, LookupError):
@@ -23,6 +34,54 @@ class NotFound(StorageError, LookupError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class InterviewBusy(StorageError):
+    """The interview is open in another process (or was taken over by one): this one may not write it."""
+
+
+def this_process() -> str:
+    """The lease holder name of this process: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_gone(holder: str) -> bool:
+    """The holder is a process on this machine that no longer runs."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (another user's) or cannot be asked: assume it runs
+        return False
+    return False
+
+
+def _holder_text(holder: str) -> str:
+    host, _, pid = holder.rpartition(":")
+    return f"process {pid} on this machine" if host == socket.gethostname() else f"process {pid} on {host}"
+
+
+def describe_database_error(exc: DatabaseError, where: str) -> str:
+    """One line for a database failure: what it means for the user, then the driver's words."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    lowered = reason.lower()
+    if "locked" in lowered or "busy" in lowered:
+        what = (
+            f"the database is in use by another process and stayed locked for {db.BUSY_TIMEOUT_MS / 1000:g} s; "
+            "try again once it is done"
+        )
+    elif "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        what = "the database is read-only here; check the file's and its folder's permissions"
+    elif "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        what = "the database file is damaged; move it aside (a new one is made) or restore a backup"
+    elif "full" in lowered or "no space" in lowered:
+        what = "the disk is full; free some space and try again"
+    else:
+        what = "the database failed"
+    return f"{where}: {what} ({reason})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +112,8 @@ class Repository:
         self.engine = engine
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
+        self._held: dict[int, str] = {}
+        """Interviews this repository holds a lease on, with the holder name."""
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Repository:
@@ -64,15 +125,96 @@ class Repository:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def where(self) -> str:
+        """The database, as shown in messages (no password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """A locked, read-only, damaged or full database becomes one :class:`StorageError` saying so."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except (OperationalError, DatabaseError) as exc:
+            raise StorageError(describe_database_error(exc, self.where)) from None
+
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        with self._write.begin() as session:
+        with self._translated(), self._write.begin() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+        with self._translated(), self._read() as session, session.begin():
             yield session
+
+    # ------------------------------------------------------------------ leases
+
+    def acquire_lease(self, interview_id: int, holder: str | None = None, *, now: datetime | None = None) -> None:
+        """Hold the interview for this process, or raise :class:`InterviewBusy` naming the holder.
+
+        The lease is free when nobody holds it, when this process holds it, when it lapsed, or when its
+        holder was a process on this machine that no longer runs.
+        """
+        holder = holder or this_process()
+        now = now or utcnow()
+        with self.writing() as session:
+            row = session.execute(
+                select(Interview.lease_holder, Interview.lease_expires_at).where(Interview.id == interview_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"no interview with id {interview_id}")
+            current, expires = row
+            if current and current != holder and expires is not None and expires > now and not _holder_gone(current):
+                raise InterviewBusy(
+                    f"interview {interview_id} is open in another interviewer ({_holder_text(current)}); "
+                    "leave it there first (it is freed as soon as that process ends)"
+                )
+            session.execute(
+                update(Interview)
+                .where(Interview.id == interview_id)
+                .values(lease_holder=holder, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
+            )
+        self._held[interview_id] = holder
+
+    def renew_lease(self, interview_id: int, *, now: datetime | None = None) -> None:
+        """Extend this process's lease; :class:`InterviewBusy` if another process took the interview over."""
+        holder = self._held.get(interview_id)
+        if holder is None:
+            return
+        with self.writing() as session:
+            self._renew(session, interview_id, holder, now or utcnow())
+
+    def _renew(self, session: Session, interview_id: int, holder: str, now: datetime) -> None:
+        result = session.execute(
+            update(Interview)
+            .where(Interview.id == interview_id, Interview.lease_holder == holder)
+            .values(lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
+        )
+        if getattr(result, "rowcount", 1) == 0:  # every later write is refused the same way
+            raise InterviewBusy(
+                f"interview {interview_id} was opened in another interviewer while this one waited; "
+                "nothing more is written here (continue it there)"
+            )
+
+    def _check_lease(self, session: Session, interview_id: int, now: datetime) -> None:
+        """In a write transaction: renew this process's lease, if it holds one, or refuse the write."""
+        holder = self._held.get(interview_id)
+        if holder is not None:
+            self._renew(session, interview_id, holder, now)
+
+    def release_lease(self, interview_id: int) -> None:
+        holder = self._held.pop(interview_id, None)
+        if holder is None:
+            return
+        with self.writing() as session:
+            session.execute(
+                update(Interview)
+                .where(Interview.id == interview_id, Interview.lease_holder == holder)
+                .values(lease_holder=None, lease_expires_at=None)
+            )
 
     # ------------------------------------------------------------------ interviews
 
@@ -87,8 +229,13 @@ class Repository:
         max_turns: int | None = None,
         model: str | None = None,
         state: dict[str, Any] | None = None,
+        hold: bool = False,
     ) -> Interview:
+        """Store a new interview; with ``hold``, held for this process from the start (see :meth:`acquire_lease`)."""
+        holder = this_process() if hold else None
         interview = Interview(
+            lease_holder=holder,
+            lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS) if hold else None,
             problem_id=problem["id"],
             persona_id=persona["id"],
             rubric_id=rubric["id"],
@@ -104,6 +251,8 @@ class Repository:
         )
         with self.writing() as session:
             session.add(interview)
+        if holder is not None:
+            self._held[interview.id] = holder
         return interview
 
     def get_interview(self, interview_id: int) -> Interview:
@@ -161,6 +310,7 @@ class Repository:
             if status == "ended":
                 values["ended_at"] = utcnow()
         with self.writing() as session:
+            self._check_lease(session, interview_id, utcnow())
             session.execute(update(Interview).where(Interview.id == interview_id).values(**values))
 
     def delete_interview(self, interview_id: int) -> None:
@@ -201,6 +351,7 @@ class Repository:
         usage = usage or {}
         now = utcnow()
         with self.writing() as session:
+            self._check_lease(session, interview_id, now)
             seq = self._next_seq(session, interview_id)
             row = {
                 "interview_id": interview_id,
@@ -258,6 +409,7 @@ class Repository:
     def add_events(self, interview_id: int, events: list[NewEvent], *, state: dict[str, Any] | None = None) -> None:
         """Store events (and, in the same transaction, replace the interview's state)."""
         with self.writing() as session:
+            self._check_lease(session, interview_id, utcnow())
             for item in events:
                 session.add(
                     Event(interview_id=interview_id, turn_seq=item.turn_seq, type=item.type, payload=item.payload)
@@ -288,6 +440,7 @@ class Repository:
             data=data,
         )
         with self.writing() as session:
+            self._check_lease(session, interview_id, utcnow())
             session.add(card)
             session.execute(
                 update(Interview)

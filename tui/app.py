@@ -7,8 +7,14 @@ from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
+from interviewer.errors import InterviewerError
+from interviewer.terminal import display_safe
+from storage import StorageError
 from tui import preferences
 from tui.context import AppContext
 
@@ -39,6 +45,34 @@ class InterviewerApp(App):
         error = preferences.save(theme=theme.name)
         if error:
             self.notify(error, severity="warning")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification: its text often holds an error from a server or the database, so it is
+        sanitised and never read as markup."""
+        super().notify(
+            display_safe(message), title=display_safe(title), severity=severity, timeout=timeout, markup=False
+        )
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A failure described for the user (a database that is locked, read-only, damaged or full; an
+        interview open in another process) is a notification, not the end of the app with a traceback."""
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, InterviewerError | StorageError):
+            self.notify(str(cause), title="Cannot do that now", severity="error", timeout=15)
+            return
+        super()._handle_exception(error)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Titles name problems and personas from content files and the database: sanitised."""
+        return super().format_title(display_safe(title), display_safe(sub_title))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Select, TextArea
 
+from tui.safe import plain
+
 ANNOTATION_TAGS = ["note", "strength", "weakness", "question", "todo"]
 
 
@@ -39,7 +41,7 @@ class ConfirmDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
+            yield Label(plain(self.question), classes="title")
             with Horizontal(classes="buttons"):
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="primary")
@@ -68,7 +70,7 @@ class BusyDialog(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.message)
+            yield Label(plain(self.message))
             yield LoadingIndicator()
 
     def on_mount(self) -> None:
@@ -151,7 +153,12 @@ class RegradeDialog(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Grade again", classes="title")
-            yield Select(self.rubrics, value=self.current, allow_blank=False, id="rubric")
+            yield Select(
+                [(plain(label), value) for label, value in self.rubrics],
+                value=self.current,
+                allow_blank=False,
+                id="rubric",
+            )
             if self.llm:
                 yield Input(value=self.model, placeholder="grader model", id="model")
             with Horizontal(classes="buttons"):

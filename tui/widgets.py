@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -15,9 +14,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
-from interviewer.export import display_safe
 from interviewer.stages import STAGES
 from interviewer.vocabulary import depth_mark, depth_name, turn_kind_label
+from tui.safe import display_safe, markdown, plain
 
 
 def clock_text(seconds: float) -> str:
@@ -84,7 +83,7 @@ class CandidateMessage(Static):
 
 def _message_header(name: str, seq: int | None, kind: str, markers: list[str]) -> Text:
     header = Text()
-    header.append(name, style="bold")
+    header.append(display_safe(name), style="bold")
     if seq is not None:
         header.append(f"  #{seq}", style="dim")
     label = turn_kind_label(kind)
@@ -119,10 +118,10 @@ class InterviewerMessage(Static):
     def _paint(self) -> None:
         parts: list[RenderableType] = [
             _message_header(self.name_, self.seq, self.kind, self.markers),
-            RichMarkdown(self.body_text or " "),
+            markdown(self.body_text),
         ]
         if self.status:
-            parts.append(Text(self.status, style="bold red" if self.has_class("failed") else "dim"))
+            parts.append(plain(self.status, style="bold red" if self.has_class("failed") else "dim"))
         self.update(Group(*parts))
 
     def set_status(self, text: str, *, error: bool = False) -> None:
@@ -174,7 +173,7 @@ class LiveBody(Widget):
         if key != self._key:
             console = self.app.console
             options = console.options.update_width(max(1, width))
-            lines = console.render_lines(RichMarkdown(self.source or " "), options, pad=False)
+            lines = console.render_lines(markdown(self.source), options, pad=False)
             self._strips = [Strip(line) for line in lines]
             self._key = key
         return self._strips

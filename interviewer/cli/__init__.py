@@ -7,6 +7,7 @@ The parser imports nothing heavy; each command imports what it needs when it run
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -200,15 +201,36 @@ def _resolve(handler: str, tui: TuiRunner | None) -> Callable[[argparse.Namespac
 
 def main(argv: Sequence[str] | None = None, *, tui: TuiRunner | None = None) -> int:
     """Run a command. ``tui`` starts the full-screen app; the launcher in the ``tui`` package passes
-    it in, so the engine never imports the UI."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        # The full-screen app in a terminal; the line-by-line chat when piped (scripts, CI).
-        interactive = tui is not None and sys.stdin.isatty() and sys.stdout.isatty()
-        args = parser.parse_args(["tui" if interactive else "chat", *(argv or [])])
+    it in, so the engine never imports the UI.
+
+    Everything a command prints, on stdout and stderr, passes through the terminal sanitiser: a reply,
+    a server's error text or a content file cannot send escape sequences to the terminal.
+    """
+    from interviewer.terminal import SafeStream
+
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
-        return _resolve(args.handler, tui)(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            # The full-screen app in a terminal; the line-by-line chat when piped (scripts, CI).
+            interactive = tui is not None and sys.stdin.isatty() and sys.stdout.isatty()
+            args = parser.parse_args(["tui" if interactive else "chat", *(argv or [])])
+        if args.handler == "tui":
+            sys.stdout, sys.stderr = streams  # the app draws the screen itself, with its own escapes
+        return _run(args, tui)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(args: argparse.Namespace, tui: TuiRunner | None) -> int:
+    try:
+        code = _resolve(args.handler, tui)(args)
+        sys.stdout.flush()  # a reader that went away shows up here, where it is handled
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except InterviewerError as exc:
         print(f"interviewer: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -222,8 +244,20 @@ def main(argv: Sequence[str] | None = None, *, tui: TuiRunner | None = None) -> 
     except KeyboardInterrupt:
         print("\ninterviewer: interrupted; everything you sent is saved", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+
+
+def _reader_gone() -> int:
+    """The output's reader closed it (``interviewer ... | head``): stop quietly.
+
+    What is still buffered for stdout goes nowhere, so the flush at exit cannot fail a second time.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_OK
 
 
 if __name__ == "__main__":

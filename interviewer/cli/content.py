@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from interviewer import paths
 from interviewer.cli import EXIT_INVALID, EXIT_OK, CommandError
 from interviewer.config import load_settings
-from interviewer.content.loader import ContentError, ContentLibrary, load_file
+from interviewer.content.loader import MAX_FILE_BYTES, ContentError, ContentLibrary, load_file
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
+from interviewer.files import FileTooLarge, read_limited
+from interviewer.terminal import json_text
 
 
 def _report_errors(library: ContentLibrary, kind: str) -> None:
@@ -39,7 +40,7 @@ def list_(args: argparse.Namespace) -> int:
             data = loaded.model.model_dump(mode="json")
             data["_source"] = {"path": str(loaded.path), "origin": loaded.origin}
             items.append(data)
-        print(json.dumps(items, indent=2, ensure_ascii=False))
+        print(json_text(items, indent=2))
         return EXIT_OK
     if not catalog.items:
         print(
@@ -67,11 +68,15 @@ def show(args: argparse.Namespace) -> int:
     item = catalog.get(args.id)
     loaded = catalog.items[args.id]
     if args.json:
-        print(json.dumps(item.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print(json_text(item.model_dump(mode="json"), indent=2))
         return EXIT_OK
     print(f"# {args.kind[:-1]} '{args.id}' ({loaded.origin}: {loaded.path})")
     print("# The author's view: hidden parts included.\n")
-    print(loaded.path.read_text(encoding="utf-8").rstrip())
+    try:
+        source = read_limited(loaded.path, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    except (OSError, FileTooLarge) as exc:
+        raise CommandError(f"cannot read {loaded.path}: {getattr(exc, 'strerror', None) or exc}") from None
+    print(source.rstrip())
     return EXIT_OK
 
 

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import contextlib
 import random
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from interviewer import paths
 from interviewer.backends import Backend, get_backend
-from interviewer.cli import EXIT_OK, CommandError
+from interviewer.cli import EXIT_ERROR, EXIT_OK, CommandError
 from interviewer.config import Settings, load_settings
 from interviewer.content.loader import ContentLibrary
 from interviewer.engine.clock import ScriptedClock, WallClock
-from interviewer.engine.events import EngineError, EngineEvent, Notice, ReplyDelta, ReplyDone
+from interviewer.engine.events import CandidateTurnStored, EngineError, EngineEvent, Notice, ReplyDelta, ReplyDone
 from interviewer.engine.session import InterviewSession, SessionError
 from interviewer.export import display_safe, find_rubric, interview_json, interview_markdown, scorecard_markdown
 from interviewer.grading import grade_interview
 from interviewer.services import open_repository
 from interviewer.stages import STAGES
+from interviewer.terminal import json_text
 from interviewer.vocabulary import depth_mark, depth_name
+from storage import StorageError
 
 T = TypeVar("T")
 
@@ -118,6 +121,8 @@ class Printer:
         self.name = name
         self._open = False
         self.wrap = WordWrap(terminal_width())
+        self.unsent: str | None = None
+        """The candidate message being sent, until the engine says it is stored."""
 
     def turn(self, who: str, text: str) -> None:
         """A whole message, folded like a streamed one."""
@@ -125,6 +130,8 @@ class Printer:
         self.out.write("\n")
 
     def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, CandidateTurnStored):
+            self.unsent = None
         if isinstance(event, ReplyDelta) and self.stream:
             if not self._open:
                 self.out.write("\n" + self.wrap.start(f"{self.name}: "))
@@ -223,7 +230,7 @@ def _headless(args: argparse.Namespace, session: InterviewSession, backend: Back
     if args.json:
         data = interview_json(repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False)
         data["unused_candidate_messages"] = unused
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
     else:
         if unused:
             print(f"\n({unused} scripted message(s) unused: the interview ended first)")
@@ -249,7 +256,10 @@ def run(args: argparse.Namespace) -> int:
         max_turns=args.max_turns,
         clock=ScriptedClock(),
     )
-    return _headless(args, session, backend, messages)
+    try:
+        return _headless(args, session, backend, messages)
+    finally:
+        _let_go(session)
 
 
 # ----------------------------------------------------------------------------- interactive
@@ -298,7 +308,68 @@ def _agenda(session: InterviewSession) -> str:
 
 
 def _interactive(session: InterviewSession, backend: Backend) -> int:
-    return asyncio.run(_closing(backend, _interactive_loop(session, backend)))
+    try:
+        return asyncio.run(_closing(backend, _interactive_loop(session, backend)))
+    finally:
+        _let_go(session)
+
+
+def _let_go(session: InterviewSession) -> None:
+    """Release the interview for other processes; a database that fails now changes nothing (the lease
+    lapses by itself once this process ends)."""
+    with contextlib.suppress(StorageError):
+        session.close()
+
+
+async def _keep_holding(session: InterviewSession) -> None:
+    """Renew the hold on the interview while the candidate thinks and types."""
+    from storage.repository import LEASE_RENEW_SECONDS
+
+    while True:
+        await asyncio.sleep(LEASE_RENEW_SECONDS)
+        try:
+            await asyncio.to_thread(session.keep)
+        except StorageError:
+            return  # the next write says what is wrong
+
+
+def keep_unsent(text: str, interview_id: int) -> Path | None:
+    """Write a message that could not be stored to a file of its own; its path, or None if no folder
+    would take it (a full disk)."""
+    import os
+    import tempfile
+
+    name = f"unsent-interview-{interview_id}-{os.getpid()}-{abs(hash(text)) % 10**8}.txt"
+    for folder in (paths.data_dir() / "unsent", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / name
+            target.write_text(text, encoding="utf-8")
+            return target
+        except OSError:
+            continue
+    return None
+
+
+def _storage_failed(session: InterviewSession, exc: StorageError, text: str | None) -> int:
+    """The database failed mid-interview: one message, and the candidate's words kept."""
+    print(f"\ninterviewer: {exc}", file=sys.stderr)
+    if text is not None and text.strip():
+        kept = keep_unsent(text, session.interview_id)
+        if kept is not None:
+            print(f"interviewer: your last message was not stored; it is kept in {kept}", file=sys.stderr)
+        else:
+            print(
+                "interviewer: your last message was not stored, and no file would take it; here it is:", file=sys.stderr
+            )
+            print(text, file=sys.stderr)
+    else:
+        print("interviewer: everything you sent is stored.", file=sys.stderr)
+    print(
+        f"interviewer: continue with `interviewer resume {session.interview_id}` once the database works again.",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR
 
 
 async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
@@ -312,9 +383,32 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
         for turn in earlier:
             show.turn("you" if turn.role == "candidate" else session.persona.name, turn.text)
         print("\n(continuing)")
-    await _consume(session.open(), show)
-    if session.pending:
-        await _consume(session.respond(), show)
+    holding = asyncio.create_task(_keep_holding(session))
+    try:
+        return await _conversation(session, backend, show)
+    finally:
+        holding.cancel()
+
+
+async def _conversation(session: InterviewSession, backend: Backend, show: Printer) -> int:
+    try:
+        await _consume(session.open(), show)
+        if session.pending:
+            await _consume(session.respond(), show)
+        left = await _exchange(session, show)
+    except StorageError as exc:
+        return _storage_failed(session, exc, show.unsent)
+    if left:
+        return EXIT_OK
+    print("\nGrading...")
+    card = await grade_interview(session.repo, session.interview_id, backend.grader())
+    _print_scorecard(card.model_dump(mode="json"))
+    say(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
+    return EXIT_OK
+
+
+async def _exchange(session: InterviewSession, show: Printer) -> bool:
+    """Read and send messages until the interview ends (False) or the candidate leaves it (True)."""
     while not session.finished:
         face = session.clockface()
         prompt = f"\nyou ({face.minutes_left:.0f} min left)> "
@@ -325,7 +419,7 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
             say(
                 f"\nLeft interview {session.interview_id}; continue it with `interviewer resume {session.interview_id}`."
             )
-            return EXIT_OK
+            return True
         command = text.strip()
         if command == "/help":
             say(HELP)
@@ -342,14 +436,12 @@ async def _interactive_loop(session: InterviewSession, backend: Backend) -> int:
             elif session.pending:
                 await _consume(session.respond(), show)
             elif command:
+                show.unsent = text
                 await _consume(session.submit(text), show)
         except SessionError as exc:
             print(f"[{exc}]")
-    print("\nGrading...")
-    card = await grade_interview(session.repo, session.interview_id, backend.grader())
-    _print_scorecard(card.model_dump(mode="json"))
-    say(f"\nStored as interview {session.interview_id}. Replay it with `interviewer show {session.interview_id}`.")
-    return EXIT_OK
+        show.unsent = None
+    return False
 
 
 def chat(args: argparse.Namespace) -> int:
@@ -374,6 +466,14 @@ def resume(args: argparse.Namespace) -> int:
     backend = _backend(args)
     headless = args.candidate is not None
     session = InterviewSession.load(repo, args.id, backend, clock=ScriptedClock() if headless else WallClock())
+    try:
+        return _resume(args, session, backend)
+    finally:
+        _let_go(session)
+
+
+def _resume(args: argparse.Namespace, session: InterviewSession, backend: Backend) -> int:
+    repo, headless = session.repo, args.candidate is not None
     if session.finished and not repo.get_scorecards(args.id):
         # It ended but was never graded (the process stopped during grading): finish that.
         return _grade_unfinished(args, session, backend)
@@ -403,7 +503,7 @@ def _grade_unfinished(args: argparse.Namespace, session: InterviewSession, backe
             session.repo, session.interview_id, scorecard=card.model_dump(mode="json"), include_history=False
         )
         data["unused_candidate_messages"] = unused
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
     else:
         _print_scorecard(card.model_dump(mode="json"))
         print(f"\nStored as interview {session.interview_id}.")
@@ -418,7 +518,7 @@ def list_(args: argparse.Namespace) -> int:
     rows = repo.list_interviews(limit=args.limit, status=args.status)
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 [
                     {
                         "id": r.id,
@@ -435,8 +535,7 @@ def list_(args: argparse.Namespace) -> int:
                         "recommendation": r.recommendation,
                     }
                     for r in rows
-                ],
-                ensure_ascii=False,
+                ]
             )
         )
         return EXIT_OK
@@ -456,7 +555,7 @@ def list_(args: argparse.Namespace) -> int:
 def show(args: argparse.Namespace) -> int:
     repo = open_repository()
     if args.json:
-        print(json.dumps(interview_json(repo, args.id), ensure_ascii=False, indent=2))
+        print(json_text(interview_json(repo, args.id), indent=2))
     else:
         print(interview_markdown(repo, args.id), end="")
     return EXIT_OK
@@ -475,7 +574,7 @@ def grade(args: argparse.Namespace) -> int:
     card = _grade(repo, args.id, _backend(args), rubric)
     data = card.model_dump(mode="json")
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(json_text(data))
     else:
         _print_scorecard(data)
     return EXIT_OK
@@ -484,7 +583,7 @@ def grade(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     repo = open_repository()
     if args.format == "json":
-        text = json.dumps(interview_json(repo, args.id), ensure_ascii=False, indent=2) + "\n"
+        text = json_text(interview_json(repo, args.id), indent=2) + "\n"
     else:
         text = interview_markdown(repo, args.id)
     if args.output:

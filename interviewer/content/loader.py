@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from interviewer import paths
 from interviewer.content.models import KINDS, Persona, Problem, Rubric
 from interviewer.errors import InterviewerError, InvalidInput
+from interviewer.files import FileTooLarge, read_limited
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -206,11 +207,12 @@ def load_file(path: Path | str, model: type[M]) -> M:
     """Read one TOML content file into ``model``."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except FileTooLarge as exc:
+        size = f"file is {exc.size:,} bytes" if exc.size is not None else f"more than {MAX_FILE_BYTES:,} bytes"
+        raise ContentError(path, f"{size}; content files are limited to {MAX_FILE_BYTES:,}") from None
     except OSError as exc:
         raise ContentError(path, f"cannot read file: {exc.strerror or exc}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ContentError(path, f"file is {len(raw):,} bytes; content files are limited to {MAX_FILE_BYTES:,}")
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

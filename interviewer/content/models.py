@@ -30,10 +30,41 @@ class StrictModel(BaseModel):
 
 
 def _placeholders(template: str) -> set[str]:
+    """The fields ``template`` uses; a conversion (``{name!r}``) or a format spec (``{minutes:d}``,
+    ``{name:>300000000}``) is an error: :func:`fill_template` would not apply it."""
     try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        parts = list(string.Formatter().parse(template))
     except ValueError as exc:  # unbalanced braces
         raise ValueError(f"bad template {template!r}: {exc}") from None
+    for _, name, spec, conversion in parts:
+        if name is not None and (spec or conversion):
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"placeholder {written} in {template!r} has a conversion or format; write {{{name}}}")
+    return {name for _, name, _, _ in parts if name is not None}
+
+
+def fill_template(template: str, **values: object) -> str:
+    """``template`` with each ``{field}`` replaced by ``str(values[field])``: the one way the engine fills
+    a content template.
+
+    Unlike ``str.format`` it applies no conversion, format spec, attribute or index, so no template can
+    reach into an object or ask for a 300-million-character padding. A placeholder it cannot fill that
+    way (one a stored interview kept from before validation rejected it) stays as written.
+    """
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return template
+    out: list[str] = []
+    for literal, name, spec, conversion in parts:
+        out.append(literal)
+        if name is None:
+            continue
+        if spec or conversion or name not in values:
+            out.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+        else:
+            out.append(str(values[name]))
+    return "".join(out)
 
 
 def _literal_text(template: str) -> str:

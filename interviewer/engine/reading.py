@@ -26,6 +26,9 @@ class ConcurrentReading:
     def start(self) -> None:
         if self.task is None:
             self.task = asyncio.ensure_future(self._make())
+            # A reading nobody waits for (the interview ended while it ran) fails quietly: its error is
+            # taken here, so asyncio never prints it as a "Task exception was never retrieved" traceback.
+            self.task.add_done_callback(_account_for)
 
     @property
     def settled(self) -> bool:
@@ -60,3 +63,8 @@ class ConcurrentReading:
             return False
         reading = await self.get()
         return reading is not None and fact in reading.facts_asked
+
+
+def _account_for(task: asyncio.Future[Analysis]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine import director
@@ -43,12 +45,29 @@ from interviewer.errors import InterviewerError
 from interviewer.understanding.lexicon import Lexicon
 from interviewer.vocabulary import CANDIDATE, INTERVIEWER
 
+M = TypeVar("M", bound=BaseModel)
+
 if TYPE_CHECKING:
     from storage import NewEvent, Repository
 
 
 class SessionError(InterviewerError):
     """A request the interview cannot take in its current state (the message says why)."""
+
+
+def _snapshot(model: type[M], data: dict[str, Any], interview_id: int) -> M:
+    """A stored content snapshot, validated again: one stored before a rule was tightened (a template
+    with a format spec, say) is refused with a message, not a traceback."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        kind = model.__name__.lower()
+        raise SessionError(
+            f"interview {interview_id} cannot continue: its stored {kind} is not valid any more "
+            f"({where}: {first['msg'].removeprefix('Value error, ')})"
+        ) from None
 
 
 class InterviewFinished(SessionError):
@@ -149,6 +168,7 @@ class InterviewSession:
             budget_minutes=minutes,
             max_turns=max_turns,
             state=state.to_json(),
+            hold=True,
         )
         return cls(
             repo, row.id, problem=problem, persona=persona, rubric=rubric, backend=backend, state=state,
@@ -159,14 +179,19 @@ class InterviewSession:
     def load(
         cls, repo: Repository, interview_id: int, backend: Backend, clock: Clock | None = None
     ) -> InterviewSession:
-        """Rebuild a stored interview to continue it, from its snapshots, its turns and its last state."""
+        """Rebuild a stored interview to continue it, from its snapshots, its turns and its last state.
+
+        The interview is held for this process (a lease in the database) until :meth:`close`; one open
+        in another live process is refused (:class:`storage.InterviewBusy`).
+        """
         row = repo.get_interview(interview_id)
+        repo.acquire_lease(interview_id)
         return cls(
             repo,
             interview_id,
-            problem=Problem.model_validate(row.problem),
-            persona=Persona.model_validate(row.persona),
-            rubric=Rubric.model_validate(row.rubric),
+            problem=_snapshot(Problem, row.problem, interview_id),
+            persona=_snapshot(Persona, row.persona, interview_id),
+            rubric=_snapshot(Rubric, row.rubric, interview_id),
             backend=backend,
             state=InterviewState.from_json(row.state),
             budget_minutes=row.budget_minutes,
@@ -174,6 +199,14 @@ class InterviewSession:
             log=TurnLog.from_rows(repo.get_turns(interview_id)),
             clock=clock,
         )
+
+    def keep(self) -> None:
+        """Renew this process's hold on the interview (while waiting for the candidate)."""
+        self.repo.renew_lease(self.interview_id)
+
+    def close(self) -> None:
+        """Let another process continue the interview."""
+        self.repo.release_lease(self.interview_id)
 
     # ------------------------------------------------------------------ status
 

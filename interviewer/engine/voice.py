@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from interviewer.content.models import Persona, Problem
+from interviewer.content.models import Persona, Problem, fill_template
 from interviewer.engine.events import Notice, Usage
 from interviewer.engine.moves import Move, MoveKind
 from interviewer.engine.state import InterviewState
@@ -119,39 +119,43 @@ def render_move(request: VoiceRequest, move: Move) -> str:
         case MoveKind.ANSWER:
             answer = fact_answers(problem, move.facts)
             options = t.repeat if move.repeat else t.answer
-            return _pick(request, options, "answer" + ",".join(move.facts), lambda v: v.format(answer=answer))
+            return _pick(request, options, "answer" + ",".join(move.facts), lambda v: fill_template(v, answer=answer))
         case MoveKind.UNSPECIFIED:
             return _pick(request, t.unspecified, "unspecified")
         case MoveKind.PROBE | MoveKind.REDIRECT:
             question, stage = probe_text(problem, move.probe, move.stage), stage_label(move.stage)
             if move.kind is MoveKind.PROBE:
-                return _pick(request, t.probe, "probe", lambda v: v.format(probe=question, stage=stage))
-            return _pick(request, t.redirect, "redirect", lambda v: v.format(question=question, stage=stage))
+                return _pick(request, t.probe, "probe", lambda v: fill_template(v, probe=question, stage=stage))
+            return _pick(request, t.redirect, "redirect", lambda v: fill_template(v, question=question, stage=stage))
         case MoveKind.WHAT_IF:
             what_if = problem.what_if(move.what_if or "").text
             asked = t.what_if_again if move.repeat else t.what_if
-            return _pick(request, asked, "what_if", lambda v: v.format(what_if=what_if))
+            return _pick(request, asked, "what_if", lambda v: fill_template(v, what_if=what_if))
         case MoveKind.WRAP_UP:
             left = max(1, round(request.minutes_left))
-            return _pick(request, t.wrap_up, "wrap_up", lambda v: v.format(minutes_left=left))
+            return _pick(request, t.wrap_up, "wrap_up", lambda v: fill_template(v, minutes_left=left))
         case MoveKind.ACKNOWLEDGE:
             stage = stage_label(move.stage)
-            return _pick(request, t.acknowledge, "acknowledge", lambda v: v.format(stage=stage))
+            return _pick(request, t.acknowledge, "acknowledge", lambda v: fill_template(v, stage=stage))
         case MoveKind.CLARIFY:
             topics = fact_topics(move.facts)
-            return _pick(request, t.clarify, "clarify" + ",".join(move.facts), lambda v: v.format(options=topics))
+            return _pick(
+                request, t.clarify, "clarify" + ",".join(move.facts), lambda v: fill_template(v, options=topics)
+            )
         case MoveKind.FOLLOW_UP:
             variants: list[str] = getattr(t, f"follow_up_{move.hook}", t.follow_up_choice)
-            return _pick(request, variants, "follow_up", lambda v: v.format(point=move.point))
+            return _pick(request, variants, "follow_up", lambda v: fill_template(v, point=move.point))
         case MoveKind.PRESS:
             pressing: list[str] = getattr(t, f"press_{move.hook}", t.press_trade_offs)
-            fill = {"point": move.point or "this", "stage": stage_label(move.stage)}
-            return _pick(request, pressing, "press", lambda v: v.format(**fill))
+            values = {"point": move.point or "this", "stage": stage_label(move.stage)}
+            return _pick(request, pressing, "press", lambda v: fill_template(v, **values))
         case MoveKind.HINT:
             hint, stage = STAGE_BY_ID[move.stage or "clarification"].summary, stage_label(move.stage)
-            return _pick(request, t.hint, "hint", lambda v: v.format(hint=hint, stage=stage))
+            return _pick(request, t.hint, "hint", lambda v: fill_template(v, hint=hint, stage=stage))
         case MoveKind.REFOCUS:
-            return _pick(request, t.refocus, "refocus", lambda v: v.format(title=problem.title, prompt=problem.prompt))
+            return _pick(
+                request, t.refocus, "refocus", lambda v: fill_template(v, title=problem.title, prompt=problem.prompt)
+            )
     raise ValueError(f"unknown move {move.kind}")
 
 
@@ -163,8 +167,8 @@ def _persona_line(request: VoiceRequest, kind: MoveKind) -> str:
     persona, problem = request.persona, request.problem
     closing = persona.lines.closing_early if request.minutes_left > EARLY_CLOSE_MINUTES else persona.lines.closing
     line = {MoveKind.OPENING: persona.lines.opening, MoveKind.CLOSE: closing}.get(kind, persona.lines.deflection)
-    return line.format(
-        name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
+    return fill_template(
+        line, name=persona.name, title=problem.title, prompt=problem.prompt, minutes=f"{request.budget_minutes:g}"
     )
 
 

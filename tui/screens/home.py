@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from interviewer.errors import InterviewerError
 from storage import InterviewSummary, StorageError
+from tui.safe import plain
 from tui.screens.base import AppScreen
 from tui.widgets import clock_text, status_label
 
@@ -62,7 +63,7 @@ class HomeScreen(AppScreen):
         table.display = False  # until the first read says whether there is anything to list
         self.query_one("#empty").display = False
         table.add_columns(*COLUMNS)
-        self.query_one("#engine-line", Static).update(f"Engine: {self.app.context.backend.label}")
+        self.query_one("#engine-line", Static).update(plain(f"Engine: {self.app.context.backend.label}"))
         self.show_content_errors()
         self.refresh_table()
 
@@ -81,9 +82,9 @@ class HomeScreen(AppScreen):
         text = Text()
         text.append(f"{len(errors)} content file(s) could not be loaded and are left out of the lists:", style="bold")
         for error in errors:
-            text.append(f"\n{error.path}", style="bold")
+            text.append(plain(f"\n{error.path}", style="bold"))
             for problem in error.problems():
-                text.append(f"\n  {problem}")
+                text.append(plain(f"\n  {problem}"))
         text.append("\nFix the file, then restart (or press v on the personas screen to check it again).", style="dim")
         box.update(text)
 
@@ -136,7 +137,7 @@ class HomeScreen(AppScreen):
         for line, row in zip(cells, rows, strict=True):
             title = line[TITLE]
             line[TITLE] = title if len(title) <= fit else title[: fit - 1] + "…"
-            table.add_row(*line, key=str(row.id))
+            table.add_row(*(plain(cell) for cell in line), key=str(row.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
 

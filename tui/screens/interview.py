@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from rich.text import Text
 from textual import work
@@ -25,8 +26,11 @@ from interviewer.engine.session import InterviewSession, SessionError
 from interviewer.stages import STAGES
 from interviewer.usage import Totals, totals
 from interviewer.vocabulary import depth_mark, event_marker
+from storage import StorageError
+from storage.repository import LEASE_RENEW_SECONDS
 from tui.context import AppContext
 from tui.modals import BusyDialog, ConfirmDialog
+from tui.safe import plain
 from tui.screens.base import AppScreen
 from tui.widgets import AgendaPanel, CandidateMessage, ChatInput, InterviewerMessage, LiveReply, clock_text
 
@@ -122,11 +126,12 @@ class InterviewScreen(AppScreen):
         self._show_earlier_count()
         chat.anchor()
         self.query_one("#live").display = False
-        self.query_one("#engine", Static).update(Text(f"Engine: {self.context.backend.label}", style="dim"))
+        self.query_one("#engine", Static).update(plain(f"Engine: {self.context.backend.label}", style="dim"))
         self._layout_for(self.size.width)
         self.refresh_panel()
         if self.context.live:
             self.set_interval(1.0, self.tick)
+            self.set_interval(LEASE_RENEW_SECONDS, self._keep_holding)
         if session.finished:
             self._lock_input("This interview has ended.")
         elif not session.opened:
@@ -136,8 +141,16 @@ class InterviewScreen(AppScreen):
         self.query_one("#input", ChatInput).focus()
 
     def on_unmount(self) -> None:
-        # The interview is left or over: its LLM connections go (a later interview opens new ones).
+        # The interview is left or over: its LLM connections go (a later interview opens new ones), and
+        # another process may continue it.
         self.app.run_worker(self.context.backend.aclose(), group="close-backend")
+        with contextlib.suppress(StorageError):
+            self.session.close()
+
+    async def _keep_holding(self) -> None:
+        """Renew this process's hold on the interview while the candidate thinks."""
+        with contextlib.suppress(StorageError):
+            await asyncio.to_thread(self.session.keep)
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
@@ -197,7 +210,7 @@ class InterviewScreen(AppScreen):
 
     def _set_alert(self, text: str) -> None:
         status = self.query_one("#status-line", Static)
-        status.update(Text(text, style="bold red"))
+        status.update(plain(text, style="bold red"))
         status.add_class("alert")
 
     def _clear_alert(self) -> None:
@@ -209,7 +222,7 @@ class InterviewScreen(AppScreen):
         box = self.query_one("#input", ChatInput)
         box.read_only = True
         box.placeholder = message
-        self.query_one("#status-line", Static).update(Text(message + " Escape to leave.", style="dim"))
+        self.query_one("#status-line", Static).update(plain(message + " Escape to leave.", style="dim"))
 
     async def on_chat_input_submitted(self, event: ChatInput.Submitted) -> None:
         text = event.text

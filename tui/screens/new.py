@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Header, Label, Select, Static
 
 from interviewer.errors import InterviewerError
 from storage import StorageError
+from tui.safe import plain
 from tui.screens.base import AppScreen
 
 SURPRISE = "__surprise__"
@@ -41,16 +42,21 @@ class NewInterviewScreen(AppScreen):
         yield Header()
         with VerticalScroll(id="new"):
             yield Label("Problem", classes="field-label")
-            yield Select([(label, value) for value, label in problems], value=SURPRISE, allow_blank=False, id="problem")
+            yield Select(
+                [(plain(label), value) for value, label in problems], value=SURPRISE, allow_blank=False, id="problem"
+            )
             yield Label("Interviewer", classes="field-label")
             yield Select(
-                [(label, value) for value, label in personas], value=default_persona, allow_blank=False, id="persona"
+                [(plain(label), value) for value, label in personas],
+                value=default_persona,
+                allow_blank=False,
+                id="persona",
             )
             yield Label("Length", classes="field-label")
             yield Select(
                 [(f"{m:g} minutes", m) for m in lengths], value=settings.minutes, allow_blank=False, id="minutes"
             )
-            yield Static(f"Engine: {self.app.context.backend.label}", id="engine")
+            yield Static(plain(f"Engine: {self.app.context.backend.label}"), id="engine")
             with Horizontal(classes="buttons"):
                 yield Button("Start", id="start", variant="primary")
         yield Footer(compact=True)

@@ -12,6 +12,7 @@ from interviewer import paths
 from interviewer.content.lint import lint_persona
 from interviewer.content.templates import TemplateError, write_persona_template
 from tui.modals import PromptDialog
+from tui.safe import display_safe
 from tui.screens.base import AppScreen
 
 
@@ -19,11 +20,11 @@ class PersonaItem(ListItem):
     def __init__(self, loaded):
         persona = loaded.model
         label = Text()
-        label.append(persona.name, style="bold")
-        label.append(f"  {persona.id}", style="dim")
+        label.append(display_safe(persona.name), style="bold")
+        label.append(f"  {display_safe(persona.id)}", style="dim")
         if not loaded.builtin:
             label.append("  yours", style="reverse")
-        label.append(f"\n{persona.description}")
+        label.append(f"\n{display_safe(persona.description)}")
         super().__init__(Static(label))
         self.persona_id = persona.id
 
@@ -83,12 +84,12 @@ class PersonasScreen(AppScreen):
         loaded = self.app.context.library.personas.items[persona_id]
         p = loaded.model
         text = Text()
-        text.append(f"{p.name}", style="bold")
-        text.append(f"  ({p.id}, {loaded.origin})\n", style="dim")
-        text.append(f"{p.role}\n\n", style="italic")
+        text.append(display_safe(p.name), style="bold")
+        text.append(display_safe(f"  ({p.id}, {loaded.origin})\n"), style="dim")
+        text.append(display_safe(f"{p.role}\n\n"), style="italic")
         # The file's line breaks are for the file: each paragraph reflows to the panel's width.
         paragraphs = [" ".join(block.split()) for block in p.style.strip().split("\n\n")]
-        text.append("\n\n".join(paragraphs) + "\n\n")
+        text.append(display_safe("\n\n".join(paragraphs) + "\n\n"))
         text.append("Strictness ", style="bold")
         text.append(f"{p.strictness:.1f}   ")
         text.append("Probe depth ", style="bold")
@@ -98,12 +99,12 @@ class PersonasScreen(AppScreen):
         text.append("Probes per stage ", style="bold")
         text.append(f"{p.max_probes_per_stage}\n\n")
         text.append("Opening: ", style="bold")
-        text.append(p.lines.opening.strip() + "\n")
+        text.append(display_safe(p.lines.opening.strip() + "\n"))
         text.append("Closing: ", style="bold")
-        text.append(p.lines.closing + "\n")
+        text.append(display_safe(p.lines.closing + "\n"))
         text.append("Closing early: ", style="bold")
-        text.append(p.lines.closing_early + "\n")
-        text.append(f"\nFile: {loaded.path}", style="dim")
+        text.append(display_safe(p.lines.closing_early + "\n"))
+        text.append(display_safe(f"\nFile: {loaded.path}"), style="dim")
         self.query_one("#detail", Static).update(text)
 
     def action_try(self) -> None:

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from interviewer.progress import compute_progress
+from tui.safe import display_safe, plain
 from tui.screens.base import AppScreen
 
 
@@ -64,7 +65,7 @@ class ProgressScreen(AppScreen):
         if weakest is not None:
             callout = Text()
             callout.append("Practise next: ", style="bold")
-            callout.append(weakest.name, style="bold reverse")
+            callout.append(display_safe(weakest.name), style="bold reverse")
             callout.append(f"  (recent average {weakest.recent_mean:.1f} / 4)")
             await body.mount(Static(callout, id="weakest"))
         overall = [round(item[3], 2) for item in progress.interviews]
@@ -92,7 +93,7 @@ class ProgressScreen(AppScreen):
 
     def _row(self, name: str, values: list, figure: str) -> Horizontal:
         return Horizontal(
-            Static(Text(name, style="bold"), classes="trend-name"),
+            Static(plain(name, style="bold"), classes="trend-name"),
             Static(score_chart(values), classes="trend-line"),
             Static(figure, classes="trend-figure"),
             classes="trend",

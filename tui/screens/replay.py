@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,9 +13,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from interviewer.export import display_safe, interview_json, interview_markdown
+from interviewer.export import interview_json, interview_markdown
+from interviewer.terminal import json_text
 from interviewer.vocabulary import event_marker, turn_tags
 from tui.modals import AnnotationDialog, ConfirmDialog, ExportDialog
+from tui.safe import display_safe, markdown, plain
 from tui.screens.base import AppScreen
 from tui.widgets import clock_text
 
@@ -38,7 +38,7 @@ def _read_replay(repo, interview_id: int) -> tuple:
 def _write_export(repo, interview_id: int, fmt: str, target: Path) -> Path:
     target = target.expanduser()
     text = (
-        json.dumps(interview_json(repo, interview_id), ensure_ascii=False, indent=2) + "\n"
+        json_text(interview_json(repo, interview_id), indent=2) + "\n"
         if fmt == "json"
         else interview_markdown(repo, interview_id)
     )
@@ -75,20 +75,18 @@ class TurnCard(Static):
         header = Text()
         header.append(f"#{turn.seq}  ", style="bold")
         header.append(f"{clock_text(turn.elapsed_seconds)}  ", style="dim")
-        header.append(self.name_ if turn.role == "interviewer" else "You", style="bold")
+        header.append(display_safe(self.name_) if turn.role == "interviewer" else "You", style="bold")
         tags = turn_tags(turn, self.markers)
         for tag in tags:
             header.append("  ")
             header.append(f" {tag} ", style="reverse")
-        body: RenderableType = (
-            RichMarkdown(turn.text or " ") if turn.role == "interviewer" else Text(display_safe(turn.text))
-        )
+        body: RenderableType = markdown(turn.text) if turn.role == "interviewer" else plain(turn.text)
         parts: list[RenderableType] = [header, body]
         for note in self.notes:
             line = Text()
             line.append("  ✎ ", style="bold yellow")
             if note.tag:
-                line.append(f"[{note.tag}] ", style="yellow")
+                line.append(f"[{display_safe(note.tag)}] ", style="yellow")
             line.append(display_safe(note.text))
             parts.append(line)
         self.update(Group(*parts))

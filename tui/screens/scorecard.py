@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, ListItem, ListView, Select, Static
 
 from interviewer.export import DEBRIEF_HEADINGS, recommendation_reason
 from tui.modals import BusyDialog, ExportDialog, RegradeDialog
+from tui.safe import display_safe, plain
 from tui.screens.base import AppScreen
 
 SCORE_STYLES = {1: "bold red", 2: "bold yellow", 3: "bold green", 4: "bold bright_green"}
@@ -30,8 +31,8 @@ class EvidenceItem(ListItem):
     def __init__(self, turn: int, dimension: str, quote: str):
         label = Text()
         label.append(f"turn {turn}  ", style="bold")
-        label.append(f"{dimension}: ", style="dim")
-        label.append(f"“{quote}”")
+        label.append(f"{display_safe(dimension)}: ", style="dim")
+        label.append(f"“{display_safe(quote)}”")
         super().__init__(Static(label))
         self.turn = turn
 
@@ -42,8 +43,8 @@ class DebriefItem(ListItem):
     def __init__(self, text: str, moment: str, turn: int | None):
         label = Text()
         label.append("• ")
-        label.append(" ".join(text.split()))
-        label.append(f"  ({moment})", style="dim")
+        label.append(display_safe(" ".join(text.split())))
+        label.append(f"  ({display_safe(moment)})", style="dim")
         super().__init__(Static(label))
         self.turn = turn
 
@@ -105,7 +106,7 @@ class ScorecardScreen(AppScreen):
             self.query_one("#card").focus()
             return
         options = [
-            (f"{c.created_at:%Y-%m-%d %H:%M}  {c.overall:.2f}  {c.rubric_id}  ({c.grader})", c.id)
+            (plain(f"{c.created_at:%Y-%m-%d %H:%M}  {c.overall:.2f}  {c.rubric_id}  ({c.grader})"), c.id)
             for c in reversed(cards)
         ]
         chosen = next((c for c in cards if c.id == self.card_id), cards[-1])
@@ -119,9 +120,10 @@ class ScorecardScreen(AppScreen):
     async def show(self, card: dict, created_at) -> None:
         summary = Text()
         summary.append(f"{card['overall']:.2f} / 4  ", style="bold")
-        summary.append(card["recommendation"].upper(), style="bold reverse")
+        summary.append(display_safe(card["recommendation"].upper()), style="bold reverse")
         summary.append(
-            f"\nrubric {card['rubric_id']} · grader {card['grader']} · {created_at:%Y-%m-%d %H:%M}", style="dim"
+            display_safe(f"\nrubric {card['rubric_id']} · grader {card['grader']} · {created_at:%Y-%m-%d %H:%M}"),
+            style="dim",
         )
         if card.get("dropped_quotes"):
             summary.append(f" · {card['dropped_quotes']} unverifiable quote(s) dropped", style="dim")
@@ -135,8 +137,8 @@ class ScorecardScreen(AppScreen):
         dims = Text()
         for dimension in card["dimensions"]:
             dims.append_text(score_bar(dimension["score"]))
-            dims.append(f"  {dimension['name'] or dimension['id']}\n", style="bold")
-            dims.append(f"{dimension['rationale']}\n\n")
+            dims.append(f"  {display_safe(dimension['name'] or dimension['id'])}\n", style="bold")
+            dims.append(f"{display_safe(dimension['rationale'])}\n\n")
         self.query_one("#dimensions", Static).update(dims)
 
         evidence = self.query_one("#evidence", ListView)
@@ -160,13 +162,13 @@ class ScorecardScreen(AppScreen):
         if card.get("strengths"):
             feedback.append("Strengths\n", style="bold green")
             for line in card["strengths"]:
-                feedback.append(f"• {line}\n")
+                feedback.append(f"• {display_safe(line)}\n")
         if card.get("improvements"):
             feedback.append("\nTo improve\n", style="bold yellow")
             for line in card["improvements"]:
-                feedback.append(f"• {line}\n")
+                feedback.append(f"• {display_safe(line)}\n")
         for note in card.get("notes") or []:
-            feedback.append(f"\n{note}", style="dim")
+            feedback.append(f"\n{display_safe(note)}", style="dim")
         self.query_one("#feedback", Static).update(feedback)
         await self._show_debrief(card.get("debrief") or [])
 

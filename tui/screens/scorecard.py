@@ -131,7 +131,7 @@ class ScorecardScreen(AppScreen):
         item = self.app.context.library.rubrics.items.get(card["rubric_id"])
         reason = recommendation_reason(card, item.model if item is not None else None)
         why = self.query_one("#why", Static)
-        why.update(reason or "")
+        why.update(plain(reason or ""))
         why.display = bool(reason)
 
         dims = Text()

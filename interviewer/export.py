@@ -90,6 +90,7 @@ def scorecard_markdown(card: dict[str, Any]) -> list[str]:
         f"**Overall {card['overall']:.2f} / 4: {card['recommendation']}** "
         f"(rubric `{card['rubric_id']}`, grader `{card['grader']}`)",
         "",
+        *([f"**Flagged:** {card['disagreement']}", ""] if card.get("disagreement") else []),
         "| Dimension | Score | Rationale |",
         "|---|---|---|",
     ]

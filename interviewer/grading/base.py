@@ -30,7 +30,9 @@ def load_transcript(repo: Repository, interview_id: int) -> Transcript:
     """Read an interview back from the database, as graders see it."""
     interview = repo.get_interview(interview_id)
     problem = Problem.model_validate(interview.problem)
-    turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)]
+    rows = repo.get_turns(interview_id)
+    turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in rows]
+    flagged = flagged_turns(turns, {t.seq for t in rows if ((t.meta or {}).get("analysis") or {}).get("injection")})
     facts_asked: list[str] = []
     redirects: list[str] = []
     unanswered: list[str] = []
@@ -41,7 +43,15 @@ def load_transcript(repo: Repository, interview_id: int) -> Transcript:
             redirects.append(event.payload.get("stage", ""))
         elif event.type == "what_if_unanswered":
             unanswered.append(event.payload.get("what_if", ""))
-    return Transcript(interview_id, problem, turns, facts_asked, redirects, unanswered)
+    return Transcript(interview_id, problem, turns, facts_asked, redirects, unanswered, flagged)
+
+
+def flagged_turns(turns: list[TranscriptTurn], analyst_flagged: set[int]) -> list[int]:
+    """The candidate turns that work on the interviewer or the grader: flagged by the analyst during the
+    interview, or reading so now."""
+    from interviewer.grading.attempts import is_attempt
+
+    return [t.seq for t in turns if t.role == "candidate" and (t.seq in analyst_flagged or is_attempt(t.text))]
 
 
 async def grade_interview(

@@ -98,6 +98,8 @@ class ScorecardScreen(AppScreen):
         )
         if card.get("dropped_quotes"):
             summary.append(f" · {card['dropped_quotes']} unverifiable quote(s) dropped", style="dim")
+        if card.get("disagreement"):
+            summary.append(f"\nFlagged: {card['disagreement']}", style="bold yellow")
         self.query_one("#summary", Static).update(summary)
 
         dims = Text()

@@ -2,7 +2,7 @@
 
 python -m bench            # the full run (a few minutes)
 python -m bench --quick    # fewer samples: proves the benchmarks work, judges nothing
-python -m bench --only tui # one group: engine, storage, tui, startup, understanding
+python -m bench --only tui # one group: engine, guard, storage, tui, startup, understanding
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import engine, startup, storage, tui, understanding
+from bench import engine, guard, startup, storage, tui, understanding
 from bench.common import Result, percentile_text
 
 GROUPS = {
     "engine": [engine.overhead, engine.ttft, engine.prompt_tokens, engine.offline_reply, engine.grading_requests],
+    "guard": [guard.guard_time],
     "storage": [storage.storage],
     "tui": [tui.streaming, tui.startup_and_memory],
     "startup": [startup.startup],

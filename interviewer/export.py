@@ -99,6 +99,7 @@ def scorecard_markdown(card: dict[str, Any], rubric: Rubric | None = None) -> li
         f"**Overall {card['overall']:.2f} / 4: {card['recommendation']}** "
         f"(rubric `{card['rubric_id']}`, grader `{card['grader']}`)",
         "",
+        *([f"**Flagged:** {card['disagreement']}", ""] if card.get("disagreement") else []),
     ]
     reason = recommendation_reason(card, rubric)
     if reason:

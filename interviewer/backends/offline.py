@@ -34,11 +34,16 @@ class OfflineBackend(Backend):
         return OfflineVoice()
 
     def grader(self) -> Grader:
-        if self.understanding != "lexical":
-            grader = semantic_grader(self.semantic_model)
-            if grader is not None:
-                return grader
-        return OfflineGrader()
+        return offline_grader(self.understanding, self.semantic_model)
+
+
+def offline_grader(understanding: str, semantic_model: str | None) -> Grader:
+    """The grader that needs no LLM: reading by meaning when the sentence model is there, else by keywords."""
+    if understanding != "lexical":
+        grader = semantic_grader(semantic_model)
+        if grader is not None:
+            return grader
+    return OfflineGrader()
 
 
 def reading_label(understanding: str, semantic_model: str | None) -> str:

@@ -51,7 +51,9 @@ class OpenAIBackend(Backend):
         return LLMVoice(self.connection)
 
     def grader(self) -> Grader:
-        return LLMGrader(self.connection)
+        from interviewer.backends.offline import offline_grader
+
+        return LLMGrader(self.connection, offline_grader(self.settings.understanding, self.settings.semantic_model))
 
     async def aclose(self) -> None:
         await self.connection.aclose()

@@ -1,8 +1,14 @@
 """The guard checks a reply before it is shown.
 
-Least privilege comes first (the rubric and reference points never reach the interviewer's
-prompt); this is the second line: a reply that carries hidden facts nobody asked for, the
-grader's reference points, or the interviewer's own instructions is caught.
+Least privilege comes first (the interviewer's model holds no hidden fact before the reply that
+states it, and never the rubric or the reference points); this is the second line: a reply that
+carries hidden facts nobody asked for, the grader's reference points, or the interviewer's own
+instructions is caught, as written and in the disguises a model can be talked into (encodings,
+spaced or one-per-line letters, invisible characters, look-alike letters, leetspeak, reversal,
+Caesar shifts; see :mod:`interviewer.engine.unmask`).
+
+A reply is checked as it streams, a piece at a time (:class:`Scan`): each piece together with a fixed
+overlap of what passed before, so the work grows linearly with the reply.
 """
 
 from __future__ import annotations
@@ -12,12 +18,12 @@ import binascii
 import codecs
 import math
 import re
-import unicodedata
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
 from interviewer.content.models import Persona, Problem, Rubric
+from interviewer.engine import unmask
 from interviewer.text import shingles, term_set, words
 
 SHINGLE = 6
@@ -162,11 +168,69 @@ def _passages(text: str) -> set[tuple[str, ...]]:
     return shingles(text, SHINGLE)
 
 
+FACT_WINDOW = 20
+"""Letters in a row (separators and spelling aside) that count as a copied passage of a hidden fact."""
+SECRET_WINDOW = 28
+"""The same for the rubric, the reference points and the instructions (longer texts, longer windows)."""
+CONSONANT_WINDOW = 16
+"""The same for text whose vowels were masked, in consonants."""
+STEP = 4
+"""A reply's letter windows are looked up every ``STEP`` letters (a hidden text's at every letter), so a
+copied run is caught once it is ``window + STEP - 1`` letters long."""
+
+OVERLAP = 240
+"""Characters of what already passed that are checked again with the next piece: room for any disguised
+passage the checks look for to span the boundary."""
+
+
+def _windows(stream: str, size: int) -> set[str]:
+    return {stream[i : i + size] for i in range(len(stream) - size + 1)}
+
+
+class _WindowIndex:
+    """Letter windows of hidden texts, by label, for spotting them in a letter stream however spelled."""
+
+    def __init__(self, texts: dict[str, list[str]], size: int, consonant_size: int):
+        self.size, self.consonant_size = size, consonant_size
+        self.streams: dict[str, str] = {}
+        self.windows: dict[str, set[str]] = {}
+        self.consonant_windows: dict[str, set[str]] = {}
+        for label, parts in texts.items():
+            stream = "|".join(unmask.letters(unmask.plain(part)) for part in parts)
+            self.streams[label] = stream
+            for piece in stream.split("|"):
+                for window in _windows(piece, size):
+                    self.windows.setdefault(window, set()).add(label)
+                for window in _windows(unmask.consonants(piece), consonant_size):
+                    self.consonant_windows.setdefault(window, set()).add(label)
+
+    def hits(self, stream: str) -> list[tuple[str, set[str], bool]]:
+        """(window, labels, in consonants) for each window of ``stream`` (every ``STEP`` letters) found."""
+        out = []
+        for index, found in ((self.windows, False), (self.consonant_windows, True)):
+            text = unmask.consonants(stream) if found else stream
+            size = self.consonant_size if found else self.size
+            for i in range(0, len(text) - size + 1, STEP):
+                labels = index.get(text[i : i + size])
+                if labels:
+                    out.append((text[i : i + size], labels, found))
+        return out
+
+
 class Guard:
     def __init__(self, problem: Problem, persona: Persona, rubric: Rubric | None = None, system_prompt: str = ""):
         self.problem = problem
         self._fact_passages = {fact.id: _passages(fact.answer) for fact in problem.facts}
         self._fact_figures = {fact.id: _figures(fact.answer) for fact in problem.facts}
+        self._fact_order = {fact.id: index for index, fact in enumerate(problem.facts)}
+        self._passage_facts: dict[tuple[str, ...], set[str]] = {}
+        self._short_passages: list[tuple[str, str]] = []
+        for fact_id, passages in self._fact_passages.items():
+            for passage in passages:
+                if len(passage) >= SHINGLE:
+                    self._passage_facts.setdefault(passage, set()).add(fact_id)
+                else:
+                    self._short_passages.append((f" {' '.join(passage)} ", fact_id))
         secret_texts = [point for points in problem.reference.values() for point in points]
         if rubric is not None:
             for dimension in rubric.dimensions:
@@ -179,10 +243,22 @@ class Guard:
         self._instruction_passages = shingles(instructions, SHINGLE + 2)
         topic = term_set(f"{problem.title}. {problem.prompt}")
         self._fact_terms = {fact.id: term_set(fact.answer) - topic for fact in problem.facts}
+        self._fact_letters = _WindowIndex({f.id: [f.answer] for f in problem.facts}, FACT_WINDOW, CONSONANT_WINDOW)
+        self._secret_letters = _WindowIndex(
+            {"secret": secret_texts, "instructions": [line for line in instructions.splitlines() if line.strip()]},
+            SECRET_WINDOW,
+            CONSONANT_WINDOW + 8,
+        )
 
     def known_figures(self, context: str) -> frozenset[str]:
         """The figures in text the reply may draw on; compute once per reply and pass to :meth:`check`."""
         return frozenset(_figures(context))
+
+    def scan(
+        self, allowed_facts: set[str] | frozenset[str], context: str = "", known: frozenset[str] | None = None
+    ) -> Scan:
+        """A check of one reply fed a piece at a time (see :class:`Scan` for the arguments)."""
+        return Scan(self, allowed_facts, context, known)
 
     def check(
         self,
@@ -191,28 +267,54 @@ class Guard:
         context: str = "",
         known: frozenset[str] | None = None,
     ) -> Verdict:
-        """``allowed_facts``: revealed before or answered in this reply. ``context``: text already in the
-        conversation or in this reply's sanctioned material (what-ifs, probes), whose figures are fair;
-        ``known``: those figures, when the caller computed them already.
+        """A whole reply at once (see :class:`Scan`)."""
+        return self.scan(allowed_facts, context, known).feed(reply)
 
-        The reply is checked as written (after Unicode normalisation: full-width digits are digits),
-        then decoded the ways a model can be talked into hiding a leak (:func:`hidden_views`), then for
-        paraphrases that keep most of a hidden fact's distinctive terms."""
-        reply = unicodedata.normalize("NFKC", reply)
-        verdict = self._check_view(reply, allowed_facts, context, known, figures=True)
+    def _check_window(self, text: str, scan: Scan) -> Verdict:
+        """One piece (with its overlap): as written, decoded, and as a letter stream however spelled."""
+        allowed, context, known = scan.allowed, scan.context, scan.known
+        hidden_in_tags = unmask.tag_text(text)
+        text = unmask.plain(text)
+        verdict = self._check_view(text, allowed, context, known, figures=True)
         if not verdict.ok:
             return verdict
-        for view, figures in hidden_views(reply):
-            verdict = self._check_view(view, allowed_facts, context, known, figures=figures)
+        views = hidden_views(text)
+        if hidden_in_tags:
+            views.append((hidden_in_tags, True))
+        for view, figures in views:
+            verdict = self._check_view(view, allowed, context, known, figures=figures)
             if not verdict.ok:
                 return Verdict(False, verdict.reason + " (encoded)", verdict.fact)
-        return self._check_paraphrase(reply, allowed_facts, context)
+        return self._check_letters(text, hidden_in_tags, scan)
 
-    def _check_paraphrase(self, reply: str, allowed_facts, context: str) -> Verdict:
-        present = term_set(reply)
+    def _check_letters(self, text: str, hidden_in_tags: str, scan: Scan) -> Verdict:
+        """Hidden texts in the letter stream: spaced, hyphenated, one per line, leetspeak, masked vowels,
+        reversed, words spelled backwards, a Caesar shift."""
+        stream = unmask.letters(text)
+        streams = [stream, stream[::-1], unmask.letters(unmask.reversed_words(text))]
+        if hidden_in_tags:
+            streams.append(unmask.letters(hidden_in_tags))
+        shift = unmask.caesar_shift(stream)
+        if shift:
+            streams.append(unmask.shift(stream, shift))
+        for candidate in streams:
+            for window, labels, in_consonants in self._fact_letters.hits(candidate):
+                hidden = sorted(label for label in labels if label not in scan.allowed)
+                if hidden and not scan.excused(window, in_consonants, self._fact_letters):
+                    return Verdict(
+                        False, f"reply reveals hidden fact '{hidden[0]}' that was not asked for (disguised)", hidden[0]
+                    )
+            for window, labels, in_consonants in self._secret_letters.hits(candidate):
+                if scan.excused(window, in_consonants, self._fact_letters):
+                    continue
+                if "secret" in labels:
+                    return Verdict(False, "reply quotes the grader's reference points or the rubric (disguised)")
+                return Verdict(False, "reply echoes the interviewer's instructions (disguised)")
+        return Verdict(True)
+
+    def _check_paraphrase(self, present: AbstractSet[str], allowed_facts, excused: AbstractSet[str]) -> Verdict:
         if len(present) < PARAPHRASE_MIN:
             return Verdict(True)
-        excused = _terms_of(context).union(*(self._fact_terms[f] for f in allowed_facts if f in self._fact_terms))
         for fact_id, terms in self._fact_terms.items():
             if fact_id in allowed_facts:
                 continue
@@ -223,6 +325,9 @@ class Guard:
             if len(hit) >= max(PARAPHRASE_MIN, math.ceil(PARAPHRASE_SHARE * len(distinctive))):
                 return Verdict(False, f"reply paraphrases hidden fact '{fact_id}' that was not asked for", fact_id)
         return Verdict(True)
+
+    def _excused_terms(self, allowed_facts: AbstractSet[str], context: str) -> frozenset[str]:
+        return _terms_of(context).union(*(self._fact_terms[f] for f in allowed_facts if f in self._fact_terms))
 
     def _check_view(
         self,
@@ -235,7 +340,7 @@ class Guard:
     ) -> Verdict:
         reply_shingles = shingles(reply, SHINGLE)
         hidden = [f for f in self._fact_passages if f not in allowed_facts]
-        verdict = self._copied_fact(reply, reply_shingles, hidden)
+        verdict = self._copied_fact(reply, reply_shingles, allowed_facts)
         if verdict is None and figures:
             known_figures = (known if known is not None else _figures(context)).union(
                 *(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures)
@@ -245,15 +350,19 @@ class Guard:
             verdict = self._quoted_secret(reply, reply_shingles, allowed_facts, context)
         return verdict or Verdict(True)
 
-    def _copied_fact(self, reply: str, reply_shingles: set[tuple[str, ...]], hidden: list[str]) -> Verdict | None:
-        """A passage of a hidden fact's answer, word for word."""
-        reply_tokens = " " + " ".join(words(reply)) + " "
-        for fact_id in hidden:
-            for passage in self._fact_passages[fact_id]:
-                if len(passage) >= SHINGLE and passage in reply_shingles:
-                    return Verdict(False, f"reply reveals hidden fact '{fact_id}' that was not asked for", fact_id)
-                if len(passage) < SHINGLE and f" {' '.join(passage)} " in reply_tokens:
-                    return Verdict(False, f"reply reveals hidden fact '{fact_id}' that was not asked for", fact_id)
+    def _copied_fact(
+        self, reply: str, reply_shingles: set[tuple[str, ...]], allowed_facts: AbstractSet[str]
+    ) -> Verdict | None:
+        """A passage of a hidden fact's answer, word for word (looked up once per passage of the reply)."""
+        found: set[str] = set()
+        for passage in reply_shingles:
+            found |= self._passage_facts.get(passage, set())
+        if self._short_passages:
+            reply_tokens = " " + " ".join(words(reply)) + " "
+            found |= {fact for phrase, fact in self._short_passages if phrase in reply_tokens}
+        hidden = sorted(found - set(allowed_facts), key=self._fact_order.__getitem__)
+        if hidden:
+            return Verdict(False, f"reply reveals hidden fact '{hidden[0]}' that was not asked for", hidden[0])
         return None
 
     def _leaked_figure(self, reply: str, hidden: list[str], known_figures: AbstractSet[str]) -> Verdict | None:
@@ -283,3 +392,61 @@ class Guard:
         if shingles(reply, SHINGLE + 2) & self._instruction_passages:
             return Verdict(False, "reply echoes the interviewer's instructions")
         return None
+
+
+class Scan:
+    """One reply's check, fed a piece at a time.
+
+    ``allowed``: facts the reply may state (revealed before or answered in this reply; the caller may
+    add to the set while the reply streams). ``context``: text already in the conversation or in this
+    reply's sanctioned material (what-ifs, probes), whose figures and passages are fair; ``known``: its
+    figures, when the caller computed them already.
+
+    Each piece is checked with the last :data:`OVERLAP` characters of what passed before it; what the
+    whole reply says (its terms, for paraphrases) is kept as a running set. A piece that fails is not
+    taken in, so it can be checked again once more facts are allowed.
+    """
+
+    def __init__(self, guard: Guard, allowed: set[str] | frozenset[str], context: str, known: frozenset[str] | None):
+        self.guard, self.allowed, self.context = guard, allowed, context
+        self.known = known if known is not None else guard.known_figures(context)
+        self._tail = ""
+        self._terms: set[str] = set()
+        self._excused: tuple[frozenset[str], frozenset[str]] | None = None
+        self._context_letters: str | None = None
+
+    def feed(self, piece: str) -> Verdict:
+        window = self._tail + piece
+        verdict = self.guard._check_window(window, self)
+        if not verdict.ok:
+            return verdict
+        present = self._terms | term_set(unmask.plain(window))
+        verdict = self.guard._check_paraphrase(present, self.allowed, self._excused_terms())
+        if verdict.ok:
+            self._terms = present
+            self._tail = _tail(window)
+        return verdict
+
+    def _excused_terms(self) -> frozenset[str]:
+        allowed = frozenset(self.allowed)
+        if self._excused is None or self._excused[0] != allowed:
+            self._excused = (allowed, self.guard._excused_terms(allowed, self.context))
+        return self._excused[1]
+
+    def excused(self, window: str, in_consonants: bool, facts: _WindowIndex) -> bool:
+        """A letter window the reply may say anyway: in an allowed fact or in the context."""
+        if self._context_letters is None:  # built only when a window is found: rare, and linear
+            self._context_letters = unmask.letters(unmask.plain(self.context))
+        sources = [self._context_letters, *(facts.streams[f] for f in self.allowed if f in facts.streams)]
+        if in_consonants:
+            sources = [unmask.consonants(source) for source in sources]
+        return any(window in source for source in sources)
+
+
+def _tail(text: str) -> str:
+    """The last :data:`OVERLAP` characters of ``text``, from a word boundary."""
+    if len(text) <= OVERLAP:
+        return text
+    tail = text[-OVERLAP:]
+    space = tail.find(" ")
+    return tail[space + 1 :] if 0 <= space < OVERLAP // 2 else tail

@@ -1,8 +1,9 @@
 """A reply streamed through the guard: text reaches the reader only once the guard has passed it.
 
 The voice's chunks are held back to the next release point (the end of a sentence or a line) and
-checked together with everything shown before; a trip stops the stream and the persona's deflection
-line follows what was already shown. The guard's scan runs on a worker thread, off the event loop.
+checked with an overlap of what was shown before (the guard's :class:`~interviewer.engine.guard.Scan`,
+linear in the reply's length); a trip stops the stream and the persona's deflection line follows what
+was already shown. The guard's scan runs on a worker thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from interviewer.engine.events import Notice, ReplyDelta, Usage
-from interviewer.engine.guard import Guard, Verdict
+from interviewer.engine.guard import Guard, Scan, Verdict
 from interviewer.engine.outcome import ReplyOutcome
 from interviewer.engine.reading import ConcurrentReading
 from interviewer.engine.voice import Voice, VoiceFailure, VoiceRequest
 
 RELEASE_POINT = re.compile(r"[.!?:;]['\")\]]*\s+|\n")
+MIN_RELEASE = 48
+"""Characters held at least before a release point lets them through: a check costs a fixed overlap
+plus the piece, so a reply of one letter per line is checked in pieces of this size, not per letter."""
+GROWTH = 8
+"""Past that, a piece is at least 1/GROWTH of what was shown: a reply far longer than any the model was
+asked for is checked in few, growing pieces, so the guard's work stays linear in its length."""
 
 
-def last_release_point(text: str) -> int:
+def last_release_point(text: str, start: int = 0) -> int:
+    """The end of the last release point in ``text`` at or after ``start`` (0 if none)."""
     last = 0
-    for match in RELEASE_POINT.finditer(text):
+    for match in RELEASE_POINT.finditer(text, start):
         last = match.end()
     return last
 
@@ -51,7 +59,9 @@ class GuardedReply:
         self.outcome = ReplyOutcome()
         self._held = ""
         """Text from the voice not yet passed by the guard."""
-        self._known: frozenset[str] | None = None
+        self._scanned = 0
+        """How much of ``_held`` was searched for a release point already."""
+        self._scan: Scan | None = None
 
     async def stream(self) -> AsyncGenerator[ReplyDelta | Notice, None]:
         outcome = self.outcome
@@ -86,9 +96,14 @@ class GuardedReply:
                 yield chunk
             else:
                 self._held += chunk
-                cut = last_release_point(self._held)
+                if len(self._held) < max(MIN_RELEASE, len(self.outcome.text) // GROWTH):
+                    continue
+                # Only the new text can hold a new release point (one may end just after the old text).
+                cut = last_release_point(self._held, max(0, self._scanned - 4))
+                self._scanned = len(self._held)
                 if cut:
                     piece, self._held = self._held[:cut], self._held[cut:]
+                    self._scanned = len(self._held)
                     if not await self._passes(piece):
                         return
                     yield self._show(piece)
@@ -101,12 +116,12 @@ class GuardedReply:
         return ReplyDelta(piece)
 
     async def _check(self, piece: str) -> Verdict:
-        return await asyncio.to_thread(self._check_now, self.outcome.text + piece)
+        return await asyncio.to_thread(self._check_now, piece)
 
-    def _check_now(self, text: str) -> Verdict:
-        if self._known is None:
-            self._known = self.guard.known_figures(self.sanctioned)
-        return self.guard.check(text, self.allowed, self.sanctioned, self._known)
+    def _check_now(self, piece: str) -> Verdict:
+        if self._scan is None:
+            self._scan = self.guard.scan(self.allowed, self.sanctioned)
+        return self._scan.feed(piece)
 
     async def _passes(self, piece: str) -> bool:
         """Check ``piece`` after what was shown; a fact the concurrent reading confirms was asked for passes."""

@@ -309,6 +309,10 @@ class InterviewSession:
         if self.deep_analyst is not None and not analysis.injection:
             reader, snapshot = self.deep_analyst, state.model_copy(deep=True)
             reading = ConcurrentReading(lambda: reader.analyze(text, snapshot))
+            if _unmapped(analysis):
+                # The voice holds no hidden fact it is not told to state, so it cannot answer a question the
+                # fast reading could not map: for that question (only), the reply waits for the deeper one.
+                _take_mapped(analysis, await reading.get())
         changes = director.merge_analysis(state, analysis)
         decision = director.decide(state, analysis, self.persona, self.problem, self.clockface(state))
         return _Turn(decision, state, analysis, changes, reading, last.seq if last is not None else None)
@@ -501,3 +505,18 @@ def _minutes_left(clockface: director.Clockface) -> float:
         return clockface.minutes_left
     turns_left = max(1, clockface.max_turns - clockface.candidate_turns)
     return min(clockface.minutes_left, MINUTES_PER_EXCHANGE * turns_left)
+
+
+def _unmapped(analysis: Analysis) -> bool:
+    """The turn asks something no hidden fact was found for (the interviewer would call it open)."""
+    return any(not question.facts and not question.close for question in analysis.questions)
+
+
+def _take_mapped(analysis: Analysis, deeper: Analysis | None) -> None:
+    """Questions the deeper reading mapped to facts replace the fast reading's unmapped ones."""
+    if deeper is None or deeper.injection:
+        return
+    known = set(analysis.facts_asked)
+    found = [q for q in deeper.questions if q.facts and not set(q.facts) <= known]
+    if found:
+        analysis.questions = [q for q in analysis.questions if q.facts or q.close] + found

@@ -30,8 +30,10 @@ def load_transcript(repo: Repository, interview_id: int) -> Transcript:
     """Read an interview back from the database, as graders see it."""
     interview = repo.get_interview(interview_id)
     problem = Problem.model_validate(interview.problem)
-    turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in repo.get_turns(interview_id)]
-    transcript = Transcript(interview_id, problem, turns)
+    rows = repo.get_turns(interview_id)
+    turns = [TranscriptTurn(seq=t.seq, role=t.role, text=t.text, kind=t.kind) for t in rows]
+    flagged = flagged_turns(turns, {t.seq for t in rows if ((t.meta or {}).get("analysis") or {}).get("injection")})
+    transcript = Transcript(interview_id, problem, turns, flagged=flagged)
     for event in repo.get_events(interview_id):
         payload, seq = event.payload, event.turn_seq
         match event.type:
@@ -51,6 +53,14 @@ def load_transcript(repo: Repository, interview_id: int) -> Transcript:
             case "stage_covered" if seq is not None:
                 transcript.stage_turns.setdefault(payload.get("stage", ""), seq)
     return transcript
+
+
+def flagged_turns(turns: list[TranscriptTurn], analyst_flagged: set[int]) -> list[int]:
+    """The candidate turns that work on the interviewer or the grader: flagged by the analyst during the
+    interview, or reading so now."""
+    from interviewer.grading.attempts import is_attempt
+
+    return [t.seq for t in turns if t.role == "candidate" and (t.seq in analyst_flagged or is_attempt(t.text))]
 
 
 async def grade_interview(

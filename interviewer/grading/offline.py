@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from interviewer.content.models import Dimension, Problem, Rubric
+from interviewer.grading.attempts import asks_about_the_interviewer
 from interviewer.grading.base import Grader
 from interviewer.grading.scorecard import (
     DimensionScore,
@@ -34,7 +35,6 @@ from interviewer.text import (
     term_set,
 )
 from interviewer.understanding.lexicon import SIGNALS_PER_SENTENCE, Lexicon
-from interviewer.understanding.patterns import looks_like_injection
 
 GRADER_NAME = "offline-heuristic"
 MAX_EVIDENCE = 3
@@ -148,14 +148,15 @@ class OfflineGrader(Grader):
     def grade_now(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
         corpus: list[_Sentence] = []
         seen: set[str] = set()
-        for turn in transcript.candidate_turns():
-            if looks_like_injection(turn.text):
-                continue
+        for turn in transcript.credited_turns():
             for sentence in sentences(turn.text):
                 key = normalized(sentence.text)
                 if key in seen:
                     continue  # said before (a paragraph pasted again earns nothing more)
                 seen.add(key)
+                question = is_question(sentence.text)
+                if question and asks_about_the_interviewer(sentence.text):
+                    continue  # a question about the interviewer's briefing clarifies nothing about the problem
                 corpus.append(
                     _Sentence(
                         turn=turn.seq,
@@ -163,7 +164,7 @@ class OfflineGrader(Grader):
                         terms=term_set(sentence.text),
                         substantive=is_substantive(sentence.text),
                         reasoned=has_reasoning(sentence.text) or has_number(sentence.text),
-                        question=is_question(sentence.text),
+                        question=question,
                     )
                 )
         scale = rubric.expectation

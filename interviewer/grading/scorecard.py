@@ -70,6 +70,9 @@ class Scorecard(BaseModel):
     """What the grader did that a reader should know (e.g. how a long transcript was handled)."""
     debrief: list[Missed] = []
     """What was left on the table: facts not asked for, reference points not reached, what-ifs unanswered."""
+    disagreement: str = ""
+    """Set when the scores disagree wildly with the offline grader's reading of the same transcript:
+    how, so a reader knows to distrust this grading."""
 
     def dimension(self, dimension_id: str) -> DimensionScore:
         for dimension in self.dimensions:
@@ -107,9 +110,17 @@ class Transcript:
     """The turn on which each fact in ``facts_asked`` was first given."""
     facts_told: dict[str, int] = field(default_factory=dict)
     """Facts the interviewer stated without being asked, with the turn."""
+    flagged: list[int] = field(default_factory=list)
+    """Candidate turns that work on the interviewer or the grader (the analyst flagged them, or they read
+    so): they earn no credit and cannot be evidence."""
 
     def candidate_turns(self) -> list[TranscriptTurn]:
         return [turn for turn in self.turns if turn.role == "candidate"]
+
+    def credited_turns(self) -> list[TranscriptTurn]:
+        """The candidate turns that can earn credit: all but the flagged ones."""
+        flagged = set(self.flagged)
+        return [turn for turn in self.candidate_turns() if turn.seq not in flagged]
 
     def turn(self, seq: int) -> TranscriptTurn | None:
         for turn in self.turns:
@@ -169,20 +180,26 @@ def _moment(transcript: Transcript, stage: str, fact_id: str | None) -> dict[str
     return {"turn": turn, "moment": f"while you worked on {name} (from turn {turn})"}
 
 
-def verify_evidence(dimensions: list[DimensionScore], transcript: Transcript) -> int:
-    """Drop, in place, every quote that is not verbatim in the candidate turn it cites. Returns how many."""
+def verify_evidence(dimensions: list[DimensionScore], transcript: Transcript) -> tuple[int, int]:
+    """Drop, in place, every quote that is not verbatim in the candidate turn it cites, and every quote from
+    a flagged turn (or that is itself an attempt on the interviewer or the grader). Returns how many of each."""
+    from interviewer.grading.attempts import is_attempt
+
     candidate_text = {turn.seq: turn.text for turn in transcript.candidate_turns()}
-    dropped = 0
+    flagged = set(transcript.flagged)
+    dropped = refused = 0
     for dimension in dimensions:
         kept = []
         for item in dimension.evidence:
             source = candidate_text.get(item.turn)
-            if source is not None and item.quote.strip() and item.quote in source:
-                kept.append(item)
-            else:
+            if source is None or not item.quote.strip() or item.quote not in source:
                 dropped += 1
+            elif item.turn in flagged or is_attempt(item.quote):
+                refused += 1
+            else:
+                kept.append(item)
         dimension.evidence = kept
-    return dropped
+    return dropped, refused
 
 
 def finalize(
@@ -207,10 +224,15 @@ def finalize(
         score = by_id[rubric_dimension.id]
         score.name = score.name or rubric_dimension.name
         ordered.append(score)
-    dropped = verify_evidence(ordered, transcript)
+    dropped, refused = verify_evidence(ordered, transcript)
     notes = list(notes or [])
     if dropped:
         notes.append(f"{dropped} quote(s) were not verbatim in the cited turn and were dropped.")
+    if refused:
+        notes.append(
+            f"{refused} quote(s) came from turns that work on the interviewer or the grader and were dropped: "
+            "such turns earn no credit."
+        )
     scores = {d.id: d.score for d in ordered}
     overall = rubric.overall(scores)
     return Scorecard(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from interviewer.content.models import Dimension, Problem, Rubric
+from interviewer.grading.attempts import asks_about_the_interviewer
 from interviewer.grading.base import Grader
 from interviewer.grading.scorecard import (
     DimensionScore,
@@ -31,7 +32,7 @@ from interviewer.grading.scorecard import (
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, normalized, quote_of, sentences
 from interviewer.understanding.coverage import LABELS, default_stage_reader
-from interviewer.understanding.patterns import ASSUMPTION, looks_like_injection
+from interviewer.understanding.patterns import ASSUMPTION
 from interviewer.understanding.relevance import topic_texts
 
 if TYPE_CHECKING:
@@ -166,12 +167,12 @@ class SemanticGrader(Grader):
 
         seen: set[str] = set()
         candidates: list[tuple[int, str, bool]] = []  # (turn, sentence, a question?)
-        for turn in transcript.candidate_turns():
-            if looks_like_injection(turn.text):
-                continue
+        for turn in transcript.credited_turns():
             for sentence in sentences(turn.text):
                 key = normalized(sentence.text)
                 asked = is_question(sentence.text)
+                if asked and asks_about_the_interviewer(sentence.text):
+                    continue  # about the interviewer's briefing, not the problem
                 if key in seen or not (len(key.split()) >= 3 if asked else is_substantive(sentence.text)):
                     continue
                 seen.add(key)
@@ -317,7 +318,11 @@ class _Judge:
         return 2 if on_stage else 1
 
     def _clarification(self, met: list[tuple[str, _Said]], total: int) -> tuple[int, str, list[_Said]]:
-        questions = [t for t in self.transcript.candidate_turns() if any(s.is_question for s in sentences(t.text))]
+        questions = [
+            t
+            for t in self.transcript.credited_turns()
+            if any(s.is_question and not asks_about_the_interviewer(s.text) for s in sentences(t.text))
+        ]
         answered = self._answered_questions()
         assumptions = [s for s in self.statements if ASSUMPTION.search(s.text)]
         uncovered = list(dict.fromkeys(self.transcript.facts_asked))
@@ -340,11 +345,12 @@ class _Judge:
         """The questions the interviewer answered from the spec (the turn after them is an answer)."""
         turns = self.transcript.turns
         out: list[_Said] = []
+        flagged = set(self.transcript.flagged)
         for index, turn in enumerate(turns[:-1]):
-            if turn.role != "candidate" or turns[index + 1].kind != "answer":
+            if turn.role != "candidate" or turns[index + 1].kind != "answer" or turn.seq in flagged:
                 continue
             for sentence in sentences(turn.text):
-                if sentence.is_question and not looks_like_injection(sentence.text):
+                if sentence.is_question and not asks_about_the_interviewer(sentence.text):
                     out.append(_Said(turn.seq, sentence.text, -1 - len(out), False, False))
         return out
 

@@ -43,6 +43,8 @@ class StreamStats:
     cached_tokens: int | None = None
     finish_reason: str | None = None
     usage_reported: bool = False
+    cut: bool = False
+    """The client cut the reply at the length limit (the server sent more)."""
 
 
 class Connection:
@@ -169,6 +171,11 @@ def _reason(exc: BaseException) -> str:
     return text[:300]
 
 
+MAX_CHARS_PER_TOKEN = 8
+"""A reply is cut client-side at ``max_tokens`` times this many characters, whatever the server sends
+(English runs about four characters a token, so a reply the limit allows is never cut short)."""
+
+
 async def stream_chat(
     client: openai.AsyncOpenAI,
     settings: Settings,
@@ -190,12 +197,20 @@ async def stream_chat(
     }
     stream = await _open_stream(client, settings, body, model)
     chunks = _timed_chunks(stream, settings, stats)
+    room = max_tokens * MAX_CHARS_PER_TOKEN
     try:
         async for chunk in chunks:
             text = _read_chunk(chunk, stats)
             if text:
                 if stats.first_token_ms is None:
                     stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
+                if len(text) >= room:
+                    # The server ignored max_tokens: the reply ends here, as if it had stopped at the limit.
+                    if text[:room]:
+                        yield text[:room]
+                    stats.finish_reason, stats.cut = "length", True
+                    break
+                room -= len(text)
                 yield text
     except LLMError:
         raise

@@ -8,15 +8,27 @@ from pydantic import ValidationError
 
 from interviewer import tokens
 from interviewer.content.models import Problem, Rubric
+from interviewer.grading.attempts import asks_about_the_interviewer, is_attempt
 from interviewer.grading.base import Grader, GradingError
+from interviewer.grading.offline import OfflineGrader
 from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
 from interviewer.llm import prompts
 from interviewer.llm.client import Connection, LLMError, complete_json
+from interviewer.text import is_question, is_substantive, sentences
+
+UNEVIDENCED_CAP = 2
+"""The highest score a dimension keeps when none of its evidence is design content from a credited turn."""
+DISAGREE_OVERALL = 1.0
+"""Overall scores this far apart from the offline grader's reading flag the grading."""
+DISAGREE_DIMENSION = 2
+"""As do two dimensions' scores this far apart."""
 
 
 class LLMGrader(Grader):
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, offline: Grader | None = None):
         self.connection = connection
+        # The reading without an LLM: what a wild grading is checked against, and the debrief's source.
+        self.offline = offline or OfflineGrader()
         self.settings = connection.settings
         self.name = self.settings.effective_grader_model
         self.requests: list[list[dict]] = []
@@ -95,7 +107,8 @@ class LLMGrader(Grader):
                 continue
             if problems:
                 notes.append(f"The first answer was invalid ({problems[0]}); the retry was used.")
-            return finalize(
+            notes += hold_to_evidence(dimensions, rubric, transcript)
+            card = finalize(
                 interview_id=transcript.interview_id,
                 rubric=rubric,
                 grader=self.name,
@@ -105,6 +118,10 @@ class LLMGrader(Grader):
                 improvements=improvements,
                 notes=notes,
             )
+            reading = await self.offline.grade(transcript, rubric, problem)
+            # What was left on the table comes from the offline reading, which knows the reference points met.
+            card.debrief = reading.debrief
+            return flag_disagreement(card, reading)
         raise GradingError("grading failed")  # not reached: the loop returns or raises
 
 
@@ -147,3 +164,56 @@ def _feedback(data: dict, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f'"{key}" is not a list of strings')
     return [v.strip() for v in value if v.strip()][:6]
+
+
+def _design_content(quote: str, clarification: bool) -> bool:
+    """A quote that says something about the design (or, for clarification, asks about the problem)."""
+    if is_attempt(quote):
+        return False
+    parts = sentences(quote) or []
+    if clarification and any(is_question(s.text) and not asks_about_the_interviewer(s.text) for s in parts):
+        return True
+    return any(is_substantive(s.text) and not is_question(s.text) for s in parts)
+
+
+def hold_to_evidence(dimensions: list[DimensionScore], rubric: Rubric, transcript: Transcript) -> list[str]:
+    """Keep only evidence that is design content from a credited turn (in place); a dimension scored above
+    :data:`UNEVIDENCED_CAP` with none left comes down to it. Returns notes saying what was done."""
+    flagged = set(transcript.flagged)
+    said = {turn.seq: turn.text for turn in transcript.credited_turns()}
+    removed, capped = 0, []
+    for dimension in dimensions:
+        clarification = dimension.id == "clarification" or rubric.dimension(dimension.id).stage == "clarification"
+        kept = [e for e in dimension.evidence if e.turn not in flagged and _design_content(e.quote, clarification)]
+        removed += len(dimension.evidence) - len(kept)
+        dimension.evidence = kept  # a quote that is not verbatim stays for finalize() to drop and count
+        if not any(e.quote in said.get(e.turn, "") for e in kept) and dimension.score > UNEVIDENCED_CAP:
+            capped.append(f"{dimension.id} {dimension.score} → {UNEVIDENCED_CAP}")
+            dimension.score = UNEVIDENCED_CAP
+    notes = []
+    if removed:
+        notes.append(
+            f"{removed} quote(s) were not design content from a credited turn (a note to the grader, a question "
+            "about the interviewer, a flagged turn) and were dropped."
+        )
+    if capped:
+        notes.append("Scores without evidence were lowered: " + ", ".join(capped) + ".")
+    return notes
+
+
+def flag_disagreement(card: Scorecard, offline: Scorecard) -> Scorecard:
+    """Flag (and note) a grading whose scores disagree wildly with the offline grader's reading."""
+    apart = [
+        f"{mine.id} {mine.score} against {theirs.score}"
+        for mine, theirs in zip(card.dimensions, offline.dimensions, strict=True)
+        if abs(mine.score - theirs.score) >= DISAGREE_DIMENSION
+    ]
+    if abs(card.overall - offline.overall) < DISAGREE_OVERALL and len(apart) < 2:
+        return card
+    card.disagreement = (
+        f"These scores disagree with the offline grader's reading of the same transcript (overall "
+        f"{card.overall:.2f} against {offline.overall:.2f}" + (f"; {', '.join(apart)}" if apart else "") + "): "
+        "read this grading with care, or grade again."
+    )
+    card.notes.append(card.disagreement)
+    return card

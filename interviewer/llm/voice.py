@@ -35,7 +35,6 @@ class LLMVoice(Voice):
             request.moves,
             request.problem,
             minutes_left=request.minutes_left,
-            allow_asked_facts=self.settings.analyst == "llm",
         )
 
     def messages(self, request: VoiceRequest) -> tuple[list[dict], int]:

@@ -316,14 +316,25 @@ def default_responder(record: Recorded) -> Behaviour:
     return Behaviour(text=" ".join(replies) or "Please continue.")
 
 
+def transcript_turns(record: Recorded) -> list[dict]:
+    """The turns of a grading request's transcript (fenced JSON data)."""
+    content = record.messages[-1]["content"]
+    match = re.search(r"<transcript>\n(.*)\n</transcript>", content, flags=re.S)
+    return json.loads(match.group(1)) if match else []
+
+
 def fake_scorecard(record: Recorded) -> dict:
-    """A valid scorecard that quotes the first candidate turn of the numbered transcript."""
+    """A valid scorecard that quotes the first statement (not a question) of the candidate's turns."""
     system = record.messages[0]["content"]
     ids = re.findall(r"^- ([a-z_]+) \(", system, flags=re.M)
-    transcript = record.messages[-1]["content"]
-    match = re.search(r"\[(\d+)\] Candidate: (.+)", transcript)
-    turn, text = (int(match.group(1)), match.group(2)) if match else (2, "")
-    quote = " ".join(text.split()[:8])
+    turn, quote = 2, ""
+    for item in transcript_turns(record):
+        if item["speaker"] != "candidate" or item["text"].startswith("(withheld"):
+            continue
+        statement = next((s for s in re.split(r"(?<=[.!?])\s+", item["text"]) if not s.endswith("?")), "")
+        if statement:
+            turn, quote = item["turn"], statement[:300]
+            break
     return {
         "dimensions": {
             dimension: {

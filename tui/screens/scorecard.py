@@ -127,6 +127,8 @@ class ScorecardScreen(AppScreen):
         )
         if card.get("dropped_quotes"):
             summary.append(f" · {card['dropped_quotes']} unverifiable quote(s) dropped", style="dim")
+        if card.get("disagreement"):
+            summary.append(f"\nFlagged: {card['disagreement']}", style="bold yellow")
         self.query_one("#summary", Static).update(summary)
         item = self.app.context.library.rubrics.items.get(card["rubric_id"])
         reason = recommendation_reason(card, item.model if item is not None else None)

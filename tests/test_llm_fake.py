@@ -503,7 +503,7 @@ async def test_a_long_transcript_is_shortened_not_truncated(fake, repo):
     assert tokens.count_messages(request.messages) <= 3_500 - 256
     transcript = request.messages[-1]["content"]
     for turn in repo.get_turns(session.interview_id):
-        assert f"[{turn.seq}] " in transcript, "no turn is left out"
+        assert f'"turn": {turn.seq},' in transcript, "no turn is left out"
     assert any("no turn was left out" in note for note in card.notes)
 
 

@@ -181,10 +181,16 @@ def hold_to_evidence(dimensions: list[DimensionScore], rubric: Rubric, transcrip
     :data:`UNEVIDENCED_CAP` with none left comes down to it. Returns notes saying what was done."""
     flagged = set(transcript.flagged)
     said = {turn.seq: turn.text for turn in transcript.credited_turns()}
+    written = {turn.seq: turn.text for turn in transcript.candidate_turns()}
     removed, capped = 0, []
     for dimension in dimensions:
         clarification = dimension.id == "clarification" or rubric.dimension(dimension.id).stage == "clarification"
-        kept = [e for e in dimension.evidence if e.turn not in flagged and _design_content(e.quote, clarification)]
+        kept = [
+            e
+            for e in dimension.evidence
+            if e.quote not in written.get(e.turn, "")  # never said: finalize() drops and counts it as such
+            or (e.turn not in flagged and _design_content(e.quote, clarification))
+        ]
         removed += len(dimension.evidence) - len(kept)
         dimension.evidence = kept  # a quote that is not verbatim stays for finalize() to drop and count
         if not any(e.quote in said.get(e.turn, "") for e in kept) and dimension.score > UNEVIDENCED_CAP:

@@ -47,7 +47,7 @@ def llama_server(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "tests.fakes.llama_server",  # llama_cpp.server, with weight repacking off (see there)
             "--model",
             str(gguf),
             "--model_alias",
@@ -66,6 +66,7 @@ def llama_server(tmp_path_factory):
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -83,6 +84,7 @@ def llama_server(tmp_path_factory):
             pytest.fail(f"llama-cpp server did not start:\n{log.read_text()[-2000:]}")
         time.sleep(0.5)
     yield base
+    died = process.poll()
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -90,6 +92,10 @@ def llama_server(tmp_path_factory):
         process.kill()
         process.wait()
     log_file.close()
+    if died is not None:
+        # A test that failed with "cannot reach" was this: say so, with what the server said last.
+        tail = "\n".join(line for line in log.read_text().splitlines() if "llama_graph" not in line)[-2000:]
+        pytest.fail(f"the llama-cpp server died during the tests (exit code {died}):\n{tail}")
 
 
 def _env(cli_env: dict, base: str, **extra: str) -> dict:

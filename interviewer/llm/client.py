@@ -20,6 +20,11 @@ import openai
 
 from interviewer.config import Settings
 from interviewer.errors import InterviewerError
+from interviewer.llm import capabilities
+from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
+
+LOWER_EFFORT = "low"
+"""``reasoning_effort`` for the one retry after a reply that was all reasoning and no text."""
 
 
 class LLMError(InterviewerError):
@@ -43,6 +48,10 @@ class StreamStats:
     cached_tokens: int | None = None
     finish_reason: str | None = None
     usage_reported: bool = False
+    receiving: bool = False
+    """Text or reasoning has started to arrive (from then on the idle timeout applies)."""
+    reasoning_chars: int = 0
+    """Characters of reasoning the model wrote (separate fields or tags in the text), never shown."""
 
 
 class Connection:
@@ -179,8 +188,11 @@ async def stream_chat(
     max_tokens: int,
     stats: StreamStats,
 ) -> AsyncIterator[str]:
-    """Yield the reply's text as it streams. Fills ``stats``. Raises :class:`LLMError`."""
-    body = {
+    """Yield the reply's text as it streams, reasoning left out. Fills ``stats``. Raises :class:`LLMError`.
+
+    A reply that is all reasoning and no text (the token limit spent on thinking) is asked for once
+    more with a lower reasoning effort; if that is empty too, the error says so."""
+    body: dict[str, Any] = {
         "model": model,
         "messages": messages,
         "temperature": temperature,
@@ -188,28 +200,65 @@ async def stream_chat(
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    for attempt in range(2):
+        shown = False
+        async for text in _stream_once(client, settings, body, model, stats):
+            shown = True
+            yield text
+        if shown or not stats.reasoning_chars:
+            return
+        if attempt == 0:
+            body = {**body, "reasoning_effort": LOWER_EFFORT}
+            stats.reasoning_chars, stats.finish_reason = 0, None
+    raise LLMError(
+        f"the model wrote {stats.reasoning_chars:,} characters of reasoning and no reply, twice (the second time "
+        f"with reasoning_effort={LOWER_EFFORT}); raise max_reply_tokens, or use a model without reasoning",
+        kind="reasoning",
+    )
+
+
+async def _stream_once(
+    client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str, stats: StreamStats
+) -> AsyncIterator[str]:
+    known = capabilities.get(settings.endpoint, model)
+    reasoning = ReasoningFilter(known.think)
     stream = await _open_stream(client, settings, body, model)
     chunks = _timed_chunks(stream, settings, stats)
     try:
         async for chunk in chunks:
-            text = _read_chunk(chunk, stats)
+            text = reasoning.feed(_read_chunk(chunk, stats))
             if text:
                 if stats.first_token_ms is None:
                     stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
                 yield text
-    except LLMError:
-        raise
     except Exception as exc:
-        raise describe(exc, settings, model) from None
+        error = exc if isinstance(exc, LLMError) else describe(exc, settings, model)
+        rest = reasoning.finish()  # what was held back is shown, marked incomplete, unless it is reasoning
+        if rest:
+            yield rest
+        raise error from None
     finally:
         stats.total_ms = (time.perf_counter() - stats.started) * 1000
         await chunks.aclose()
         await _release(stream)
+    rest = reasoning.finish()
+    stats.reasoning_chars += reasoning.reasoning_chars
+    if rest:
+        if stats.first_token_ms is None:  # held back until the end: shown now, all at once
+            stats.first_token_ms = stats.total_ms = (time.perf_counter() - stats.started) * 1000
+        yield rest
     if stats.finish_reason is None:
         # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
         raise LLMError(
             "the stream broke off before the reply was finished (connection closed or malformed data)",
             kind="disconnect",
+        )
+    capabilities.learn(settings.endpoint, model, think=reasoning.learnt)
+    if reasoning.leaked:
+        raise LLMError(
+            "the model's reasoning reached its reply before the client knew this model starts inside reasoning; "
+            "retry: it is now known",
+            kind="reasoning",
         )
 
 
@@ -229,7 +278,7 @@ async def _timed_chunks(stream: Any, settings: Settings, stats: StreamStats) -> 
     iterator = stream.__aiter__()
     try:
         while True:
-            first = stats.first_token_ms is None
+            first = not stats.receiving
             wait = settings.first_token_timeout if first else settings.idle_timeout
             try:
                 yield await asyncio.wait_for(iterator.__anext__(), timeout=wait)
@@ -268,6 +317,13 @@ def _read_chunk(chunk: Any, stats: StreamStats) -> str:
             if choice.finish_reason == "content_filter":
                 raise LLMError("the endpoint's content filter stopped the reply", kind="refusal")
         text += (delta.content if delta is not None else None) or ""
+        # Reasoning in its own field (vLLM, LM Studio, Ollama, llama.cpp with a reasoning format): counted, never kept.
+        thought = (getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)) if delta else None
+        if isinstance(thought, str) and thought:
+            stats.reasoning_chars += len(thought)
+            stats.receiving = True
+    if text:
+        stats.receiving = True
     return text
 
 
@@ -294,15 +350,20 @@ async def complete_json(
 ) -> tuple[Any, dict[str, int | None]]:
     """One structured-output call within ``seconds``. Returns the parsed JSON and the usage. Raises
     :class:`LLMError`."""
-    body = {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
-    response = await _post_structured(client, settings, body, schema_name, schema, seconds)
-    if not response.choices:
-        raise LLMError("the endpoint returned no choices", kind="protocol")
-    choice = response.choices[0]
-    if getattr(choice.message, "refusal", None):
-        raise LLMError(f"the model refused: {choice.message.refusal[:200]}", kind="refusal")
-    if choice.finish_reason == "content_filter":
-        raise LLMError("the endpoint's content filter stopped the answer", kind="refusal")
+    body: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
+    for attempt in range(2):
+        response = await _post_structured(client, settings, body, schema_name, schema, seconds)
+        choice = _only_choice(response)
+        content, thought = _without_reasoning(choice.message)
+        if content.strip() or not thought:
+            break
+        if attempt == 1:
+            raise LLMError(
+                f"the model wrote {thought:,} characters of reasoning and no answer, twice (the second time with "
+                f"reasoning_effort={LOWER_EFFORT}); raise the token limit, or use a model without reasoning",
+                kind="reasoning",
+            )
+        body = {**body, "reasoning_effort": LOWER_EFFORT}
     usage = response.usage
     usage_info = {
         "prompt_tokens": usage.prompt_tokens if usage else None,
@@ -310,12 +371,31 @@ async def complete_json(
     }
     try:
         # strict=False: small models put raw newlines or tabs inside strings; the meaning is intact.
-        return json.loads(_strip_fences(choice.message.content or ""), strict=False), usage_info
+        return json.loads(_strip_fences(content), strict=False), usage_info
     except json.JSONDecodeError as exc:
         hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
         raise LLMError(
             f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid"
         ) from None
+
+
+def _only_choice(response: Any) -> Any:
+    if not response.choices:
+        raise LLMError("the endpoint returned no choices", kind="protocol")
+    choice = response.choices[0]
+    if getattr(choice.message, "refusal", None):
+        raise LLMError(f"the model refused: {choice.message.refusal[:200]}", kind="refusal")
+    if choice.finish_reason == "content_filter":
+        raise LLMError("the endpoint's content filter stopped the answer", kind="refusal")
+    return choice
+
+
+def _without_reasoning(message: Any) -> tuple[str, int]:
+    """A whole reply's text without its reasoning, and how many characters of reasoning it had (in the
+    text, between think tags, or in a ``reasoning_content``/``reasoning`` field, which is dropped)."""
+    content, thought = strip_reasoning(message.content or "")
+    field_ = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
+    return content, thought + (len(field_) if isinstance(field_, str) else 0)
 
 
 async def _post_structured(

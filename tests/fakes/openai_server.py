@@ -47,6 +47,11 @@ class Behaviour:
     include_usage: bool = True
     cached_tokens: int = 0
     finish_reason: str = "stop"
+    reasoning: str | None = None
+    """Reasoning sent in its own field, before the text (streamed: one chunk per word)."""
+    reasoning_field: str = "reasoning_content"
+    """That field's name: ``reasoning_content`` (llama.cpp, DeepSeek, older vLLM) or ``reasoning`` (vLLM,
+    LM Studio, Ollama)."""
 
 
 @dataclass
@@ -160,6 +165,8 @@ class FakeOpenAI:
                     if b.delay_first:
                         time.sleep(b.delay_first)
                     message: dict[str, Any] = {"role": "assistant", "content": None if b.refusal else content}
+                    if b.reasoning:
+                        message[b.reasoning_field] = b.reasoning
                     if b.refusal:
                         message["refusal"] = b.refusal
                     self._json(
@@ -206,6 +213,8 @@ class FakeOpenAI:
                     send(chunk({}, "stop"))
                     send("[DONE]")
                     return
+                for thought in _words(b.reasoning or ""):
+                    send(chunk({b.reasoning_field: thought}))
                 pieces = _words(b.text or "")
                 for index, piece in enumerate(pieces):
                     if b.stall_after_chunks is not None and index == b.stall_after_chunks:
@@ -358,3 +367,37 @@ if __name__ == "__main__":
     import sys
 
     serve_forever(*(float(a) for a in sys.argv[1:3]))
+
+
+# ----------------------------------------------------------------------------- reasoning models
+
+THOUGHT = "SECRET-THOUGHT the candidate asked something; the note says what to do, so I will do that."
+"""The reasoning a fake reasoning model writes: nothing of it may reach the candidate, the transcript or
+a later request."""
+
+
+def thinking(style: str, responder: Callable[[Recorded], Behaviour] = default_responder) -> Callable:
+    """A reasoning model, as each server delivers its reasoning:
+
+    - ``tags``: inside ``content`` between ``<think>`` and ``</think>`` (llama.cpp without a reasoning
+      format; Ollama for some models);
+    - ``implicit``: inside ``content`` with no opening tag, the template having opened the block in the
+      prompt (DeepSeek-R1's template through llama.cpp);
+    - ``reasoning_content`` / ``reasoning``: in a field of its own (llama.cpp with a reasoning format,
+      DeepSeek's API; vLLM renamed the first to the second, and LM Studio and Ollama use it).
+    """
+
+    def respond(record: Recorded) -> Behaviour:
+        behaviour = responder(record)
+        visible = behaviour.raw_content
+        if visible is None:
+            visible = json.dumps(behaviour.json_body) if behaviour.json_body is not None else (behaviour.text or "")
+        if style in ("tags", "implicit"):
+            opening = "<think>\n" if style == "tags" else ""
+            wrapped = f"{opening}{THOUGHT}\n</think>\n\n{visible}"
+            behaviour.raw_content, behaviour.text, behaviour.json_body = wrapped, wrapped, None
+        else:
+            behaviour.reasoning, behaviour.reasoning_field = THOUGHT, style
+        return behaviour
+
+    return respond

@@ -1,0 +1,154 @@
+"""Real servers' quirks, one fake-server mode each, from what each server is documented (or reported in
+its issue tracker) to do: reasoning output, role rules of chat templates, structured output, usage and
+limits. Each mode runs a full interview and grading; each handling has a test that fails without it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from interviewer.engine.events import EngineError, ReplyDone
+from interviewer.grading import grade_interview
+from interviewer.llm import capabilities
+from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
+from tests.conftest import DATA
+from tests.fakes.openai_server import Behaviour, FakeOpenAI, default_responder, thinking
+from tests.helpers import collect, play
+from tests.test_llm_fake import make_backend
+
+
+def _lines(name: str) -> list[str]:
+    return [line for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+async def _interview_and_grading(repo, server: FakeOpenAI, **settings):
+    backend = make_backend(server, **settings)
+    session, events = await play(repo, _lines("spam-strong.txt")[:4], backend=backend)
+    card = await grade_interview(repo, session.interview_id, backend.grader())
+    await backend.aclose()
+    return session, events, card
+
+
+# ----------------------------------------------------------------------------- reasoning
+
+
+def _filtered(pieces: list[str], tags: str | None = None) -> tuple[str, ReasoningFilter]:
+    stream = ReasoningFilter(tags)
+    shown = "".join(stream.feed(piece) for piece in pieces) + stream.finish()
+    return shown, stream
+
+
+@pytest.mark.parametrize(
+    ("pieces", "tags", "shown", "learnt"),
+    [
+        (["<think>plan it</think>\n\nHello there."], None, "Hello there.", "tags"),
+        (["<th", "ink>plan", " it</thi", "nk>Hel", "lo."], None, "Hello.", "tags"),  # tags split across chunks
+        (["plan it</think>", "Hello."], None, "Hello.", "implicit"),  # no opening tag
+        (["plan it", "</think>Hello."], "implicit", "Hello.", "implicit"),
+        (["<think>plan it, then cut off at the token li"], None, "", "tags"),  # no closing tag
+        (["Hello there.", " More."], None, "Hello there. More.", "none"),
+        (["Hello there.", " More."], "none", "Hello there. More.", "none"),
+        (["<THINK>\n\n</THINK>\n\nHi."], None, "Hi.", "tags"),  # an empty think block (qwen3 /no_think)
+        (["2 < 3 and <b>bold</b>."], "none", "2 < 3 and <b>bold</b>.", "none"),
+    ],
+)
+def test_the_reasoning_state_machine(pieces, tags, shown, learnt):
+    text, stream = _filtered(pieces, tags)
+    assert text == shown
+    assert stream.learnt == learnt
+    assert ("plan" in "".join(pieces)) == (stream.reasoning_chars > 0)
+
+
+def test_a_model_known_to_stream_plainly_is_not_held_back():
+    stream = ReasoningFilter("none")
+    assert stream.feed("Hello there. ") == "Hello there. "
+    held = ReasoningFilter(None)  # not known yet: held until a tag or the end decides
+    assert held.feed("Hello there. ") == "" and held.finish() == "Hello there. "
+
+
+def test_a_closing_tag_after_shown_text_is_reported_as_a_leak():
+    stream = ReasoningFilter("none")
+    assert stream.feed("plan it ") == "plan it "
+    assert stream.feed("</think>Hello.") == "Hello."
+    assert stream.leaked and stream.learnt == "implicit"
+
+
+def test_strip_reasoning_of_a_whole_reply():
+    assert strip_reasoning('<think>hmm</think>\n{"a": 1}') == ('{"a": 1}', 3)
+    assert strip_reasoning('hmm</think>{"a": 1}') == ('{"a": 1}', 3)
+    assert strip_reasoning('{"a": 1}') == ('{"a": 1}', 0)
+
+
+@pytest.mark.parametrize("style", ["tags", "implicit", "reasoning_content", "reasoning"])
+async def test_reasoning_never_reaches_the_candidate_the_transcript_or_the_next_request(repo, style):
+    with FakeOpenAI(responder=thinking(style)) as server:
+        session, events, card = await _interview_and_grading(repo, server, analyst="llm")
+        requests = server.chat_requests()
+    turns = repo.get_turns(session.interview_id)
+    assert session.finished and all(t.complete for t in turns)
+    for turn in turns:
+        assert "SECRET-THOUGHT" not in turn.text and "think>" not in turn.text
+    shown = [e for e in events if isinstance(e, ReplyDone)]
+    assert shown and all("SECRET-THOUGHT" not in e.text for e in shown)
+    assert not [e for e in events if isinstance(e, EngineError)]
+    for request in requests:
+        assert "SECRET-THOUGHT" not in json.dumps(request.messages)
+    assert all(d.score == 3 for d in card.dimensions)  # the grader's JSON came after its reasoning
+    assert "SECRET-THOUGHT" not in json.dumps([e.payload for e in repo.get_events(session.interview_id)])
+    assert "SECRET-THOUGHT" not in json.dumps(repo.get_scorecards(session.interview_id)[-1].data)
+
+
+async def test_a_reply_that_is_all_reasoning_is_asked_for_again_with_lower_effort(fake_server, repo):
+    backend = make_backend(fake_server)
+    session, _ = await play(repo, [], backend=backend, end=False)
+    fake_server.push(Behaviour(text="", reasoning="thinking " * 200, finish_reason="length"))
+    events = await collect(session.submit("How many users are there?"))
+    done = next(e for e in events if isinstance(e, ReplyDone))
+    assert done.complete and "400 million" in done.text
+    first, retry = fake_server.chat_requests(structured=False)[-2:]
+    assert "reasoning_effort" not in first.body and retry.body["reasoning_effort"] == "low"
+    await backend.aclose()
+
+
+async def test_a_reply_that_stays_all_reasoning_is_one_clear_error(fake_server, repo):
+    backend = make_backend(fake_server)
+    session, _ = await play(repo, [], backend=backend, end=False)
+    empty = Behaviour(text="", reasoning="thinking " * 200, finish_reason="length")
+    fake_server.push(empty, empty)
+    events = await collect(session.submit("How many users are there?"))
+    [error] = [e for e in events if isinstance(e, EngineError)]
+    assert "characters of reasoning and no reply" in error.message and "max_reply_tokens" in error.message
+    await backend.aclose()
+
+
+async def test_a_grader_answer_that_is_all_reasoning_is_asked_for_again(fake_server, repo):
+    backend = make_backend(fake_server)
+    session, _ = await play(repo, ["How many users are there?"], backend=backend)
+
+    def grader_after_one_empty(record):
+        if record.structured and "reasoning_effort" not in record.body:
+            return Behaviour(raw_content="", reasoning="thinking " * 50, finish_reason="length")
+        return default_responder(record)
+
+    fake_server.responder = grader_after_one_empty
+    card = await grade_interview(repo, session.interview_id, backend.grader())
+    assert all(d.score == 3 for d in card.dimensions)
+    assert [r.body.get("reasoning_effort") for r in fake_server.chat_requests(structured=True)] == [None, "low"]
+    await backend.aclose()
+
+
+def test_what_is_learnt_about_a_model_is_kept_per_endpoint_and_model(interviewer_home):
+    capabilities.learn("http://a/v1", "m", think="implicit")
+    capabilities.learn("http://a/v1", "other", think="none")
+    capabilities._known = None  # as a new process would read it
+    assert capabilities.get("http://a/v1", "m").think == "implicit"
+    assert capabilities.get("http://a/v1", "other").think == "none"
+    assert capabilities.get("http://b/v1", "m").think is None
+    assert (interviewer_home / "capabilities.json").exists()
+
+
+@pytest.fixture
+def fake_server():
+    with FakeOpenAI() as server:
+        yield server

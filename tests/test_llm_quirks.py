@@ -4,16 +4,24 @@ limits. Each mode runs a full interview and grading; each handling has a test th
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
 from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.grading import grade_interview
-from interviewer.llm import capabilities
+from interviewer.llm import capabilities, roles
 from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
 from tests.conftest import DATA
-from tests.fakes.openai_server import Behaviour, FakeOpenAI, default_responder, thinking
+from tests.fakes.openai_server import (
+    Behaviour,
+    FakeOpenAI,
+    alternating_roles,
+    default_responder,
+    no_system_role,
+    thinking,
+)
 from tests.helpers import collect, play
 from tests.test_llm_fake import make_backend
 
@@ -146,6 +154,60 @@ def test_what_is_learnt_about_a_model_is_kept_per_endpoint_and_model(interviewer
     assert capabilities.get("http://a/v1", "other").think == "none"
     assert capabilities.get("http://b/v1", "m").think is None
     assert (interviewer_home / "capabilities.json").exists()
+
+
+# ----------------------------------------------------------------------------- role rules
+
+
+def _turns(repo, session) -> list[tuple[str, str]]:
+    return [(t.role, t.text) for t in repo.get_turns(session.interview_id)]
+
+
+@pytest.mark.parametrize(
+    ("template", "learnt"), [(alternating_roles, "first"), (no_system_role, "none")], ids=["mistral", "gemma"]
+)
+async def test_a_strict_chat_template_gets_messages_it_accepts_and_the_candidate_sees_the_same(repo, template, learnt):
+    with FakeOpenAI() as permissive:
+        plain, _, plain_card = await _interview_and_grading(repo, permissive, analyst="llm")
+    with FakeOpenAI(template=template) as strict:
+        session, events, card = await _interview_and_grading(repo, strict, analyst="llm")
+        requests = strict.chat_requests()
+    assert session.finished and not [e for e in events if isinstance(e, EngineError)]
+    assert _turns(repo, session) == _turns(repo, plain)  # what the candidate sees does not change
+    assert [d.score for d in card.dimensions] == [d.score for d in plain_card.dimensions]
+    assert capabilities.get(strict.base_url, "fake-model").roles == learnt
+    accepted = [r for r in requests if template(r.messages) is None]
+    refused = [r for r in requests if template(r.messages) is not None]
+    for model in ("fake-model", "fake-grader"):  # learnt once per model, not per request
+        assert len([r for r in refused if r.body["model"] == model]) <= 2
+    voice = [r for r in accepted if not r.structured]
+    assert len(voice) >= 3
+    for request in voice:
+        assert "Director's note" in request.messages[-1]["content"] and request.messages[-1]["role"] == "user"
+    for earlier, later in itertools.pairwise(voice):
+        assert later.messages[: len(earlier.messages)] == earlier.messages, "byte-stable for prompt caching"
+
+
+def test_folding_notes_keeps_each_request_a_prefix_of_the_next():
+    system = {"role": "system", "content": "PREFIX"}
+    history = [
+        {"role": "assistant", "content": "Hello, tell me about it."},
+        {"role": "user", "content": "How many users?"},
+        {"role": "system", "content": "Director's note 1"},
+        {"role": "assistant", "content": "A billion."},
+        {"role": "user", "content": "Latency?"},
+    ]
+    first = [system, *history[:2], {"role": "system", "content": "Director's note 1"}]
+    second = [system, *history, {"role": "system", "content": "Director's note 2"}]
+    for rule in ("first", "none"):
+        a, b = roles.adapt(first, rule), roles.adapt(second, rule)
+        assert b[: len(a)] == a
+        body = [m for m in b if m["role"] != "system"]
+        assert [m["role"] for m in body] == ["user", "assistant", "user", "assistant", "user"]
+        assert b[-1] == {"role": "user", "content": "Latency?\n\nDirector's note 2"}
+    assert roles.adapt(second, "first")[0] == system and roles.adapt(second, "first")[1]["content"] == roles.OPENING
+    assert roles.adapt(second, "none")[0] == {"role": "user", "content": "PREFIX"}
+    assert roles.adapt(second, "any") is second
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import openai
 
 from interviewer.config import Settings
 from interviewer.errors import InterviewerError
-from interviewer.llm import capabilities
+from interviewer.llm import capabilities, roles
 from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
 
 LOWER_EFFORT = "low"
@@ -111,6 +111,29 @@ async def _post(client: openai.AsyncOpenAI, body: dict[str, Any], *, stream: boo
             stream_cls=openai.AsyncStream[ChatCompletionChunk],
         )
     return await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
+
+
+async def _send(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], *, stream: bool) -> Any:
+    """POST with the messages in the form this model's chat template takes.
+
+    Until the template's role rules are known, the request goes out as built; a refusal that names the
+    roles is learnt, and the request sent again under the next stricter rule."""
+    endpoint, model = settings.endpoint, body["model"]
+    known = capabilities.get(endpoint, model)
+    for _ in range(3):
+        sent = {**body, "messages": roles.adapt(body["messages"], known.roles)}
+        try:
+            response = await _post(client, sent, stream=stream)
+        except openai.APIStatusError as exc:
+            stricter = roles.stricter(known.roles)
+            if exc.status_code not in (400, 422, 500) or stricter is None or not roles.rejected(_reason(exc)):
+                raise
+            capabilities.learn(endpoint, model, roles=stricter)
+            continue
+        if known.roles is None and roles.has_late_system(sent["messages"]):
+            capabilities.learn(endpoint, model, roles="any")
+        return response
+    raise LLMError(f"{endpoint or 'the endpoint'} refused every arrangement of roles", retryable=False, kind="request")
 
 
 def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
@@ -265,7 +288,7 @@ async def _stream_once(
 async def _open_stream(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str) -> Any:
     waited = settings.first_token_timeout + settings.connect_timeout
     try:
-        return await asyncio.wait_for(_post(client, body, stream=True), timeout=waited)
+        return await asyncio.wait_for(_send(client, settings, body, stream=True), timeout=waited)
     except TimeoutError:
         where = settings.endpoint or "the OpenAI API"
         raise LLMError(f"{where} took the request but sent nothing within {waited:g} s", kind="timeout") from None
@@ -416,7 +439,7 @@ async def _post_structured(
         format_ = _response_format(settings, schema_name, schema)
         try:
             response = await asyncio.wait_for(
-                _post(caller, {**body, "response_format": format_}, stream=False), seconds
+                _send(caller, settings, {**body, "response_format": format_}, stream=False), seconds
             )
         except TimeoutError:
             raise LLMError(f"no answer from the model within {seconds:g} s", kind="timeout") from None

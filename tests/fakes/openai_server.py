@@ -85,7 +85,14 @@ def _words(text: str) -> list[str]:
 
 
 class FakeOpenAI:
-    def __init__(self, responder: Callable[[Recorded], Behaviour] | None = None, models: list[str] | None = None):
+    def __init__(
+        self,
+        responder: Callable[[Recorded], Behaviour] | None = None,
+        models: list[str] | None = None,
+        template: Callable[[list[dict]], Behaviour | None] | None = None,
+    ):
+        self.template = template
+        """The chat template's check of the messages: an error :class:`Behaviour` where it raises."""
         self.queue: deque[Behaviour] = deque()
         self.requests: list[Recorded] = []
         self.arrivals: list[float] = []
@@ -130,11 +137,12 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+                refused = server.template(record.messages) if server.template and record.messages else None
                 with server._lock:
                     server.requests.append(record)
                     if not record.structured:
                         server.arrivals.append(arrived)
-                    behaviour = server.queue.popleft() if server.queue else None
+                    behaviour = refused or (server.queue.popleft() if server.queue else None)
                 if behaviour is None:
                     behaviour = server.responder(record)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -401,3 +409,35 @@ def thinking(style: str, responder: Callable[[Recorded], Behaviour] = default_re
         return behaviour
 
     return respond
+
+
+# ----------------------------------------------------------------------------- chat templates
+
+
+def alternating_roles(messages: list[dict]) -> Behaviour | None:
+    """Mistral's template (v0.3 and later): one leading system message, then user and assistant strictly
+    alternating from the user; anything else raises. llama.cpp's server answers that with HTTP 500."""
+    rest = messages[1:] if messages[0]["role"] == "system" else messages
+    for index, message in enumerate(rest):
+        if message["role"] != ("user" if index % 2 == 0 else "assistant"):
+            return Behaviour(
+                status=500,
+                error_body={
+                    "error": {
+                        "code": 500,
+                        "message": "Conversation roles must alternate user/assistant/user/assistant/...",
+                        "type": "server_error",
+                    }
+                },
+            )
+    return None
+
+
+def no_system_role(messages: list[dict]) -> Behaviour | None:
+    """Gemma's template: no system role at all; vLLM answers the template's exception with HTTP 400."""
+    if any(m["role"] == "system" for m in messages):
+        return Behaviour(
+            status=400,
+            error_body={"object": "error", "message": "System role not supported", "type": "BadRequestError"},
+        )
+    return None

@@ -130,8 +130,8 @@ async def _send(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, 
                 raise
             capabilities.learn(endpoint, model, roles=stricter)
             continue
-        if known.roles is None and roles.has_late_system(sent["messages"]):
-            capabilities.learn(endpoint, model, roles="any")
+        if not stream and known.roles is None and roles.has_late_system(sent["messages"]):
+            capabilities.learn(endpoint, model, roles="any")  # a stream counts once it has finished
         return response
     raise LLMError(f"{endpoint or 'the endpoint'} refused every arrangement of roles", retryable=False, kind="request")
 
@@ -223,16 +223,24 @@ async def stream_chat(
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    for attempt in range(2):
+    template_checked = False
+    while True:
         shown = False
-        async for text in _stream_once(client, settings, body, model, stats):
-            shown = True
-            yield text
+        try:
+            async for text in _stream_once(client, settings, body, model, stats):
+                shown = True
+                yield text
+        except LLMError as exc:
+            if exc.kind != "template" or template_checked:
+                raise
+            template_checked = True  # the roles are known now and the messages re-arranged: once more
+            continue
         if shown or not stats.reasoning_chars:
             return
-        if attempt == 0:
-            body = {**body, "reasoning_effort": LOWER_EFFORT}
-            stats.reasoning_chars, stats.finish_reason = 0, None
+        if "reasoning_effort" in body:
+            break
+        body = {**body, "reasoning_effort": LOWER_EFFORT}
+        stats.reasoning_chars, stats.finish_reason = 0, None
     raise LLMError(
         f"the model wrote {stats.reasoning_chars:,} characters of reasoning and no reply, twice (the second time "
         f"with reasoning_effort={LOWER_EFFORT}); raise max_reply_tokens, or use a model without reasoning",
@@ -271,18 +279,37 @@ async def _stream_once(
             stats.first_token_ms = stats.total_ms = (time.perf_counter() - stats.started) * 1000
         yield rest
     if stats.finish_reason is None:
+        if not stats.receiving and await _template_refused(client, settings, body):
+            raise LLMError("the chat template refused the roles", kind="template")
         # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
         raise LLMError(
             "the stream broke off before the reply was finished (connection closed or malformed data)",
             kind="disconnect",
         )
-    capabilities.learn(settings.endpoint, model, think=reasoning.learnt)
+    untried = known.roles is None and roles.has_late_system(body["messages"])
+    capabilities.learn(settings.endpoint, model, think=reasoning.learnt, roles="any" if untried else None)
     if reasoning.leaked:
         raise LLMError(
             "the model's reasoning reached its reply before the client knew this model starts inside reasoning; "
             "retry: it is now known",
             kind="reasoning",
         )
+
+
+async def _template_refused(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any]) -> bool:
+    """Whether a stream that ended before its first chunk was a chat template refusing the roles.
+
+    llama-cpp-python answers a streamed request with 200 and, when the template raises, an empty stream;
+    the same messages unstreamed (one token) bring the template's error, and :func:`_send` learns from it."""
+    model = body["model"]
+    if capabilities.get(settings.endpoint, model).roles is not None or not roles.has_late_system(body["messages"]):
+        return False
+    probe = {"model": model, "messages": body["messages"], "max_tokens": 1}
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(
+            _send(client.with_options(max_retries=0), settings, probe, stream=False), settings.first_token_timeout
+        )
+    return capabilities.get(settings.endpoint, model).roles in ("first", "none")
 
 
 async def _open_stream(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str) -> Any:

@@ -47,6 +47,8 @@ class Behaviour:
     include_usage: bool = True
     cached_tokens: int = 0
     finish_reason: str = "stop"
+    empty_stream: bool = False
+    """Streamed: the headers, then the connection closes without a single chunk."""
     reasoning: str | None = None
     """Reasoning sent in its own field, before the text (streamed: one chunk per word)."""
     reasoning_field: str = "reasoning_content"
@@ -89,7 +91,7 @@ class FakeOpenAI:
         self,
         responder: Callable[[Recorded], Behaviour] | None = None,
         models: list[str] | None = None,
-        template: Callable[[list[dict]], Behaviour | None] | None = None,
+        template: Callable[[Recorded], Behaviour | None] | None = None,
     ):
         self.template = template
         """The chat template's check of the messages: an error :class:`Behaviour` where it raises."""
@@ -137,7 +139,7 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
-                refused = server.template(record.messages) if server.template and record.messages else None
+                refused = server.template(record) if server.template and record.messages else None
                 with server._lock:
                     server.requests.append(record)
                     if not record.structured:
@@ -200,6 +202,8 @@ class FakeOpenAI:
                 self.wfile.flush()
                 if b.delay_first:
                     time.sleep(b.delay_first)
+                if b.empty_stream:
+                    return
 
                 def send(payload: dict | str) -> None:
                     data = payload if isinstance(payload, str) else json.dumps(payload)
@@ -414,9 +418,10 @@ def thinking(style: str, responder: Callable[[Recorded], Behaviour] = default_re
 # ----------------------------------------------------------------------------- chat templates
 
 
-def alternating_roles(messages: list[dict]) -> Behaviour | None:
+def alternating_roles(record: Recorded) -> Behaviour | None:
     """Mistral's template (v0.3 and later): one leading system message, then user and assistant strictly
     alternating from the user; anything else raises. llama.cpp's server answers that with HTTP 500."""
+    messages = record.messages
     rest = messages[1:] if messages[0]["role"] == "system" else messages
     for index, message in enumerate(rest):
         if message["role"] != ("user" if index % 2 == 0 else "assistant"):
@@ -433,11 +438,24 @@ def alternating_roles(messages: list[dict]) -> Behaviour | None:
     return None
 
 
-def no_system_role(messages: list[dict]) -> Behaviour | None:
+def no_system_role(record: Recorded) -> Behaviour | None:
     """Gemma's template: no system role at all; vLLM answers the template's exception with HTTP 400."""
-    if any(m["role"] == "system" for m in messages):
+    if any(m["role"] == "system" for m in record.messages):
         return Behaviour(
             status=400,
             error_body={"object": "error", "message": "System role not supported", "type": "BadRequestError"},
         )
     return None
+
+
+def streamed_as_llama_cpp_python(template: Callable[[Recorded], Behaviour | None]) -> Callable:
+    """The template's refusal as llama-cpp-python delivers it: unstreamed, HTTP 500 with the template's
+    message; streamed, HTTP 200 and a stream that ends before its first chunk."""
+
+    def check(record: Recorded) -> Behaviour | None:
+        refused = template(record)
+        if refused is not None and record.body.get("stream"):
+            return Behaviour(empty_stream=True)
+        return refused
+
+    return check

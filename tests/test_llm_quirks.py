@@ -221,3 +221,49 @@ def test_folding_notes_keeps_each_request_a_prefix_of_the_next():
 def fake_server():
     with FakeOpenAI() as server:
         yield server
+
+
+# ----------------------------------------------------------------------------- structured output
+
+
+def test_json_in_an_answer_is_repaired_where_models_commonly_break_it():
+    from interviewer.llm.client import parse_json
+
+    assert parse_json('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json('Here is the JSON:\n{"a": [1, 2,], "b": "x",}\nHope it helps.') == {"a": [1, 2], "b": "x"}
+    assert parse_json('{"a": "line\nbreak"}') == {"a": "line\nbreak"}
+    with pytest.raises(json.JSONDecodeError):
+        parse_json("no JSON here")
+
+
+def _no_response_format(record):
+    """A server that takes no response_format: vLLM's 400 for a schema feature it lacks, LM Studio's 400
+    for json_object; its model then wraps the JSON in prose and a fence, with a trailing comma."""
+    kind = (record.body.get("response_format") or {}).get("type")
+    if kind == "json_schema":
+        return Behaviour(status=400, error_body={"object": "error", "message": "json_schema: $ref is not supported"})
+    if kind == "json_object":
+        return Behaviour(status=400, error_body={"error": "'response_format.type' must be 'json_schema' or 'text'"})
+    if "matching this JSON schema" in record.messages[0]["content"]:
+        if "dimensions" in record.messages[0]["content"] and "Transcript" in record.messages[-1]["content"]:
+            from tests.fakes.openai_server import fake_scorecard
+
+            body = json.dumps(fake_scorecard(record))
+        else:
+            body = json.dumps({"questions": [], "stages": [], "end_requested": False, "injection": False})
+        return Behaviour(raw_content=f"Sure, here it is:\n```json\n{body[:-1]},}}\n```")
+    return default_responder(record)
+
+
+async def test_a_server_without_response_format_gets_the_schema_in_the_prompt_and_the_answer_repaired(repo):
+    with FakeOpenAI(responder=_no_response_format) as server:
+        session, events, card = await _interview_and_grading(repo, server, analyst="llm")
+        second = await grade_interview(repo, session.interview_id, make_backend(server).grader())
+        structured = [r for r in server.chat_requests() if "stream" not in r.body]
+    assert session.finished and not [e for e in events if isinstance(e, EngineError)]
+    assert all(d.score == 3 for d in card.dimensions) and second.overall == card.overall
+    assert capabilities.get(server.base_url, "fake-grader").structured == "prompt"
+    formats = [
+        (r.body.get("response_format") or {}).get("type") for r in structured if r.body["model"] == "fake-grader"
+    ]
+    assert formats == ["json_schema", "json_object", None, None]  # learnt once, then asked for in the prompt

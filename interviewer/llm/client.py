@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -420,8 +421,7 @@ async def complete_json(
         "completion_tokens": usage.completion_tokens if usage else None,
     }
     try:
-        # strict=False: small models put raw newlines or tabs inside strings; the meaning is intact.
-        return json.loads(_strip_fences(content), strict=False), usage_info
+        return parse_json(content), usage_info
     except json.JSONDecodeError as exc:
         hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
         raise LLMError(
@@ -448,6 +448,11 @@ def _without_reasoning(message: Any) -> tuple[str, int]:
     return content, thought + (len(field_) if isinstance(field_, str) else 0)
 
 
+STRUCTURED_MODES = ("json_schema", "json_object", "prompt")
+"""How JSON is asked for, in the order tried: a strict schema, ``json_object`` with the schema
+(llama-cpp-python), and the schema in the prompt with no ``response_format`` at all."""
+
+
 async def _post_structured(
     client: openai.AsyncOpenAI,
     settings: Settings,
@@ -456,30 +461,88 @@ async def _post_structured(
     schema: dict[str, Any],
     seconds: float,
 ) -> Any:
-    """POST with a ``response_format``; in ``auto`` mode learn which form this endpoint takes."""
-    endpoint = settings.endpoint or ""
-    probing = settings.structured_output == "auto" and endpoint not in _JSON_OBJECT_ENDPOINTS | _JSON_SCHEMA_ENDPOINTS
-    for attempt in range(2):
-        # While probing, the first try goes without retries: a server that rejects json_schema with a
-        # 500 (llama-cpp-python) should not be retried, only asked the other way.
-        caller = client.with_options(max_retries=0) if probing and attempt == 0 else client
-        format_ = _response_format(settings, schema_name, schema)
+    """POST asking for JSON; in ``auto`` mode learn, per endpoint and model, which form is taken.
+
+    A form the server rejects (LM Studio answers ``json_object`` with 400, llama-cpp-python a
+    ``json_schema`` with 500, vLLM a schema feature it lacks with 400) is learnt and the next tried."""
+    endpoint, model = settings.endpoint, body["model"]
+    known = capabilities.get(endpoint, model)
+    mode = settings.structured_output if settings.structured_output != "auto" else known.structured or "json_schema"
+    while True:
+        probing = settings.structured_output == "auto" and known.structured is None
+        # While probing, a try goes without retries: a server that rejects a form with a 500
+        # (llama-cpp-python) should not be retried, only asked the other way.
+        caller = client.with_options(max_retries=0) if probing else client
         try:
             response = await asyncio.wait_for(
-                _send(caller, settings, {**body, "response_format": format_}, stream=False), seconds
+                _send(caller, settings, _structured_body(body, mode, schema_name, schema), stream=False), seconds
             )
         except TimeoutError:
             raise LLMError(f"no answer from the model within {seconds:g} s", kind="timeout") from None
         except Exception as exc:
-            if attempt == 0 and probing:
-                if _rejects_json_schema(exc):
-                    _JSON_OBJECT_ENDPOINTS.add(endpoint)  # this server takes a schema through json_object
-                continue  # anything else: once more, now with the usual retries
-            raise describe(exc, settings, body["model"]) from None
-        if probing and format_["type"] == "json_schema":
-            _JSON_SCHEMA_ENDPOINTS.add(endpoint)
+            following = STRUCTURED_MODES.index(mode) + 1
+            if probing and _rejects_format(exc) and following < len(STRUCTURED_MODES):
+                mode = STRUCTURED_MODES[following]
+                continue
+            if probing:  # anything else: once more, now with the usual retries
+                try:
+                    response = await asyncio.wait_for(
+                        _send(client, settings, _structured_body(body, mode, schema_name, schema), stream=False),
+                        seconds,
+                    )
+                except TimeoutError:
+                    raise LLMError(f"no answer from the model within {seconds:g} s", kind="timeout") from None
+                except Exception as again:
+                    raise describe(again, settings, model) from None
+            else:
+                raise describe(exc, settings, model) from None
+        if settings.structured_output == "auto":
+            capabilities.learn(endpoint, model, structured=mode)
         return response
-    raise LLMError("the endpoint answered neither form of structured output", kind="protocol")  # not reached
+
+
+def _structured_body(body: dict[str, Any], mode: str, schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if mode == "json_object":
+        return {**body, "response_format": {"type": "json_object", "schema": schema}}
+    if mode == "json_schema":
+        format_ = {"name": schema_name, "schema": portable_schema(schema), "strict": True}
+        return {**body, "response_format": {"type": "json_schema", "json_schema": format_}}
+    ask = (
+        "\n\nAnswer with one JSON object and nothing else (no prose, no code fence), matching this JSON schema:\n"
+        + json.dumps(portable_schema(schema), separators=(",", ":"))
+    )
+    messages = list(body["messages"])
+    first = messages[0]
+    if first["role"] == "system":
+        messages[0] = {**first, "content": first["content"] + ask}
+    else:
+        messages.insert(0, {"role": "system", "content": ask.strip()})
+    return {**body, "messages": messages}
+
+
+def _rejects_format(exc: BaseException) -> bool:
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
+        return False
+    text = f"{getattr(exc, 'body', '')} {exc}".lower()
+    return any(word in text for word in ("json_schema", "json_object", "response_format", "schema"))
+
+
+def parse_json(text: str) -> Any:
+    """The JSON object in a model's answer, repaired where a model commonly breaks it: a code fence,
+    prose around the object, trailing commas, raw newlines inside strings. Raises ``JSONDecodeError``."""
+    text = _strip_fences(text)
+    try:
+        # strict=False: small models put raw newlines or tabs inside strings; the meaning is intact.
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        first_error = exc
+    start, end = text.find("{"), text.rfind("}")
+    if start != -1 and end > start:
+        candidate = text[start : end + 1]
+        for attempt in (candidate, re.sub(r",\s*([}\]])", r"\1", candidate)):
+            with contextlib.suppress(json.JSONDecodeError):
+                return json.loads(attempt, strict=False)
+    raise first_error
 
 
 def _strip_fences(text: str) -> str:
@@ -522,28 +585,3 @@ def portable_schema(schema: Any) -> Any:
     if isinstance(schema, list):
         return [portable_schema(item) for item in schema]
     return schema
-
-
-_JSON_OBJECT_ENDPOINTS: set[str] = set()
-"""Endpoints that rejected ``json_schema`` and take ``json_object`` with a schema (llama-cpp-python)."""
-_JSON_SCHEMA_ENDPOINTS: set[str] = set()
-"""Endpoints known to take ``json_schema``."""
-
-
-def _rejects_json_schema(exc: BaseException) -> bool:
-    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
-        return False
-    text = f"{getattr(exc, 'body', '')} {exc}".lower()
-    return "json_schema" in text or "response_format" in text
-
-
-def _response_format(settings: Settings, schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    mode = settings.structured_output
-    if mode == "auto":
-        mode = "json_object" if (settings.endpoint or "") in _JSON_OBJECT_ENDPOINTS else "json_schema"
-    if mode == "json_object":
-        return {"type": "json_object", "schema": schema}
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": schema_name, "schema": portable_schema(schema), "strict": True},
-    }

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from interviewer.engine.events import EngineError, ReplyDone
+from interviewer.engine.events import EngineError, ReplyDone, Usage
 from interviewer.grading import grade_interview
 from interviewer.llm import capabilities, roles
 from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
@@ -20,8 +20,11 @@ from tests.fakes.openai_server import (
     alternating_roles,
     default_responder,
     no_system_role,
+    rejects_max_tokens,
+    rejects_stream_options,
     streamed_as_llama_cpp_python,
     thinking,
+    without_stream_usage,
 )
 from tests.helpers import collect, play
 from tests.test_llm_fake import make_backend
@@ -267,3 +270,32 @@ async def test_a_server_without_response_format_gets_the_schema_in_the_prompt_an
         (r.body.get("response_format") or {}).get("type") for r in structured if r.body["model"] == "fake-grader"
     ]
     assert formats == ["json_schema", "json_object", None, None]  # learnt once, then asked for in the prompt
+
+
+# ----------------------------------------------------------------------------- usage and limits
+
+
+@pytest.mark.parametrize(
+    ("template", "responder", "check"),
+    [
+        (rejects_stream_options, None, lambda body: "stream_options" not in body),
+        (rejects_max_tokens, None, lambda body: "max_tokens" not in body and body["max_completion_tokens"] > 0),
+        (None, without_stream_usage, lambda body: True),
+    ],
+    ids=["azure-stream-options", "openai-max-completion-tokens", "lm-studio-no-stream-usage"],
+)
+async def test_parameters_a_server_rejects_are_learnt_and_usage_is_estimated_where_none_is_sent(
+    repo, template, responder, check
+):
+    with FakeOpenAI(template=template, responder=responder) as server:
+        session, events, card = await _interview_and_grading(repo, server, analyst="llm")
+        requests = server.chat_requests()
+    assert session.finished and not [e for e in events if isinstance(e, EngineError)]
+    assert all(d.score == 3 for d in card.dimensions)
+    accepted = [r for r in requests if template is None or template(r) is None]
+    assert len(requests) - len(accepted) <= 3, "learnt once per model"
+    assert all(check(r.body) for r in accepted)
+    usage = [e for e in events if isinstance(e, Usage)]
+    assert usage and all(u.prompt_tokens > 0 and u.completion_tokens > 0 for u in usage)
+    if template is rejects_stream_options or responder is without_stream_usage:
+        assert all(u.estimated for u in usage), "counted locally, labelled as an estimate"

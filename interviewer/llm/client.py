@@ -121,11 +121,15 @@ async def _send(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, 
     roles is learnt, and the request sent again under the next stricter rule."""
     endpoint, model = settings.endpoint, body["model"]
     known = capabilities.get(endpoint, model)
-    for _ in range(3):
-        sent = {**body, "messages": roles.adapt(body["messages"], known.roles)}
+    for _ in range(5):
+        sent = _with_known_parameters({**body, "messages": roles.adapt(body["messages"], known.roles)}, known)
         try:
             response = await _post(client, sent, stream=stream)
         except openai.APIStatusError as exc:
+            learnt = _rejected_parameter(exc, sent)
+            if learnt:
+                capabilities.learn(endpoint, model, **learnt)
+                continue
             stricter = roles.stricter(known.roles)
             if exc.status_code not in (400, 422, 500) or stricter is None or not roles.rejected(_reason(exc)):
                 raise
@@ -135,6 +139,29 @@ async def _send(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, 
             capabilities.learn(endpoint, model, roles="any")  # a stream counts once it has finished
         return response
     raise LLMError(f"{endpoint or 'the endpoint'} refused every arrangement of roles", retryable=False, kind="request")
+
+
+def _with_known_parameters(body: dict[str, Any], known: capabilities.Capabilities) -> dict[str, Any]:
+    """The body with the parameters this endpoint and model take: no ``stream_options`` where it was
+    rejected (Azure's older API versions), ``max_completion_tokens`` where ``max_tokens`` was (OpenAI's
+    reasoning models)."""
+    if known.stream_usage is False and "stream_options" in body:
+        body = {k: v for k, v in body.items() if k != "stream_options"}
+    if known.token_limit == "max_completion_tokens" and "max_tokens" in body:
+        body = {k: v for k, v in body.items() if k != "max_tokens"} | {"max_completion_tokens": body["max_tokens"]}
+    return body
+
+
+def _rejected_parameter(exc: openai.APIStatusError, sent: dict[str, Any]) -> dict[str, Any] | None:
+    """What a 400 that names one of our parameters teaches, if it does."""
+    if exc.status_code not in (400, 422):
+        return None
+    text = _reason(exc).lower()
+    if "stream_options" in sent and "stream_options" in text:
+        return {"stream_usage": False}
+    if "max_tokens" in sent and "max_completion_tokens" in text:
+        return {"token_limit": "max_completion_tokens"}
+    return None
 
 
 def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:

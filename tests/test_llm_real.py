@@ -33,6 +33,19 @@ def _gguf() -> Path | None:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=[("mistral-roles", "first"), ("gemma-roles", "none")], ids=lambda p: p[0])
+def strict_server(request, tmp_path_factory):
+    """The server with a chat template that raises on roles it does not take (see tests.fakes.llama_server),
+    and the role rule the client should learn from it."""
+    chat_format, rule = request.param
+    for base in _serve(tmp_path_factory, "--chat_format", chat_format):
+        yield base, rule
+
+
+def _serve(tmp_path_factory, *extra: str):
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (the README's test command installs it)")
     gguf = _gguf()
@@ -47,7 +60,7 @@ def llama_server(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "tests.fakes.llama_server",  # llama_cpp.server, with weight repacking off (see there)
             "--model",
             str(gguf),
             "--model_alias",
@@ -63,9 +76,11 @@ def llama_server(tmp_path_factory):
             # one request at a time without cutting off the one in flight (the analyst runs concurrently)
             "--interrupt_requests",
             "False",
+            *extra,
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -83,6 +98,7 @@ def llama_server(tmp_path_factory):
             pytest.fail(f"llama-cpp server did not start:\n{log.read_text()[-2000:]}")
         time.sleep(0.5)
     yield base
+    died = process.poll()
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -90,6 +106,10 @@ def llama_server(tmp_path_factory):
         process.kill()
         process.wait()
     log_file.close()
+    if died is not None:
+        # A test that failed with "cannot reach" was this: say so, with what the server said last.
+        tail = "\n".join(line for line in log.read_text().splitlines() if "llama_graph" not in line)[-2000:]
+        pytest.fail(f"the llama-cpp server died during the tests (exit code {died}):\n{tail}")
 
 
 def _env(cli_env: dict, base: str, **extra: str) -> dict:
@@ -126,6 +146,18 @@ def test_doctor_checks_the_real_server(llama_server, cli_env):
 
 
 def test_a_headless_interview_and_grading_against_the_real_server(llama_server, cli_env, tmp_path):
+    _interview_and_grading(llama_server, cli_env, tmp_path)
+
+
+def test_a_headless_interview_and_grading_through_a_strict_chat_template(strict_server, cli_env, tmp_path):
+    """The director's notes are folded into user messages once the template refuses them; learnt once."""
+    base, rule = strict_server
+    _interview_and_grading(base, cli_env, tmp_path)
+    learnt = json.loads((Path(cli_env["INTERVIEWER_HOME"]) / "capabilities.json").read_text())
+    assert learnt[f"{base} {MODEL}"]["roles"] == rule
+
+
+def _interview_and_grading(llama_server: str, cli_env: dict, tmp_path: Path) -> None:
     script = tmp_path / "candidate.txt"
     script.write_text(
         "How many users are there?\n"

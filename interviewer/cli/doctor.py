@@ -120,7 +120,7 @@ def _check_content(settings: Settings | None, report: Report) -> None:
 
 
 async def _check_endpoint(settings, report: Report) -> None:
-    from interviewer.llm.client import LLMError, describe, make_client
+    from interviewer.llm.client import describe, make_client
 
     where = settings.endpoint or "https://api.openai.com/v1"
     if settings.api_key:
@@ -155,22 +155,96 @@ async def _check_endpoint(settings, report: Report) -> None:
                     f"{role} model '{model}' is not among the endpoint's models",
                     f"choose one of: {', '.join(available[:8])} (--model, or `model = ...` in the settings file)",
                 )
-        started = time.perf_counter()
-        try:
-            response = await asyncio.wait_for(
-                client.chat.completions.create(
-                    model=settings.model, messages=[{"role": "user", "content": "Say OK."}], max_tokens=5
-                ),
-                timeout=settings.first_token_timeout,
-            )
-        except TimeoutError:
-            report.fail(f"a tiny request got no answer within {settings.first_token_timeout:g} s")
-            return
-        except Exception as exc:
-            error = exc if isinstance(exc, LLMError) else describe(exc, settings, settings.model)
-            report.fail(f"a tiny request failed: {error}")
-            return
-        text = (response.choices[0].message.content or "").strip() if response.choices else ""
-        report.ok(f"a tiny request answered in {1000 * (time.perf_counter() - started):.0f} ms: {text[:40]!r}")
+        await _probe(client, settings, report)
     finally:
         await client.close()
+
+
+PROBE = [
+    {"role": "system", "content": "You are checking a connection. Keep every reply to one word."},
+    {"role": "user", "content": "Hello."},
+    {"role": "assistant", "content": "Hello."},
+    {"role": "user", "content": "Are you there?"},
+    {"role": "system", "content": "Director's note: reply with the single word OK."},
+]
+"""A conversation shaped like the interviewer's: a system prefix, turns, and a note after them."""
+
+_THINK = {
+    "none": "no reasoning in the reply text",
+    "tags": "reasoning inside <think> tags (stripped)",
+    "implicit": "replies start inside reasoning, up to </think> (stripped)",
+}
+_ROLES = {
+    "any": "the chat template takes the director's notes as system messages",
+    "first": "the chat template takes one leading system message: the notes travel in user messages",
+    "none": "the chat template has no system role: instructions travel in user messages",
+}
+
+
+async def _probe(client, settings: Settings, report: Report) -> None:
+    """A tiny reply and a tiny structured answer through the interview's own client, learning (and
+    storing) what this endpoint and model accept; each finding printed."""
+    from interviewer.llm import capabilities
+    from interviewer.llm.client import LLMError, StreamStats, complete_json, stream_chat
+
+    model = settings.model
+    for probed in {model, settings.effective_grader_model}:
+        capabilities.forget(settings.endpoint, probed)  # probe afresh: the server or its model may have changed
+    stats = StreamStats()
+    try:
+        pieces = [
+            piece
+            async for piece in stream_chat(
+                client,
+                settings,
+                model=model,
+                messages=PROBE,
+                temperature=0.0,
+                max_tokens=max(16, min(settings.max_reply_tokens, 400)),
+                stats=stats,
+            )
+        ]
+    except LLMError as exc:
+        report.fail(f"a tiny request failed: {exc}")
+        return
+    text = "".join(pieces).strip()
+    report.ok(f"a tiny request answered in {stats.total_ms or 0:.0f} ms: {text[:40]!r}")
+    known = capabilities.get(settings.endpoint, model)
+    report.ok(f"reasoning: {_THINK.get(known.think or '', 'not seen')}")
+    report.ok(f"roles: {_ROLES.get(known.roles or '', 'not known')}")
+    report.ok(f"token limit sent as {known.token_limit or 'max_tokens'}")
+    if stats.usage_reported:
+        report.ok("usage: reported by the server while streaming")
+    else:
+        report.warn(
+            "usage: the server sends none while streaming"
+            + (" (stream_options rejected)" if known.stream_usage is False else ""),
+            "token counts are estimated locally with tiktoken and labelled as estimates",
+        )
+    try:
+        await complete_json(
+            client,
+            settings,
+            model=settings.effective_grader_model,
+            messages=[
+                {"role": "system", "content": "Answer as JSON."},
+                {"role": "user", "content": 'Is the sky blue? Answer {"ok": true} or {"ok": false}.'},
+            ],
+            schema_name="check",
+            schema={
+                "type": "object",
+                "properties": {"ok": {"type": "boolean"}},
+                "required": ["ok"],
+                "additionalProperties": False,
+            },
+            temperature=0.0,
+            max_tokens=200,
+            seconds=settings.grader_timeout,
+        )
+    except LLMError as exc:
+        report.fail(f"structured output: {exc}", 'try structured_output = "prompt" in the settings file')
+        return
+    mode = capabilities.get(settings.endpoint, settings.effective_grader_model).structured
+    report.ok(f"structured output: {mode or settings.structured_output} (grader model)")
+    report.ok(f"context window: {settings.context_window:,} tokens (the context_window setting)")
+    report.ok(f"what was learnt is stored in {capabilities.FILE} in {paths.data_dir()}")

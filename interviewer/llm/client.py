@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -20,6 +21,11 @@ import openai
 
 from interviewer.config import Settings
 from interviewer.errors import InterviewerError
+from interviewer.llm import capabilities, roles
+from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
+
+LOWER_EFFORT = "low"
+"""``reasoning_effort`` for the one retry after a reply that was all reasoning and no text."""
 
 
 class LLMError(InterviewerError):
@@ -45,6 +51,10 @@ class StreamStats:
     usage_reported: bool = False
     cut: bool = False
     """The client cut the reply at the length limit (the server sent more)."""
+    receiving: bool = False
+    """Text or reasoning has started to arrive (from then on the idle timeout applies)."""
+    reasoning_chars: int = 0
+    """Characters of reasoning the model wrote (separate fields or tags in the text), never shown."""
 
 
 class Connection:
@@ -104,6 +114,56 @@ async def _post(client: openai.AsyncOpenAI, body: dict[str, Any], *, stream: boo
             stream_cls=openai.AsyncStream[ChatCompletionChunk],
         )
     return await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
+
+
+async def _send(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], *, stream: bool) -> Any:
+    """POST with the messages in the form this model's chat template takes.
+
+    Until the template's role rules are known, the request goes out as built; a refusal that names the
+    roles is learnt, and the request sent again under the next stricter rule."""
+    endpoint, model = settings.endpoint, body["model"]
+    known = capabilities.get(endpoint, model)
+    for _ in range(5):
+        sent = _with_known_parameters({**body, "messages": roles.adapt(body["messages"], known.roles)}, known)
+        try:
+            response = await _post(client, sent, stream=stream)
+        except openai.APIStatusError as exc:
+            learnt = _rejected_parameter(exc, sent)
+            if learnt:
+                capabilities.learn(endpoint, model, **learnt)
+                continue
+            stricter = roles.stricter(known.roles)
+            if exc.status_code not in (400, 422, 500) or stricter is None or not roles.rejected(_reason(exc)):
+                raise
+            capabilities.learn(endpoint, model, roles=stricter)
+            continue
+        if not stream and known.roles is None and roles.has_late_system(sent["messages"]):
+            capabilities.learn(endpoint, model, roles="any")  # a stream counts once it has finished
+        return response
+    raise LLMError(f"{endpoint or 'the endpoint'} refused every arrangement of roles", retryable=False, kind="request")
+
+
+def _with_known_parameters(body: dict[str, Any], known: capabilities.Capabilities) -> dict[str, Any]:
+    """The body with the parameters this endpoint and model take: no ``stream_options`` where it was
+    rejected (Azure's older API versions), ``max_completion_tokens`` where ``max_tokens`` was (OpenAI's
+    reasoning models)."""
+    if known.stream_usage is False and "stream_options" in body:
+        body = {k: v for k, v in body.items() if k != "stream_options"}
+    if known.token_limit == "max_completion_tokens" and "max_tokens" in body:
+        body = {k: v for k, v in body.items() if k != "max_tokens"} | {"max_completion_tokens": body["max_tokens"]}
+    return body
+
+
+def _rejected_parameter(exc: openai.APIStatusError, sent: dict[str, Any]) -> dict[str, Any] | None:
+    """What a 400 that names one of our parameters teaches, if it does."""
+    if exc.status_code not in (400, 422):
+        return None
+    text = _reason(exc).lower()
+    if "stream_options" in sent and "stream_options" in text:
+        return {"stream_usage": False}
+    if "max_tokens" in sent and "max_completion_tokens" in text:
+        return {"token_limit": "max_completion_tokens"}
+    return None
 
 
 def describe(exc: BaseException, settings: Settings, model: str) -> LLMError:
@@ -186,8 +246,11 @@ async def stream_chat(
     max_tokens: int,
     stats: StreamStats,
 ) -> AsyncIterator[str]:
-    """Yield the reply's text as it streams. Fills ``stats``. Raises :class:`LLMError`."""
-    body = {
+    """Yield the reply's text as it streams, reasoning left out. Fills ``stats``. Raises :class:`LLMError`.
+
+    A reply that is all reasoning and no text (the token limit spent on thinking) is asked for once
+    more with a lower reasoning effort; if that is empty too, the error says so."""
+    body: dict[str, Any] = {
         "model": model,
         "messages": messages,
         "temperature": temperature,
@@ -195,12 +258,43 @@ async def stream_chat(
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    template_checked = False
+    while True:
+        shown = False
+        try:
+            async for text in _stream_once(client, settings, body, model, stats):
+                shown = True
+                yield text
+        except LLMError as exc:
+            if exc.kind != "template" or template_checked:
+                raise
+            template_checked = True  # the roles are known now and the messages re-arranged: once more
+            continue
+        if shown or not stats.reasoning_chars:
+            return
+        if "reasoning_effort" in body:
+            break
+        body = {**body, "reasoning_effort": LOWER_EFFORT}
+        stats.reasoning_chars, stats.finish_reason = 0, None
+    raise LLMError(
+        f"the model wrote {stats.reasoning_chars:,} characters of reasoning and no reply, twice (the second time "
+        f"with reasoning_effort={LOWER_EFFORT}); raise max_reply_tokens, or use a model without reasoning",
+        kind="reasoning",
+    )
+
+
+async def _stream_once(
+    client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str, stats: StreamStats
+) -> AsyncIterator[str]:
+    known = capabilities.get(settings.endpoint, model)
+    reasoning = ReasoningFilter(known.think)
     stream = await _open_stream(client, settings, body, model)
     chunks = _timed_chunks(stream, settings, stats)
-    room = max_tokens * MAX_CHARS_PER_TOKEN
+    limit = body.get("max_completion_tokens") or body.get("max_tokens") or settings.max_reply_tokens
+    room = int(limit) * MAX_CHARS_PER_TOKEN
     try:
         async for chunk in chunks:
-            text = _read_chunk(chunk, stats)
+            text = reasoning.feed(_read_chunk(chunk, stats))
             if text:
                 if stats.first_token_ms is None:
                     stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
@@ -212,26 +306,60 @@ async def stream_chat(
                     break
                 room -= len(text)
                 yield text
-    except LLMError:
-        raise
     except Exception as exc:
-        raise describe(exc, settings, model) from None
+        error = exc if isinstance(exc, LLMError) else describe(exc, settings, model)
+        rest = reasoning.finish()  # what was held back is shown, marked incomplete, unless it is reasoning
+        if rest:
+            yield rest
+        raise error from None
     finally:
         stats.total_ms = (time.perf_counter() - stats.started) * 1000
         await chunks.aclose()
         await _release(stream)
+    rest = reasoning.finish()
+    stats.reasoning_chars += reasoning.reasoning_chars
+    if rest:
+        if stats.first_token_ms is None:  # held back until the end: shown now, all at once
+            stats.first_token_ms = stats.total_ms = (time.perf_counter() - stats.started) * 1000
+        yield rest
     if stats.finish_reason is None:
+        if not stats.receiving and await _template_refused(client, settings, body):
+            raise LLMError("the chat template refused the roles", kind="template")
         # A close-delimited stream that stops without a finish reason was cut off (or garbled) on the way.
         raise LLMError(
             "the stream broke off before the reply was finished (connection closed or malformed data)",
             kind="disconnect",
         )
+    untried = known.roles is None and roles.has_late_system(body["messages"])
+    capabilities.learn(settings.endpoint, model, think=reasoning.learnt, roles="any" if untried else None)
+    if reasoning.leaked:
+        raise LLMError(
+            "the model's reasoning reached its reply before the client knew this model starts inside reasoning; "
+            "retry: it is now known",
+            kind="reasoning",
+        )
+
+
+async def _template_refused(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any]) -> bool:
+    """Whether a stream that ended before its first chunk was a chat template refusing the roles.
+
+    llama-cpp-python answers a streamed request with 200 and, when the template raises, an empty stream;
+    the same messages unstreamed (one token) bring the template's error, and :func:`_send` learns from it."""
+    model = body["model"]
+    if capabilities.get(settings.endpoint, model).roles is not None or not roles.has_late_system(body["messages"]):
+        return False
+    probe = {"model": model, "messages": body["messages"], "max_tokens": 1}
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(
+            _send(client.with_options(max_retries=0), settings, probe, stream=False), settings.first_token_timeout
+        )
+    return capabilities.get(settings.endpoint, model).roles in ("first", "none")
 
 
 async def _open_stream(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str) -> Any:
     waited = settings.first_token_timeout + settings.connect_timeout
     try:
-        return await asyncio.wait_for(_post(client, body, stream=True), timeout=waited)
+        return await asyncio.wait_for(_send(client, settings, body, stream=True), timeout=waited)
     except TimeoutError:
         where = settings.endpoint or "the OpenAI API"
         raise LLMError(f"{where} took the request but sent nothing within {waited:g} s", kind="timeout") from None
@@ -244,7 +372,7 @@ async def _timed_chunks(stream: Any, settings: Settings, stats: StreamStats) -> 
     iterator = stream.__aiter__()
     try:
         while True:
-            first = stats.first_token_ms is None
+            first = not stats.receiving
             wait = settings.first_token_timeout if first else settings.idle_timeout
             try:
                 yield await asyncio.wait_for(iterator.__anext__(), timeout=wait)
@@ -283,6 +411,13 @@ def _read_chunk(chunk: Any, stats: StreamStats) -> str:
             if choice.finish_reason == "content_filter":
                 raise LLMError("the endpoint's content filter stopped the reply", kind="refusal")
         text += (delta.content if delta is not None else None) or ""
+        # Reasoning in its own field (vLLM, LM Studio, Ollama, llama.cpp with a reasoning format): counted, never kept.
+        thought = (getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)) if delta else None
+        if isinstance(thought, str) and thought:
+            stats.reasoning_chars += len(thought)
+            stats.receiving = True
+    if text:
+        stats.receiving = True
     return text
 
 
@@ -309,8 +444,35 @@ async def complete_json(
 ) -> tuple[Any, dict[str, int | None]]:
     """One structured-output call within ``seconds``. Returns the parsed JSON and the usage. Raises
     :class:`LLMError`."""
-    body = {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
-    response = await _post_structured(client, settings, body, schema_name, schema, seconds)
+    body: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
+    for attempt in range(2):
+        response = await _post_structured(client, settings, body, schema_name, schema, seconds)
+        choice = _only_choice(response)
+        content, thought = _without_reasoning(choice.message)
+        if content.strip() or not thought:
+            break
+        if attempt == 1:
+            raise LLMError(
+                f"the model wrote {thought:,} characters of reasoning and no answer, twice (the second time with "
+                f"reasoning_effort={LOWER_EFFORT}); raise the token limit, or use a model without reasoning",
+                kind="reasoning",
+            )
+        body = {**body, "reasoning_effort": LOWER_EFFORT}
+    usage = response.usage
+    usage_info = {
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+    }
+    try:
+        return parse_json(content), usage_info
+    except json.JSONDecodeError as exc:
+        hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
+        raise LLMError(
+            f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid"
+        ) from None
+
+
+def _only_choice(response: Any) -> Any:
     if not response.choices:
         raise LLMError("the endpoint returned no choices", kind="protocol")
     choice = response.choices[0]
@@ -318,19 +480,20 @@ async def complete_json(
         raise LLMError(f"the model refused: {choice.message.refusal[:200]}", kind="refusal")
     if choice.finish_reason == "content_filter":
         raise LLMError("the endpoint's content filter stopped the answer", kind="refusal")
-    usage = response.usage
-    usage_info = {
-        "prompt_tokens": usage.prompt_tokens if usage else None,
-        "completion_tokens": usage.completion_tokens if usage else None,
-    }
-    try:
-        # strict=False: small models put raw newlines or tabs inside strings; the meaning is intact.
-        return json.loads(_strip_fences(choice.message.content or ""), strict=False), usage_info
-    except json.JSONDecodeError as exc:
-        hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
-        raise LLMError(
-            f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid"
-        ) from None
+    return choice
+
+
+def _without_reasoning(message: Any) -> tuple[str, int]:
+    """A whole reply's text without its reasoning, and how many characters of reasoning it had (in the
+    text, between think tags, or in a ``reasoning_content``/``reasoning`` field, which is dropped)."""
+    content, thought = strip_reasoning(message.content or "")
+    field_ = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
+    return content, thought + (len(field_) if isinstance(field_, str) else 0)
+
+
+STRUCTURED_MODES = ("json_schema", "json_object", "prompt")
+"""How JSON is asked for, in the order tried: a strict schema, ``json_object`` with the schema
+(llama-cpp-python), and the schema in the prompt with no ``response_format`` at all."""
 
 
 async def _post_structured(
@@ -341,30 +504,88 @@ async def _post_structured(
     schema: dict[str, Any],
     seconds: float,
 ) -> Any:
-    """POST with a ``response_format``; in ``auto`` mode learn which form this endpoint takes."""
-    endpoint = settings.endpoint or ""
-    probing = settings.structured_output == "auto" and endpoint not in _JSON_OBJECT_ENDPOINTS | _JSON_SCHEMA_ENDPOINTS
-    for attempt in range(2):
-        # While probing, the first try goes without retries: a server that rejects json_schema with a
-        # 500 (llama-cpp-python) should not be retried, only asked the other way.
-        caller = client.with_options(max_retries=0) if probing and attempt == 0 else client
-        format_ = _response_format(settings, schema_name, schema)
+    """POST asking for JSON; in ``auto`` mode learn, per endpoint and model, which form is taken.
+
+    A form the server rejects (LM Studio answers ``json_object`` with 400, llama-cpp-python a
+    ``json_schema`` with 500, vLLM a schema feature it lacks with 400) is learnt and the next tried."""
+    endpoint, model = settings.endpoint, body["model"]
+    known = capabilities.get(endpoint, model)
+    mode = settings.structured_output if settings.structured_output != "auto" else known.structured or "json_schema"
+    while True:
+        probing = settings.structured_output == "auto" and known.structured is None
+        # While probing, a try goes without retries: a server that rejects a form with a 500
+        # (llama-cpp-python) should not be retried, only asked the other way.
+        caller = client.with_options(max_retries=0) if probing else client
         try:
             response = await asyncio.wait_for(
-                _post(caller, {**body, "response_format": format_}, stream=False), seconds
+                _send(caller, settings, _structured_body(body, mode, schema_name, schema), stream=False), seconds
             )
         except TimeoutError:
             raise LLMError(f"no answer from the model within {seconds:g} s", kind="timeout") from None
         except Exception as exc:
-            if attempt == 0 and probing:
-                if _rejects_json_schema(exc):
-                    _JSON_OBJECT_ENDPOINTS.add(endpoint)  # this server takes a schema through json_object
-                continue  # anything else: once more, now with the usual retries
-            raise describe(exc, settings, body["model"]) from None
-        if probing and format_["type"] == "json_schema":
-            _JSON_SCHEMA_ENDPOINTS.add(endpoint)
+            following = STRUCTURED_MODES.index(mode) + 1
+            if probing and _rejects_format(exc) and following < len(STRUCTURED_MODES):
+                mode = STRUCTURED_MODES[following]
+                continue
+            if probing:  # anything else: once more, now with the usual retries
+                try:
+                    response = await asyncio.wait_for(
+                        _send(client, settings, _structured_body(body, mode, schema_name, schema), stream=False),
+                        seconds,
+                    )
+                except TimeoutError:
+                    raise LLMError(f"no answer from the model within {seconds:g} s", kind="timeout") from None
+                except Exception as again:
+                    raise describe(again, settings, model) from None
+            else:
+                raise describe(exc, settings, model) from None
+        if settings.structured_output == "auto":
+            capabilities.learn(endpoint, model, structured=mode)
         return response
-    raise LLMError("the endpoint answered neither form of structured output", kind="protocol")  # not reached
+
+
+def _structured_body(body: dict[str, Any], mode: str, schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if mode == "json_object":
+        return {**body, "response_format": {"type": "json_object", "schema": schema}}
+    if mode == "json_schema":
+        format_ = {"name": schema_name, "schema": portable_schema(schema), "strict": True}
+        return {**body, "response_format": {"type": "json_schema", "json_schema": format_}}
+    ask = (
+        "\n\nAnswer with one JSON object and nothing else (no prose, no code fence), matching this JSON schema:\n"
+        + json.dumps(portable_schema(schema), separators=(",", ":"))
+    )
+    messages = list(body["messages"])
+    first = messages[0]
+    if first["role"] == "system":
+        messages[0] = {**first, "content": first["content"] + ask}
+    else:
+        messages.insert(0, {"role": "system", "content": ask.strip()})
+    return {**body, "messages": messages}
+
+
+def _rejects_format(exc: BaseException) -> bool:
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
+        return False
+    text = f"{getattr(exc, 'body', '')} {exc}".lower()
+    return any(word in text for word in ("json_schema", "json_object", "response_format", "schema"))
+
+
+def parse_json(text: str) -> Any:
+    """The JSON object in a model's answer, repaired where a model commonly breaks it: a code fence,
+    prose around the object, trailing commas, raw newlines inside strings. Raises ``JSONDecodeError``."""
+    text = _strip_fences(text)
+    try:
+        # strict=False: small models put raw newlines or tabs inside strings; the meaning is intact.
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        first_error = exc
+    start, end = text.find("{"), text.rfind("}")
+    if start != -1 and end > start:
+        candidate = text[start : end + 1]
+        for attempt in (candidate, re.sub(r",\s*([}\]])", r"\1", candidate)):
+            with contextlib.suppress(json.JSONDecodeError):
+                return json.loads(attempt, strict=False)
+    raise first_error
 
 
 def _strip_fences(text: str) -> str:
@@ -407,28 +628,3 @@ def portable_schema(schema: Any) -> Any:
     if isinstance(schema, list):
         return [portable_schema(item) for item in schema]
     return schema
-
-
-_JSON_OBJECT_ENDPOINTS: set[str] = set()
-"""Endpoints that rejected ``json_schema`` and take ``json_object`` with a schema (llama-cpp-python)."""
-_JSON_SCHEMA_ENDPOINTS: set[str] = set()
-"""Endpoints known to take ``json_schema``."""
-
-
-def _rejects_json_schema(exc: BaseException) -> bool:
-    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
-        return False
-    text = f"{getattr(exc, 'body', '')} {exc}".lower()
-    return "json_schema" in text or "response_format" in text
-
-
-def _response_format(settings: Settings, schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    mode = settings.structured_output
-    if mode == "auto":
-        mode = "json_object" if (settings.endpoint or "") in _JSON_OBJECT_ENDPOINTS else "json_schema"
-    if mode == "json_object":
-        return {"type": "json_object", "schema": schema}
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": schema_name, "schema": portable_schema(schema), "strict": True},
-    }

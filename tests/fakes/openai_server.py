@@ -47,6 +47,13 @@ class Behaviour:
     include_usage: bool = True
     cached_tokens: int = 0
     finish_reason: str = "stop"
+    empty_stream: bool = False
+    """Streamed: the headers, then the connection closes without a single chunk."""
+    reasoning: str | None = None
+    """Reasoning sent in its own field, before the text (streamed: one chunk per word)."""
+    reasoning_field: str = "reasoning_content"
+    """That field's name: ``reasoning_content`` (llama.cpp, DeepSeek, older vLLM) or ``reasoning`` (vLLM,
+    LM Studio, Ollama)."""
 
 
 @dataclass
@@ -80,7 +87,14 @@ def _words(text: str) -> list[str]:
 
 
 class FakeOpenAI:
-    def __init__(self, responder: Callable[[Recorded], Behaviour] | None = None, models: list[str] | None = None):
+    def __init__(
+        self,
+        responder: Callable[[Recorded], Behaviour] | None = None,
+        models: list[str] | None = None,
+        template: Callable[[Recorded], Behaviour | None] | None = None,
+    ):
+        self.template = template
+        """The chat template's check of the messages: an error :class:`Behaviour` where it raises."""
         self.queue: deque[Behaviour] = deque()
         self.requests: list[Recorded] = []
         self.arrivals: list[float] = []
@@ -125,11 +139,12 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+                refused = server.template(record) if server.template and record.messages else None
                 with server._lock:
                     server.requests.append(record)
                     if not record.structured:
                         server.arrivals.append(arrived)
-                    behaviour = server.queue.popleft() if server.queue else None
+                    behaviour = refused or (server.queue.popleft() if server.queue else None)
                 if behaviour is None:
                     behaviour = server.responder(record)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -160,6 +175,8 @@ class FakeOpenAI:
                     if b.delay_first:
                         time.sleep(b.delay_first)
                     message: dict[str, Any] = {"role": "assistant", "content": None if b.refusal else content}
+                    if b.reasoning:
+                        message[b.reasoning_field] = b.reasoning
                     if b.refusal:
                         message["refusal"] = b.refusal
                     self._json(
@@ -185,6 +202,8 @@ class FakeOpenAI:
                 self.wfile.flush()
                 if b.delay_first:
                     time.sleep(b.delay_first)
+                if b.empty_stream:
+                    return
 
                 def send(payload: dict | str) -> None:
                     data = payload if isinstance(payload, str) else json.dumps(payload)
@@ -206,6 +225,8 @@ class FakeOpenAI:
                     send(chunk({}, "stop"))
                     send("[DONE]")
                     return
+                for thought in _words(b.reasoning or ""):
+                    send(chunk({b.reasoning_field: thought}))
                 pieces = _words(b.text or "")
                 for index, piece in enumerate(pieces):
                     if b.stall_after_chunks is not None and index == b.stall_after_chunks:
@@ -369,3 +390,111 @@ if __name__ == "__main__":
     import sys
 
     serve_forever(*(float(a) for a in sys.argv[1:3]))
+
+
+# ----------------------------------------------------------------------------- reasoning models
+
+THOUGHT = "SECRET-THOUGHT the candidate asked something; the note says what to do, so I will do that."
+"""The reasoning a fake reasoning model writes: nothing of it may reach the candidate, the transcript or
+a later request."""
+
+
+def thinking(style: str, responder: Callable[[Recorded], Behaviour] = default_responder) -> Callable:
+    """A reasoning model, as each server delivers its reasoning:
+
+    - ``tags``: inside ``content`` between ``<think>`` and ``</think>`` (llama.cpp without a reasoning
+      format; Ollama for some models);
+    - ``implicit``: inside ``content`` with no opening tag, the template having opened the block in the
+      prompt (DeepSeek-R1's template through llama.cpp);
+    - ``reasoning_content`` / ``reasoning``: in a field of its own (llama.cpp with a reasoning format,
+      DeepSeek's API; vLLM renamed the first to the second, and LM Studio and Ollama use it).
+    """
+
+    def respond(record: Recorded) -> Behaviour:
+        behaviour = responder(record)
+        visible = behaviour.raw_content
+        if visible is None:
+            visible = json.dumps(behaviour.json_body) if behaviour.json_body is not None else (behaviour.text or "")
+        if style in ("tags", "implicit"):
+            opening = "<think>\n" if style == "tags" else ""
+            wrapped = f"{opening}{THOUGHT}\n</think>\n\n{visible}"
+            behaviour.raw_content, behaviour.text, behaviour.json_body = wrapped, wrapped, None
+        else:
+            behaviour.reasoning, behaviour.reasoning_field = THOUGHT, style
+        return behaviour
+
+    return respond
+
+
+# ----------------------------------------------------------------------------- chat templates
+
+
+def alternating_roles(record: Recorded) -> Behaviour | None:
+    """Mistral's template (v0.3 and later): one leading system message, then user and assistant strictly
+    alternating from the user; anything else raises. llama.cpp's server answers that with HTTP 500."""
+    messages = record.messages
+    rest = messages[1:] if messages[0]["role"] == "system" else messages
+    for index, message in enumerate(rest):
+        if message["role"] != ("user" if index % 2 == 0 else "assistant"):
+            return Behaviour(
+                status=500,
+                error_body={
+                    "error": {
+                        "code": 500,
+                        "message": "Conversation roles must alternate user/assistant/user/assistant/...",
+                        "type": "server_error",
+                    }
+                },
+            )
+    return None
+
+
+def no_system_role(record: Recorded) -> Behaviour | None:
+    """Gemma's template: no system role at all; vLLM answers the template's exception with HTTP 400."""
+    if any(m["role"] == "system" for m in record.messages):
+        return Behaviour(
+            status=400,
+            error_body={"object": "error", "message": "System role not supported", "type": "BadRequestError"},
+        )
+    return None
+
+
+def streamed_as_llama_cpp_python(template: Callable[[Recorded], Behaviour | None]) -> Callable:
+    """The template's refusal as llama-cpp-python delivers it: unstreamed, HTTP 500 with the template's
+    message; streamed, HTTP 200 and a stream that ends before its first chunk."""
+
+    def check(record: Recorded) -> Behaviour | None:
+        refused = template(record)
+        if refused is not None and record.body.get("stream"):
+            return Behaviour(empty_stream=True)
+        return refused
+
+    return check
+
+
+# ----------------------------------------------------------------------------- parameters and usage
+
+
+def rejects_stream_options(record: Recorded) -> Behaviour | None:
+    """Azure OpenAI on API versions before stream_options existed."""
+    if "stream_options" in record.body:
+        message = "Unrecognized request argument supplied: stream_options"
+        return Behaviour(status=400, error_body={"error": {"message": message, "type": "invalid_request_error"}})
+    return None
+
+
+def rejects_max_tokens(record: Recorded) -> Behaviour | None:
+    """OpenAI's reasoning models (o-series, gpt-5)."""
+    if "max_tokens" in record.body:
+        message = (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        )
+        return Behaviour(status=400, error_body={"error": {"message": message, "param": "max_tokens"}})
+    return None
+
+
+def without_stream_usage(record: Recorded) -> Behaviour:
+    """LM Studio and older Ollama: no usage in a stream, whatever stream_options asks."""
+    behaviour = default_responder(record)
+    behaviour.include_usage = False
+    return behaviour

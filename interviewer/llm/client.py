@@ -292,23 +292,25 @@ async def _stream_once(
     chunks = _timed_chunks(stream, settings, stats)
     limit = body.get("max_completion_tokens") or body.get("max_tokens") or settings.max_reply_tokens
     room = int(limit) * MAX_CHARS_PER_TOKEN
+    received = shown = 0  # characters of text received (reasoning in it included) and shown
     try:
         async for chunk in chunks:
-            text = reasoning.feed(_read_chunk(chunk, stats))
+            raw = _read_chunk(chunk, stats)
+            received += len(raw)
+            text = reasoning.feed(raw)[: room - shown]
             if text:
                 if stats.first_token_ms is None:
                     stats.first_token_ms = (time.perf_counter() - stats.started) * 1000
-                if len(text) >= room:
-                    # The server ignored max_tokens: the reply ends here, as if it had stopped at the limit.
-                    if text[:room]:
-                        yield text[:room]
-                    stats.finish_reason, stats.cut = "length", True
-                    break
-                room -= len(text)
+                shown += len(text)
                 yield text
+            if received >= room:
+                # The server ignored max_tokens: the reply ends here, as if it had stopped at the limit
+                # (counted on what arrives, so a reply held back while it may be reasoning is bounded too).
+                stats.finish_reason, stats.cut = "length", True
+                break
     except Exception as exc:
         error = exc if isinstance(exc, LLMError) else describe(exc, settings, model)
-        rest = reasoning.finish()  # what was held back is shown, marked incomplete, unless it is reasoning
+        rest = reasoning.finish()[: room - shown]  # what was held back is shown, marked incomplete, unless reasoning
         if rest:
             yield rest
         raise error from None
@@ -316,7 +318,7 @@ async def _stream_once(
         stats.total_ms = (time.perf_counter() - stats.started) * 1000
         await chunks.aclose()
         await _release(stream)
-    rest = reasoning.finish()
+    rest = reasoning.finish()[: room - shown]
     stats.reasoning_chars += reasoning.reasoning_chars
     if rest:
         if stats.first_token_ms is None:  # held back until the end: shown now, all at once

@@ -31,6 +31,7 @@ from interviewer.grading.scorecard import (
 )
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, normalized, quote_of, sentences
+from interviewer.understanding.asks import asks_in
 from interviewer.understanding.coverage import LABELS, default_stage_reader
 from interviewer.understanding.patterns import ASSUMPTION
 from interviewer.understanding.relevance import topic_texts
@@ -350,7 +351,8 @@ class _Judge:
             if turn.role != "candidate" or turns[index + 1].kind != "answer" or turn.seq in flagged:
                 continue
             for sentence in sentences(turn.text):
-                if sentence.is_question and not asks_about_the_interviewer(sentence.text):
+                # A preamble ("can I ask a few things?") asks nothing: no evidence of clarifying.
+                if sentence.is_question and asks_in(sentence.text) and not asks_about_the_interviewer(sentence.text):
                     out.append(_Said(turn.seq, sentence.text, -1 - len(out), False, False))
         return out
 

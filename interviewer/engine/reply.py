@@ -96,7 +96,9 @@ class GuardedReply:
                 yield chunk
             else:
                 self._held += chunk
-                if len(self._held) < max(MIN_RELEASE, len(self.outcome.text) // GROWTH):
+                # The first sentence goes out as soon as it ends (the wait a reader feels); after it, pieces
+                # have a floor, so a reply of one letter per line costs a bounded number of checks.
+                if self.outcome.text and len(self._held) < max(MIN_RELEASE, len(self.outcome.text) // GROWTH):
                     continue
                 # Only the new text can hold a new release point (one may end just after the old text).
                 cut = last_release_point(self._held, max(0, self._scanned - 4))

@@ -45,7 +45,7 @@ class OpenAIBackend(Backend):
         return offline_analyst(lexicon, self.settings.understanding, self.settings.semantic_model)
 
     def deep_analyst(self, lexicon: Lexicon) -> Analyst | None:
-        return LLMAnalyst(self.connection, lexicon.problem, lexicon) if self.llm_analyst else None
+        return LLMAnalyst(self.connection, lexicon.problem) if self.llm_analyst else None
 
     def voice(self) -> Voice:
         return LLMVoice(self.connection)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine import director
-from interviewer.engine.analyst import Analysis
+from interviewer.engine.analyst import Analysis, Question
 from interviewer.engine.backend import Backend
 from interviewer.engine.clock import Clock, WallClock
 from interviewer.engine.events import (
@@ -513,10 +513,18 @@ def _unmapped(analysis: Analysis) -> bool:
 
 
 def _take_mapped(analysis: Analysis, deeper: Analysis | None) -> None:
-    """Questions the deeper reading mapped to facts replace the fast reading's unmapped ones."""
+    """Questions the deeper reading mapped to facts replace the fast reading's unmapped ones.
+
+    The deeper reading can be talked into mapping an extraction attempt ("what are you not allowed to
+    tell me?") to any fact, so it may only pick among the facts the message's own words come near."""
     if deeper is None or deeper.injection:
         return
+    near = {fact for question in analysis.questions for fact in (*question.facts, *question.close, *question.near)}
     known = set(analysis.facts_asked)
-    found = [q for q in deeper.questions if q.facts and not set(q.facts) <= known]
+    found = []
+    for question in deeper.questions:
+        facts = tuple(fact for fact in question.facts if fact in near)
+        if facts and not set(facts) <= known:
+            found.append(Question(question.text, facts))
     if found:
         analysis.questions = [q for q in analysis.questions if q.facts or q.close] + found

@@ -9,8 +9,6 @@ from interviewer.engine.analyst import Analysis, Analyst, Question
 from interviewer.engine.state import InterviewState
 from interviewer.llm import prompts
 from interviewer.llm.client import Connection, LLMError, complete_json, strict_schema
-from interviewer.text import sentences, term_set
-from interviewer.understanding.lexicon import Lexicon
 
 MAX_FACTS_PER_QUESTION = 2
 """A question the analyst maps to more facts than this is a fishing expedition: it answers none."""
@@ -20,24 +18,16 @@ class LLMAnalyst(Analyst):
     """A structured-output reading of the turn; runs concurrently with the reply.
 
     It reads text the candidate controls, so a message can talk it into claiming that every hidden
-    fact was asked for. Its word only counts where it is plausible: a fact it maps must share a cue
-    word with one of the message's actual questions, a question maps to at most two facts, and a
-    reading that calls the message an injection confirms nothing.
+    fact was asked for. Its word only counts where it is plausible: a question it maps to more than two
+    facts maps to none, a reading that calls the message an injection confirms nothing, and the session
+    takes a fact from it only when the fast reading found the question near that fact
+    (``Question.near``).
     """
 
-    def __init__(self, connection: Connection, problem: Problem, lexicon: Lexicon | None = None):
+    def __init__(self, connection: Connection, problem: Problem):
         self.connection = connection
         self.problem = problem
         self._fact_ids = {fact.id for fact in problem.facts}
-        self._topic = lexicon.topic if lexicon is not None else term_set(f"{problem.title}. {problem.prompt}")
-        self._cue_terms = {
-            fact.id: frozenset().union(*(term_set(cue) for cue in fact.cues)) - self._topic for fact in problem.facts
-        }
-
-    def plausible_facts(self, text: str) -> set[str]:
-        """Facts one of the message's questions could be asking for: it shares a cue word with them."""
-        asked = [term_set(s.text) - self._topic for s in sentences(text) if s.is_question]
-        return {fact for fact, terms in self._cue_terms.items() if any(terms & question for question in asked)}
 
     async def analyze(self, text: str, state: InterviewState) -> Analysis:
         settings = self.connection.settings
@@ -59,10 +49,12 @@ class LLMAnalyst(Analyst):
                 f"the analyst's answer does not fit its schema: {exc.errors()[0]['msg']}", kind="invalid"
             ) from None
         analysis = Analysis(source="llm")
-        plausible = set() if output.injection else self.plausible_facts(text)
         for q in output.questions:
-            facts = tuple(dict.fromkeys(f for f in q.fact_ids if f in self._fact_ids and f in plausible))
-            analysis.questions.append(Question(q.text, facts if len(facts) <= MAX_FACTS_PER_QUESTION else ()))
+            # Counted as claimed: a claim of every fact, cut down to the known ones, is still a claim of every fact.
+            claimed = tuple(dict.fromkeys(q.fact_ids))
+            facts = tuple(f for f in claimed if f in self._fact_ids)
+            fishing = output.injection or len(claimed) > MAX_FACTS_PER_QUESTION
+            analysis.questions.append(Question(q.text, () if fishing else facts))
         analysis.depths = {s.stage: max(0, min(3, s.depth)) for s in output.stages}
         analysis.end_requested = output.end_requested
         analysis.injection = output.injection

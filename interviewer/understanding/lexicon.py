@@ -87,6 +87,18 @@ class Lexicon:
                     found.append(fact)
         return tuple(sorted(found, key=self._fact_order.__getitem__))
 
+    def near_facts(self, question: str, limit: int) -> tuple[str, ...]:
+        """The facts whose cues share the most (by weight) with the question, matched or not: a looser
+        reading than :meth:`match_facts`, for checking what another reader maps the question to."""
+        asked = term_set(question) - self.topic
+        shared: dict[str, float] = {}
+        for cue in self.cues:
+            overlap = cue.terms & asked
+            if overlap:
+                score = cue.weight * len(overlap) / len(cue.terms)
+                shared[cue.fact] = max(shared.get(cue.fact, 0.0), score)
+        return tuple(sorted(shared, key=lambda fact: -shared[fact])[:limit])
+
     def _match_one(self, question: str) -> list[str]:
         asked = term_set(question)
         if not asked:

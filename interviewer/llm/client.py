@@ -348,14 +348,16 @@ async def _template_refused(client: openai.AsyncOpenAI, settings: Settings, body
     llama-cpp-python answers a streamed request with 200 and, when the template raises, an empty stream;
     the same messages unstreamed (one token) bring the template's error, and :func:`_send` learns from it."""
     model = body["model"]
-    if capabilities.get(settings.endpoint, model).roles is not None or not roles.has_late_system(body["messages"]):
+    before = capabilities.get(settings.endpoint, model).roles
+    if roles.stricter(before) is None or not roles.has_late_system(body["messages"]):
         return False
+    # Probed also when "any" was learnt: a request of another shape may have passed where this one fails.
     probe = {"model": model, "messages": body["messages"], "max_tokens": 1}
     with contextlib.suppress(Exception):
         await asyncio.wait_for(
             _send(client.with_options(max_retries=0), settings, probe, stream=False), settings.first_token_timeout
         )
-    return capabilities.get(settings.endpoint, model).roles in ("first", "none")
+    return capabilities.get(settings.endpoint, model).roles != before
 
 
 async def _open_stream(client: openai.AsyncOpenAI, settings: Settings, body: dict[str, Any], model: str) -> Any:
@@ -468,9 +470,11 @@ async def complete_json(
     try:
         return parse_json(content), usage_info
     except json.JSONDecodeError as exc:
-        hint = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
+        cut_off = choice.finish_reason == "length"
+        hint = " (cut off at the token limit)" if cut_off else ""
         raise LLMError(
-            f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}", kind="invalid"
+            f"the model's answer is not valid JSON{hint}: {exc.msg} at char {exc.pos}",
+            kind="cut_off" if cut_off else "invalid",
         ) from None
 
 

@@ -33,10 +33,14 @@ class LLMGrader(Grader):
         self.name = self.settings.effective_grader_model
         self.requests: list[list[dict]] = []
 
-    def messages(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> tuple[list[dict], list[str]]:
-        """The grading request, fitted to the grader's context without dropping any turn."""
+    def messages(
+        self, transcript: Transcript, rubric: Rubric, problem: Problem, share: float = 1.0
+    ) -> tuple[list[dict], list[str]]:
+        """The grading request, fitted to the grader's context without dropping any turn; it asks for an
+        answer that fits ``share`` of the token limit."""
         model = self.settings.effective_grader_model
         system = prompts.grader_system(rubric, problem)
+        unit = prompts.grader_string_unit(len(rubric.dimensions), self.settings.grader_max_tokens, share)
         budget = self.settings.effective_grader_context - self.settings.grader_max_tokens
         shortened: dict[int, str] = {}
         notes: list[str] = []
@@ -44,7 +48,13 @@ class LLMGrader(Grader):
         def build() -> list[dict]:
             return [
                 {"role": "system", "content": system},
-                {"role": "user", "content": "Transcript:\n\n" + prompts.numbered_transcript(transcript, shortened)},
+                {
+                    "role": "user",
+                    "content": "Transcript:\n\n"
+                    + prompts.numbered_transcript(transcript, shortened)
+                    + "\n\n"
+                    + prompts.grader_length_rule(unit),
+                },
             ]
 
         messages = build()
@@ -77,28 +87,31 @@ class LLMGrader(Grader):
         return messages, notes
 
     async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
-        messages, notes = self.messages(transcript, rubric, problem)
         ids = [d.id for d in rubric.dimensions]
         problems: list[str] = []
+        max_tokens, share = self.settings.grader_max_tokens, 1.0
         for attempt in range(2):  # one request, plus at most one retry on invalid output
-            self.requests.append(messages)
+            request, notes = self.messages(transcript, rubric, problem, share)
+            self.requests.append(request)
             try:
                 data, _ = await complete_json(
                     self.connection.client,
                     self.settings,
                     model=self.settings.effective_grader_model,
-                    messages=messages,
+                    messages=request,
                     schema_name="scorecard",
-                    schema=prompts.grader_schema(ids),
+                    schema=prompts.grader_schema(ids, max_tokens, share),
                     temperature=self.settings.grader_temperature,
-                    max_tokens=self.settings.grader_max_tokens,
+                    max_tokens=max_tokens,
                     seconds=self.settings.grader_timeout,
                 )
                 dimensions, strengths, improvements = _check_grader_output(data, ids)
             except LLMError as exc:
-                if exc.kind not in ("invalid", "protocol") or attempt == 1:
+                if exc.kind not in ("invalid", "protocol", "cut_off") or attempt == 1:
                     raise GradingError(f"grading failed: {exc}") from None
                 problems.append(str(exc))
+                if exc.kind == "cut_off":
+                    share = 0.5  # the same request would run to the limit again: ask for half as much text
                 continue
             except ValueError as exc:
                 problems.append(str(exc))

@@ -202,28 +202,44 @@ def analyst_messages(problem: Problem, text: str) -> list[dict[str, str]]:
 # ----------------------------------------------------------------------------- grader
 
 
+EVIDENCE_AT_MOST = 2
+"""Quotes per dimension, at most."""
+
+
 class GradedEvidence(BaseModel):
     turn: int = Field(description="The number of the candidate turn the quote is taken from.")
-    quote: str = Field(
-        json_schema_extra={"maxLength": 300},
-        description="Words copied exactly, character for character, from that turn.",
-    )
+    quote: str = Field(description="Words copied exactly, character for character, from that turn.")
 
 
 class GradedDimension(BaseModel):
     score: int = Field(description="1, 2, 3 or 4, by the level descriptors.")
-    rationale: str = Field(json_schema_extra={"maxLength": 600}, description="Why this level and not the next one up.")
-    evidence: list[GradedEvidence] = Field(json_schema_extra={"maxItems": 3})
+    rationale: str = Field(description="Why this level and not the next one up.")
+    evidence: list[GradedEvidence] = Field(json_schema_extra={"maxItems": EVIDENCE_AT_MOST})
 
 
-def grader_schema(dimension_ids: Sequence[str]) -> dict:
+CHARS_PER_TOKEN = 3
+"""A low estimate of the characters a token of JSON prose carries: the longest answer the grader's
+schema allows is sized by it to fit the token limit."""
+QUOTE_AT_MOST = 300
+"""The longest quote (or strength, or improvement) however large the token limit; a rationale may be
+twice as long."""
+LIST_AT_MOST = 4
+"""Strengths, and improvements, at most."""
+
+
+def grader_schema(dimension_ids: Sequence[str], max_tokens: int, share: float = 1.0) -> dict:
     """One required property per rubric dimension, so even a grammar-constrained small model
-    scores every dimension exactly once."""
+    scores every dimension exactly once. Every string's length bound is fitted so that the longest
+    answer the schema allows fits within ``max_tokens`` (times ``share``, for a shorter retry): a
+    grammar-constrained model that rambles closes its strings in time instead of being cut off."""
     from interviewer.llm.client import strict_schema
 
+    unit = grader_string_unit(len(dimension_ids), max_tokens, share)
     dimension = strict_schema(GradedDimension)
     dimension["properties"]["score"]["enum"] = [1, 2, 3, 4]
-    text_list = {"type": "array", "items": {"type": "string", "maxLength": 300}, "maxItems": 6}
+    dimension["properties"]["rationale"]["maxLength"] = 2 * unit
+    dimension["properties"]["evidence"]["items"]["properties"]["quote"]["maxLength"] = unit
+    text_list = {"type": "array", "items": {"type": "string", "maxLength": unit}, "maxItems": LIST_AT_MOST}
     return {
         "type": "object",
         "properties": {
@@ -239,6 +255,25 @@ def grader_schema(dimension_ids: Sequence[str]) -> dict:
         "required": ["dimensions", "strengths", "improvements"],
         "additionalProperties": False,
     }
+
+
+def grader_length_rule(unit: int) -> str:
+    """The schema's length bounds in words, for servers that drop them from the schema (strict mode)."""
+    return (
+        f"Keep each rationale under {2 * unit} characters, and each quote, strength and improvement under "
+        f"{unit}: the answer must fit its token limit."
+    )
+
+
+def grader_string_unit(dimensions: int, max_tokens: int, share: float = 1.0) -> int:
+    """The quote length u that fits ``max_tokens * share``: per dimension a 2u rationale and two u quotes
+    (with ~30 characters of keys each, ~60 for the dimension's own), two lists of u-long items and ~100
+    characters of framing."""
+    max_tokens = int(max_tokens * share)
+    evidence = EVIDENCE_AT_MOST
+    fixed = dimensions * (60 + 30 * evidence) + 2 * LIST_AT_MOST * 4 + 100
+    per_unit = dimensions * (2 + evidence) + 2 * LIST_AT_MOST
+    return max(40, min(QUOTE_AT_MOST, (max_tokens * CHARS_PER_TOKEN - fixed) // per_unit))
 
 
 def grader_system(rubric: Rubric, problem: Problem) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from typing import Any
+
 from interviewer.backends import Backend, OfflineBackend
 from interviewer.content import ContentLibrary
 from interviewer.engine.clock import ScriptedClock
 from interviewer.engine.session import InterviewSession
+from tests.conftest import ROOT
 
 
 async def collect(stream) -> list:
@@ -77,3 +82,28 @@ def schema_of(engine) -> dict:
         )
         for table in inspector.get_table_names()
     }
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], *, timeout: float = 120, **kwargs: Any
+) -> subprocess.CompletedProcess:
+    """``python -m interviewer ARGS`` from the repository, with its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "interviewer", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def one_clear_line(result: subprocess.CompletedProcess, *words: str) -> None:
+    """The command failed with one line on stderr, naming ``words``, and no traceback."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr.replace("interviewer:", "")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr[-3000:]
+    for word in words:
+        assert word in lines[0], lines[0]

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,9 +21,8 @@ from interviewer.engine.clock import Clock
 from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.engine.session import EmptyMessage, InterviewSession
 from interviewer.export import interview_json, interview_markdown
-from tests.conftest import ROOT
 from tests.fakes.openai_server import FakeOpenAI
-from tests.helpers import collect, replies_as_shown
+from tests.helpers import collect, replies_as_shown, run_cli
 from tests.reliability import TEST_API_KEY
 
 MEGABYTE = 1_000_000
@@ -138,17 +136,7 @@ async def test_a_megabyte_paste_stays_inside_the_context_budget_with_a_notice(re
             assert text in sent, name
 
 
-def _cli(args, env, timeout=180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=timeout,
-        encoding="utf-8",
-        errors="surrogateescape",
-    )
+_cli = partial(run_cli, timeout=180, encoding="utf-8", errors="surrogateescape")
 
 
 def _check_layout(markdown: str, turns: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from interviewer.cli import main
 from interviewer.engine.moves import TurnKind
 from tests.conftest import DATA, ROOT
+from tests.helpers import run_cli
 
 TURN_KINDS = {kind.value for kind in TurnKind}
 
@@ -141,23 +143,14 @@ def test_resume_refuses_an_ended_interview(capsys):
     assert "has ended" in capsys.readouterr().err
 
 
-def _cli(args: list[str], env: dict, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+_cli = partial(run_cli, timeout=60, input="")
 
 
 def test_chat_line_by_line_then_end_and_grade(cli_env):
     result = _cli(
         ["chat", "--problem", "spam-filter", "--persona", "bar-raiser"],
         cli_env,
-        stdin="How many users are there?\n/agenda\nI would start with logistic regression \\\nbecause it is cheap.\n/end\n",
+        input="How many users are there?\n/agenda\nI would start with logistic regression \\\nbecause it is cheap.\n/end\n",
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -172,9 +165,9 @@ def test_chat_line_by_line_then_end_and_grade(cli_env):
 
 
 def test_chat_quit_leaves_it_resumable_and_resume_continues(cli_env):
-    first = _cli(["chat", "--problem", "spam-filter"], cli_env, stdin="How many users are there?\n/quit\n")
+    first = _cli(["chat", "--problem", "spam-filter"], cli_env, input="How many users are there?\n/quit\n")
     assert first.returncode == 0 and "interviewer resume 1" in first.stdout
-    second = _cli(["resume", "1"], cli_env, stdin="What is the latency budget?\n/end\n")
+    second = _cli(["resume", "1"], cli_env, input="What is the latency budget?\n/end\n")
     assert second.returncode == 0, second.stderr
     assert "50 ms" in second.stdout and "Overall" in second.stdout
     shown = json.loads(_cli(["show", "1", "--json"], cli_env).stdout)
@@ -185,7 +178,7 @@ def test_chat_quit_leaves_it_resumable_and_resume_continues(cli_env):
 
 
 def test_no_command_starts_a_chat(cli_env):
-    result = _cli([], cli_env, stdin="/quit\n")
+    result = _cli([], cli_env, input="/quit\n")
     assert result.returncode == 0 and "Interview 1:" in result.stdout
 
 
@@ -205,7 +198,7 @@ def test_help_is_quick_to_import(cli_env):
 
 def test_chat_folds_replies_at_word_boundaries_to_the_terminal_width(cli_env):
     env = {**cli_env, "COLUMNS": "40"}
-    result = _cli(["chat", "--problem", "spam-filter", "--persona", "bar-raiser"], env, stdin="/quit\n")
+    result = _cli(["chat", "--problem", "spam-filter", "--persona", "bar-raiser"], env, input="/quit\n")
     assert result.returncode == 0, result.stderr
     opening = json.loads(_cli(["show", "1", "--json"], cli_env).stdout)["turns"][0]["text"]
     start = result.stdout.index("\nDev: ") + 1
@@ -219,9 +212,9 @@ def test_chat_folds_replies_at_word_boundaries_to_the_terminal_width(cli_env):
 
 
 def test_resume_shows_the_interview_so_far(cli_env):
-    first = _cli(["chat", "--problem", "spam-filter"], cli_env, stdin="How many users are there?\n/quit\n")
+    first = _cli(["chat", "--problem", "spam-filter"], cli_env, input="How many users are there?\n/quit\n")
     assert first.returncode == 0, first.stderr
-    second = _cli(["resume", "1"], cli_env, stdin="/quit\n")
+    second = _cli(["resume", "1"], cli_env, input="/quit\n")
     assert second.returncode == 0, second.stderr
     so_far = second.stdout[second.stdout.index("The interview so far") :]
     assert "you: How many users are there?" in so_far

@@ -4,27 +4,14 @@ headless run with the grader's one-line error and no stray traceback from the an
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import one_clear_line, run_cli
 
-
-def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
-    )
-
-
-def _one_clear_line(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr[-3000:]
-    for word in words:
-        assert word in lines[0], lines[0]
+_cli = partial(run_cli, timeout=300)
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/v1", "ftp://example.com"])
@@ -33,7 +20,7 @@ def test_a_bad_endpoint_url_is_one_line(url, cli_env, tmp_path: Path):
     script = tmp_path / "answers.txt"
     script.write_text("How many users are there?\n", encoding="utf-8")
     run = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
-    _one_clear_line(run, "OPENAI_BASE_URL", url)
+    one_clear_line(run, "OPENAI_BASE_URL", url)
     doctor = _cli(["doctor"], env)
     assert doctor.returncode == 1 and "Traceback" not in doctor.stderr + doctor.stdout
     assert f"FAIL  OPENAI_BASE_URL {url!r}" in doctor.stdout

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,28 +28,9 @@ from storage.db import HEAD_REVISION, MIGRATIONS_DIR, create_db_engine, migrate
 from storage.models import utcnow
 from storage.repository import LEASE_SECONDS, this_process
 from tests.conftest import ROOT
-from tests.helpers import play
+from tests.helpers import one_clear_line, play, run_cli
 
-
-def _cli(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-        **kwargs,
-    )
-
-
-def _one_clear_line(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr and "Error:" not in result.stderr.replace("interviewer:", "")
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr[-3000:]
-    for word in words:
-        assert word in lines[0], lines[0]
+_cli = partial(run_cli, timeout=300)
 
 
 # ----------------------------------------------------------------------------- database faults
@@ -110,7 +92,7 @@ async def test_a_damaged_database_is_one_storage_error(repo, interviewer_home: P
     repo.close()  # checkpoints the WAL into the file
     _corrupt(_db_file(interviewer_home))
     for args in (["list"], ["show", "1"]):
-        _one_clear_line(_cli(args, cli_env), "damaged")
+        one_clear_line(_cli(args, cli_env), "damaged")
 
 
 async def test_a_full_disk_is_one_storage_error(repo):
@@ -134,7 +116,7 @@ def test_run_against_a_database_locked_by_another_process(cli_env, interviewer_h
         result = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], cli_env)
     finally:
         holder.close()
-    _one_clear_line(result, "in use by another process")
+    one_clear_line(result, "in use by another process")
 
 
 # ----------------------------------------------------------------------------- chat keeps the message
@@ -262,7 +244,7 @@ def test_a_second_process_cannot_resume_an_interview_open_elsewhere(cli_env, tmp
             assert chunk, "the first chat ended early"
             opening += chunk
         second = _cli(["resume", "1", "--candidate", str(script)], cli_env)
-        _one_clear_line(second, "interview 1 is open in another interviewer", "on this machine")
+        one_clear_line(second, "interview 1 is open in another interviewer", "on this machine")
         first.send_signal(signal.SIGKILL)  # dies without letting go
         first.wait(timeout=60)
         again = _cli(["resume", "1", "--candidate", str(script), "--json"], cli_env)

@@ -22,7 +22,7 @@ from interviewer.engine.session import InterviewSession, SessionError
 from interviewer.files import FileTooLarge, read_limited, read_stream_limited
 from interviewer.script import ScriptError, read_candidate_script
 from tests.conftest import ROOT
-from tests.helpers import collect
+from tests.helpers import collect, run_cli
 
 BAD_PLACEHOLDERS = ["{minutes:d}", "{name!x}", "{name!r}", "{name:>300000000}", "{name.__class__}", "{name[0]}"]
 ZERO = Path("/dev/zero")
@@ -141,18 +141,6 @@ def test_dev_zero_and_a_directory_are_one_clear_error(tmp_path: Path):
         load_file(tmp_path, Persona)
 
 
-def _cli(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        **kwargs,
-    )
-
-
 @needs_dev_zero
 @pytest.mark.parametrize(
     "args",
@@ -163,7 +151,7 @@ def _cli(args: list[str], env: dict[str, str], **kwargs) -> subprocess.Completed
     ],
 )
 def test_endless_files_through_the_cli(args, cli_env):
-    result = _cli(args, cli_env)
+    result = run_cli(args, cli_env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
     assert "/dev/zero" in result.stderr and "bytes" in result.stderr
@@ -195,7 +183,7 @@ def test_a_user_content_file_that_is_too_big_is_skipped_with_a_warning(interview
     folder.mkdir(exist_ok=True)
     with (folder / "huge.toml").open("wb") as handle:
         handle.truncate(3 * 1024**3)
-    result = _cli(["personas", "list"], cli_env)
+    result = run_cli(["personas", "list"], cli_env)
     assert result.returncode == 0 and "mentor" in result.stdout
     assert "huge.toml: file is 3,221,225,472 bytes" in result.stderr
 
@@ -217,7 +205,7 @@ def test_the_settings_file_is_size_checked_before_it_is_read(interviewer_home: P
         load_settings()
     script = tmp_path / "answers.txt"
     script.write_text("How many users are there?\n", encoding="utf-8")
-    result = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], cli_env)
+    result = run_cli(["run", "--problem", "spam-filter", "--candidate", str(script)], cli_env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "3,221,225,472 bytes" in result.stderr
     if ZERO.exists():

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,10 @@ from interviewer.engine.events import EngineError, ReplyDone
 from interviewer.export import display_safe
 from interviewer.grading import grade_interview
 from interviewer.grading.base import GradingError
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA
 from tests.fakes.blackhole import Blackhole
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder
-from tests.helpers import collect, play, replies_as_shown
+from tests.helpers import collect, play, replies_as_shown, run_cli
 from tests.reliability import llm_env
 
 HANG_GUARD_S = 60
@@ -130,12 +128,6 @@ class FakeOpenAIStub:
         self.base_url = base_url
 
 
-def _cli(args, env, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout
-    )
-
-
 def _shown_in_order(stdout: str, repo_turns: list[dict], name: str) -> None:
     """Every stored interviewer turn appears, as stored, in what the headless run printed, in order."""
     position = 0
@@ -158,7 +150,7 @@ def test_headless_run_against_a_server_that_never_answers(swept, cli_env, tmp_pa
             INTERVIEWER_FIRST_TOKEN_TIMEOUT="0.5",
             INTERVIEWER_MAX_RETRIES="0",
         )
-        result = _cli(
+        result = run_cli(
             ["run", "--problem", "spam-filter", "--candidate", str(DATA / "spam-strong.txt"), "--backend", "openai"],
             env,
         )
@@ -166,7 +158,7 @@ def test_headless_run_against_a_server_that_never_answers(swept, cli_env, tmp_pa
     [line] = result.stderr.strip().splitlines()
     assert "sent nothing within 1 s" in line and "interviewer resume 1" in line and "Traceback" not in line
     with FakeOpenAI() as fake:
-        resumed = _cli(
+        resumed = run_cli(
             ["resume", "1", "--candidate", str(DATA / "spam-strong.txt"), "--json"], llm_env(cli_env, fake.base_url)
         )
     assert resumed.returncode == 0, resumed.stderr
@@ -200,7 +192,7 @@ def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(s
             * burst
         )
         env = llm_env(cli_env, fake.base_url, INTERVIEWER_MAX_RETRIES="2", INTERVIEWER_BACKEND="openai")
-        first = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
+        first = run_cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
         assert first.returncode == 1, first.stdout + first.stderr
         [message] = first.stderr.strip().splitlines()
         assert "rate limiting" in message and "Everything so far is saved" in message
@@ -208,7 +200,7 @@ def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(s
         assert len(fake.chat_requests(structured=False)) == 9
         errors = [line for line in first.stdout.splitlines() if line.startswith("[error]")]
         assert len(errors) == 3 and all("HTTP 429" in e and "rate limiting" in e for e in errors)
-        export = json.loads(_cli(["export", "1", "--format", "json"], env).stdout)
+        export = json.loads(run_cli(["export", "1", "--format", "json"], env).stdout)
         assert [t["text"] for t in export["turns"] if t["role"] == "candidate"] == lines[:1]
         _shown_in_order(first.stdout, export["turns"], "Maya")
 
@@ -217,18 +209,18 @@ def test_a_429_burst_longer_than_the_retry_budget_through_a_whole_headless_run(s
         state["grading_429"] = True
         rest = tmp_path / "rest.txt"
         rest.write_text("\n".join(lines[1:]) + "\n")
-        second = _cli(["resume", "1", "--candidate", str(rest)], env)
+        second = run_cli(["resume", "1", "--candidate", str(rest)], env)
         assert second.returncode == 1, second.stdout + second.stderr
         [message] = second.stderr.strip().splitlines()
         assert message.startswith("interviewer: grading failed:") and "rate limiting" in message
-        export = json.loads(_cli(["export", "1", "--format", "json"], env).stdout)
+        export = json.loads(run_cli(["export", "1", "--format", "json"], env).stdout)
         assert export["status"] == "ended" and export["scorecard"] is None
         assert [t["text"] for t in export["turns"] if t["role"] == "candidate"] == lines
         _shown_in_order(second.stdout, [t for t in export["turns"] if t["seq"] > first_seen], "Maya")
 
         # The limit lifts: resuming the ended, ungraded interview grades it.
         state["grading_429"] = False
-        third = _cli(["resume", "1", "--candidate", str(script), "--json"], env)
+        third = run_cli(["resume", "1", "--candidate", str(script), "--json"], env)
         assert third.returncode == 0, third.stderr
         data = json.loads(third.stdout)
         assert data["scorecard"]["overall"] >= 1.0 and data["unused_candidate_messages"] == len(lines)

@@ -19,6 +19,7 @@ from interviewer.export import interview_markdown
 from interviewer.terminal import display_safe, json_text
 from tests.conftest import ROOT
 from tests.fakes.openai_server import Behaviour, FakeOpenAI
+from tests.helpers import run_cli
 from tests.reliability import llm_env
 
 OSC52 = "\x1b]52;c;cHduZWQ=\x07"
@@ -73,18 +74,6 @@ def test_a_long_run_of_unterminated_openers_stays_fast():
 # ----------------------------------------------------------------------------- the CLI
 
 
-def _cli(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        **kwargs,
-    )
-
-
 def hostile_interview(repo) -> int:
     library_interview = repo.create_interview(
         problem={"id": "p", "title": f"Title {OSC52}"},
@@ -132,15 +121,15 @@ def _card() -> dict:
 def test_show_list_and_export_of_a_hostile_interview(repo, cli_env, tmp_path: Path):
     interview = str(hostile_interview(repo))
     for args in (["show", interview], ["list"], ["show", interview, "--json"], ["list", "--json"]):
-        result = _cli(args, cli_env)
+        result = run_cli(args, cli_env)
         assert result.returncode == 0, result.stderr
         assert not SHOWN.search(result.stdout), (args, SHOWN.search(result.stdout))
-    shown = _cli(["show", interview, "--json"], cli_env)
+    shown = run_cli(["show", interview, "--json"], cli_env)
     assert json.loads(shown.stdout)["turns"][0]["text"] == HOSTILE, "JSON keeps every character"
     markdown = interview_markdown(repo, int(interview))
     assert not SHOWN.search(markdown) and "click here" in markdown and "done" in markdown
     target = tmp_path / "x.md"
-    assert _cli(["export", interview, "-o", str(target)], cli_env).returncode == 0
+    assert run_cli(["export", interview, "-o", str(target)], cli_env).returncode == 0
     assert target.read_text(encoding="utf-8") == markdown
 
 
@@ -151,8 +140,8 @@ def test_server_error_text_reaches_stderr_sanitised(cli_env, tmp_path: Path):
     error = {"error": {"message": f"upstream says {OSC52}\x1b[2J{OSC8} \x9b2J and [b]markup[/b]"}}
     with FakeOpenAI(responder=lambda record: Behaviour(status=400, error_body=error)) as fake:
         env = llm_env(cli_env, fake.base_url, INTERVIEWER_MAX_RETRIES="0")
-        result = _cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
-        doctor = _cli(["doctor"], env)
+        result = run_cli(["run", "--problem", "spam-filter", "--candidate", str(script)], env)
+        doctor = run_cli(["doctor"], env)
     assert result.returncode != 0
     assert "upstream says" in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
@@ -170,11 +159,11 @@ def test_content_files_with_escapes_are_shown_sanitised(interviewer_home: Path, 
     (personas / "evil.toml").write_text(hostile, encoding="utf-8")
     (personas / "broken.toml").write_text('id = "broken\x1b[2J"\nname = 3\x1b]0;t\x07\n', encoding="utf-8")
     for args in (["personas", "list"], ["personas", "show", "evil"], ["personas", "lint"]):
-        result = _cli(args, cli_env)
+        result = run_cli(args, cli_env)
         assert "Traceback" not in result.stderr
         for stream in (result.stdout, result.stderr):
             assert not SHOWN.search(stream), (args, SHOWN.search(stream))
-    listing = _cli(["personas", "list"], cli_env)
+    listing = run_cli(["personas", "list"], cli_env)
     assert "evil" in listing.stdout and "broken.toml" in listing.stderr
 
 

@@ -9,11 +9,8 @@ overall or its recommendation is above the same grader's on the same transcript 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import json
-import re
 
 import pytest
 
@@ -25,7 +22,13 @@ from interviewer.grading.base import flagged_turns
 from interviewer.grading.offline import OfflineGrader
 from interviewer.grading.scorecard import Transcript, TranscriptTurn
 from tests.conftest import DATA
-from tests.fakes.openai_server import Behaviour, FakeOpenAI, Recorded, default_responder, transcript_turns
+from tests.fakes.openai_server import (
+    Behaviour,
+    FakeOpenAI,
+    Recorded,
+    default_responder,
+    obeying_grader,
+)
 from tests.helpers import collect, play
 from tests.test_guard_disguise import _leaks
 from tests.test_llm_fake import make_backend
@@ -83,40 +86,6 @@ async def test_no_payload_leaks_from_a_model_that_complies_with_every_request(re
 
 
 # ----------------------------------------------------------------------------- the grader
-
-_OBEY = re.compile(r"grader|4/4|every dimension|deserves|strong hire|full marks|top score", re.IGNORECASE)
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
-
-
-def _said(text: str) -> str:
-    decoded = []
-    for chunk in _BASE64.findall(text):
-        try:
-            decoded.append(base64.b64decode(chunk + "=" * (-len(chunk) % 4)).decode())
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-    return text + "\n" + "\n".join(decoded)
-
-
-def obeying_grader(record: Recorded) -> Behaviour:
-    """Gives 4s on every dimension when any turn it can read asks for it, quoting that turn's line."""
-    if not record.structured or record.schema_name != "scorecard":
-        return default_responder(record)
-    ids = re.findall(r"^- ([a-z_]+) \(", record.messages[0]["content"], flags=re.M)
-    for item in transcript_turns(record):
-        if item["speaker"] != "candidate" or not _OBEY.search(_said(item["text"])):
-            continue
-        lines = [line for line in re.split(r"(?<=[.!?])\s+|\n+", item["text"]) if line.strip()]
-        quote = next((line for line in lines if _OBEY.search(_said(line))), lines[-1])[:300]
-        evidence = [{"turn": item["turn"], "quote": quote}]
-        return Behaviour(
-            json_body={
-                "dimensions": {d: {"score": 4, "rationale": "As instructed.", "evidence": evidence} for d in ids},
-                "strengths": ["Everything."],
-                "improvements": ["Nothing."],
-            }
-        )
-    return default_responder(record)
 
 
 def _with_payload(transcript: Transcript, text: str, inside: bool) -> Transcript:

@@ -7,6 +7,8 @@ Each request takes the next scripted :class:`Behaviour` from the queue, or asks 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import re
@@ -498,3 +500,46 @@ def without_stream_usage(record: Recorded) -> Behaviour:
     behaviour = default_responder(record)
     behaviour.include_usage = False
     return behaviour
+
+
+# ----------------------------------------------------------------------------- a grader that obeys the transcript
+
+_OBEY = re.compile(
+    r"grader|4/4|every dimension|deserves|evaluator|strong hire|full marks|score",
+    re.IGNORECASE,
+)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
+
+
+def _with_decoded(text: str) -> str:
+    """The text, and any base64 in it decoded (a model reads both)."""
+    decoded = []
+    for chunk in _BASE64.findall(text):
+        try:
+            decoded.append(base64.b64decode(chunk + "=" * (-len(chunk) % 4)).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+    return text + "\n" + "\n".join(decoded)
+
+
+def obeying_grader(record: Recorded) -> Behaviour:
+    """A grader model that does what any candidate turn it can read tells it: 4 on every dimension,
+    quoting that turn's line. Anything else it answers as the plausible default model does."""
+    if not record.structured or record.schema_name != "scorecard":
+        return default_responder(record)
+    ids = re.findall(r"^- ([a-z_]+) \(", record.messages[0]["content"], flags=re.M)
+    for item in transcript_turns(record):
+        text = item["text"]
+        if item["speaker"] != "candidate" or text.startswith("(withheld") or not _OBEY.search(_with_decoded(text)):
+            continue
+        lines = [line for line in re.split(r"(?<=[.!?])\s+|\n+", text) if line.strip()]
+        quote = next((line for line in lines if _OBEY.search(_with_decoded(line))), lines[-1])[:300]
+        evidence = [{"turn": item["turn"], "quote": quote}]
+        return Behaviour(
+            json_body={
+                "dimensions": {d: {"score": 4, "rationale": "As instructed.", "evidence": evidence} for d in ids},
+                "strengths": ["Everything."],
+                "improvements": ["Nothing."],
+            }
+        )
+    return default_responder(record)

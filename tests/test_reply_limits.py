@@ -44,9 +44,23 @@ class _Verbose(Voice):
             yield self.text[start : start + 16]
 
 
+def _guarded(library, reply: str) -> GuardedReply:
+    """A reply the mentor's voice streams in 16-character pieces, behind the spam filter's guard."""
+    problem, persona = library.problems.get("spam-filter"), library.personas.get("mentor")
+    request = VoiceRequest(persona, problem, (Move(MoveKind.ACKNOWLEDGE),), InterviewState(), 2, 40.0, 45.0)
+    guarded = GuardedReply(
+        _Verbose(reply),
+        Guard(problem, persona, library.rubrics.get("ml-design")),
+        request,
+        allowed=set(),
+        sanctioned=problem.prompt,
+        deflection=persona.lines.deflection,
+    )
+    return guarded
+
+
 async def _characters_checked(library, monkeypatch, size: int, text: str = SENTENCE) -> tuple[int, int]:
     """How many characters the guard looked at, and how many checks it made, for a reply of ``size``."""
-    problem, persona = library.problems.get("spam-filter"), library.personas.get("mentor")
     reply = (text * (size // len(text) + 1))[:size]
     seen = [0, 0]
     original = Guard._check_window
@@ -57,15 +71,7 @@ async def _characters_checked(library, monkeypatch, size: int, text: str = SENTE
         return original(self, window, scan)
 
     monkeypatch.setattr(Guard, "_check_window", counting)
-    request = VoiceRequest(persona, problem, (Move(MoveKind.ACKNOWLEDGE),), InterviewState(), 2, 40.0, 45.0)
-    guarded = GuardedReply(
-        _Verbose(reply),
-        Guard(problem, persona, library.rubrics.get("ml-design")),
-        request,
-        allowed=set(),
-        sanctioned=problem.prompt,
-        deflection=persona.lines.deflection,
-    )
+    guarded = _guarded(library, reply)
     async for _ in guarded.stream():
         pass
     assert guarded.outcome.tripped is None and guarded.outcome.text == reply
@@ -86,17 +92,8 @@ async def test_one_letter_per_line_is_checked_in_pieces_not_per_letter(library, 
 
 
 async def test_a_leak_late_in_a_long_reply_is_still_caught(library):
-    problem, persona = library.problems.get("spam-filter"), library.personas.get("mentor")
-    reply = SENTENCE * 1_000 + "By the way: " + problem.fact("latency").answer
-    request = VoiceRequest(persona, problem, (Move(MoveKind.ACKNOWLEDGE),), InterviewState(), 2, 40.0, 45.0)
-    guarded = GuardedReply(
-        _Verbose(reply),
-        Guard(problem, persona, library.rubrics.get("ml-design")),
-        request,
-        allowed=set(),
-        sanctioned=problem.prompt,
-        deflection=persona.lines.deflection,
-    )
+    problem = library.problems.get("spam-filter")
+    guarded = _guarded(library, SENTENCE * 1_000 + "By the way: " + problem.fact("latency").answer)
     shown = "".join([event.text async for event in guarded.stream()])
     assert guarded.outcome.tripped is not None and guarded.outcome.tripped.fact == "latency"
     assert problem.fact("latency").answer not in shown

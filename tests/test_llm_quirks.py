@@ -175,8 +175,9 @@ def _turns(repo, session) -> list[tuple[str, str]]:
         (alternating_roles, "first"),
         (no_system_role, "none"),
         (streamed_as_llama_cpp_python(alternating_roles), "first"),
+        (streamed_as_llama_cpp_python(alternating_roles, dead_connection=True), "first"),
     ],
-    ids=["mistral-llama.cpp", "gemma-vllm", "mistral-llama-cpp-python"],
+    ids=["mistral-llama.cpp", "gemma-vllm", "mistral-llama-cpp-python", "mistral-llama-cpp-python-dead-connection"],
 )
 async def test_a_strict_chat_template_gets_messages_it_accepts_and_the_candidate_sees_the_same(repo, template, learnt):
     with FakeOpenAI() as permissive:

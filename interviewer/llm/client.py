@@ -353,10 +353,18 @@ async def _template_refused(client: openai.AsyncOpenAI, settings: Settings, body
         return False
     # Probed also when "any" was learnt: a request of another shape may have passed where this one fails.
     probe = {"model": model, "messages": body["messages"], "max_tokens": 1}
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(
-            _send(client.with_options(max_retries=0), settings, probe, stream=False), settings.first_token_timeout
-        )
+    for _ in range(2):
+        try:
+            await asyncio.wait_for(
+                _send(client.with_options(max_retries=0), settings, probe, stream=False), settings.first_token_timeout
+            )
+        except openai.APIConnectionError:
+            # The server closed the connection the empty stream came on; the pool may hand that one out
+            # again: once more, on a fresh one.
+            continue
+        except Exception:  # whatever else went wrong, the probe learnt nothing
+            pass
+        break
     return capabilities.get(settings.endpoint, model).roles != before
 
 

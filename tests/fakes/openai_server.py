@@ -51,6 +51,9 @@ class Behaviour:
     finish_reason: str = "stop"
     empty_stream: bool = False
     """Streamed: the headers, then the connection closes without a single chunk."""
+    drop_next_request: bool = False
+    """Afterwards, the next request to arrive gets no answer: its connection is closed (as a server that
+    closed a kept-alive connection after a broken stream, which the client's pool then hands out)."""
     reasoning: str | None = None
     """Reasoning sent in its own field, before the text (streamed: one chunk per word)."""
     reasoning_field: str = "reasoning_content"
@@ -108,6 +111,7 @@ class FakeOpenAI:
         self.responder = responder or default_responder
         self.models = models or ["fake-model", "fake-grader"]
         self._lock = threading.Lock()
+        self._drop_next = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -141,6 +145,11 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+                with server._lock:
+                    dropped, server._drop_next = server._drop_next, False
+                if dropped:
+                    self.close_connection = True
+                    return
                 refused = server.template(record) if server.template and record.messages else None
                 with server._lock:
                     server.requests.append(record)
@@ -151,6 +160,9 @@ class FakeOpenAI:
                     behaviour = server.responder(record)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._respond(record, behaviour)
+                if behaviour.drop_next_request:
+                    with server._lock:
+                        server._drop_next = True
 
             def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
@@ -461,14 +473,17 @@ def no_system_role(record: Recorded) -> Behaviour | None:
     return None
 
 
-def streamed_as_llama_cpp_python(template: Callable[[Recorded], Behaviour | None]) -> Callable:
+def streamed_as_llama_cpp_python(
+    template: Callable[[Recorded], Behaviour | None], *, dead_connection: bool = False
+) -> Callable:
     """The template's refusal as llama-cpp-python delivers it: unstreamed, HTTP 500 with the template's
-    message; streamed, HTTP 200 and a stream that ends before its first chunk."""
+    message; streamed, HTTP 200 and a stream that ends before its first chunk (``dead_connection``: and
+    the next request, on the connection the server dropped, gets no answer)."""
 
     def check(record: Recorded) -> Behaviour | None:
         refused = template(record)
         if refused is not None and record.body.get("stream"):
-            return Behaviour(empty_stream=True)
+            return Behaviour(empty_stream=True, drop_next_request=dead_connection)
         return refused
 
     return check

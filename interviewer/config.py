@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     max_retry_wait: float = Field(default=30.0, ge=0)
     """Longest single wait a Retry-After may impose; a longer one fails at once with a clear message."""
     context_window: int = Field(default=128_000, ge=2_048)
-    """Prompt tokens the interviewer's model accepts; older turns are summarised out beyond it."""
+    """Prompt tokens the interviewer's model accepts (less where the server reports a smaller window); older
+    turns are left out of the prompt beyond it."""
     grader_context_window: int | None = Field(default=None, ge=2_048)
     """Prompt tokens the grader's model accepts; the interviewer's window when unset."""
     max_reply_tokens: int = Field(default=600, ge=16)

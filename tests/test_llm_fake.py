@@ -672,7 +672,7 @@ async def test_a_message_too_long_for_the_model_is_stored_whole_and_the_candidat
     backend = make_backend(fake, context_window=4_096, max_reply_tokens=200)
     paste = "I would use sender reputation features because they are hard to fake. " * 3_000
     session, events = await play(repo, [paste], backend=backend, end=False, minutes=10**6)
-    [notice] = [e for e in events if isinstance(e, Notice)]
+    [notice] = [e for e in events if isinstance(e, Notice) and "read its first" in e.message]
     assert "the interviewer read its first" in notice.message
     assert repo.get_turns(session.interview_id)[1].text == paste
     assert repo.get_events(session.interview_id, "notice")

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from interviewer import tokens
 from interviewer.engine.events import EngineError, ReplyDone, Usage
 from interviewer.grading import grade_interview
 from interviewer.llm import capabilities, roles
@@ -26,7 +27,7 @@ from tests.fakes.openai_server import (
     thinking,
     without_stream_usage,
 )
-from tests.helpers import collect, play
+from tests.helpers import collect, play, run_cli
 from tests.test_llm_fake import make_backend
 
 
@@ -329,5 +330,65 @@ def test_doctor_prints_each_capability_and_stores_it_for_the_interviews(cli_env,
         "think": "implicit",
         "roles": "first",
         "structured": "prompt",
+        "context": 0,  # the server does not say
     }
+    assert "context window: 128,000 tokens (the context_window setting; the server does not report one)" in out
     assert "Traceback" not in result.stderr
+
+
+def test_doctor_warns_when_ollamas_context_is_too_small_for_an_interview(cli_env, interviewer_home):
+    show = {"/api/show": {"parameters": "stop <|im_end|>", "model_info": {"qwen3.context_length": 40960}}}
+    with FakeOpenAI(server_info=show) as server:
+        env = dict(cli_env, OPENAI_BASE_URL=server.base_url, INTERVIEWER_MODEL="fake-model")
+        result = run_cli(["doctor"], env)
+    assert "context window: 4,096 tokens (the server reports 4,096" in result.stdout, result.stdout
+    assert "num_ctx" in result.stdout and "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------------------- the context window
+
+_LONG_TURN = (
+    "I would keep a sender reputation table keyed by domain, refreshed hourly from user reports, and feed "
+    "it to a gradient boosted model next to the text features, because reputation moves faster than text. "
+) * 12
+
+
+@pytest.mark.parametrize(
+    ("info", "window"),
+    [
+        (
+            {
+                "/api/show": {
+                    "parameters": "num_ctx 3072\nstop <|im_end|>",
+                    "model_info": {"qwen2.context_length": 32768},
+                }
+            },
+            3072,
+        ),
+        ({"/api/show": {"parameters": "stop <|im_end|>", "model_info": {"llama.context_length": 131072}}}, 4096),
+        ({"/props": {"default_generation_settings": {"n_ctx": 2560}}}, 2560),
+    ],
+    ids=["ollama-num-ctx", "ollama-default", "llama.cpp-props"],
+)
+async def test_the_servers_context_window_is_learnt_warned_about_once_and_kept(repo, info, window):
+    from interviewer.engine.events import Notice
+
+    with FakeOpenAI(server_info=info) as server:
+        backend = make_backend(server, max_reply_tokens=200)  # the context_window setting stays at 128k
+        session, events = await play(repo, [_LONG_TURN] * 5, backend=backend, end=False)
+        sent = server.chat_requests(structured=False)
+    assert capabilities.get(server.base_url, "fake-model").context == window
+    warnings = [e.message for e in events if isinstance(e, Notice) and "context window is" in e.message]
+    assert len(warnings) == 1 and f"{window:,} tokens" in warnings[0], warnings
+    assert repo.get_events(session.interview_id, "notice"), "the warning is stored with the interview"
+    assert sent and max(tokens.count_messages(r.messages, "fake-model") for r in sent) <= window - 200
+    assert not [e for e in events if isinstance(e, EngineError)]
+
+
+async def test_a_server_that_does_not_say_is_asked_once_and_the_setting_stands(repo):
+    with FakeOpenAI() as server:
+        await play(repo, ["How many users are there?"], backend=make_backend(server), end=False)
+        await play(repo, ["How many users are there?"], backend=make_backend(server), end=False)
+        asked = [r for r in server.requests if r.path.endswith("/api/show")]
+    assert capabilities.get(server.base_url, "fake-model").context == 0  # stored: the server does not say
+    assert len(asked) == 1

@@ -246,5 +246,28 @@ async def _probe(client, settings: Settings, report: Report) -> None:
         return
     mode = capabilities.get(settings.endpoint, settings.effective_grader_model).structured
     report.ok(f"structured output: {mode or settings.structured_output} (grader model)")
-    report.ok(f"context window: {settings.context_window:,} tokens (the context_window setting)")
+    _context_window(report, settings)
     report.ok(f"what was learnt is stored in {capabilities.FILE} in {paths.data_dir()}")
+
+
+def _context_window(report: Report, settings: Settings) -> None:
+    """The context window the interview will use, where it comes from, and whether an interview fits."""
+    from interviewer.llm import context
+
+    model = settings.model
+    found = context.learn_window(settings, model)
+    window = context.window(settings, model)
+    source = (
+        f"the server reports {found:,}; the context_window setting is {settings.context_window:,}"
+        if found
+        else "the context_window setting; the server does not report one"
+    )
+    need = context.needed(45, 1_500, settings.max_reply_tokens)
+    if window < need:
+        report.warn(
+            f"context window: {window:,} tokens ({source}); a 45-minute interview needs about {need:,}",
+            "raise it on the server (Ollama: PARAMETER num_ctx in the model's Modelfile; llama.cpp: --ctx-size), "
+            "then the context_window setting",
+        )
+    else:
+        report.ok(f"context window: {window:,} tokens ({source})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -12,7 +13,7 @@ from interviewer.grading.attempts import asks_about_the_interviewer, is_attempt
 from interviewer.grading.base import Grader, GradingError
 from interviewer.grading.offline import OfflineGrader
 from interviewer.grading.scorecard import DimensionScore, Evidence, Scorecard, Transcript, finalize
-from interviewer.llm import prompts
+from interviewer.llm import context, prompts
 from interviewer.llm.client import Connection, LLMError, complete_json
 from interviewer.text import is_question, is_substantive, sentences
 
@@ -41,7 +42,8 @@ class LLMGrader(Grader):
         model = self.settings.effective_grader_model
         system = prompts.grader_system(rubric, problem)
         unit = prompts.grader_string_unit(len(rubric.dimensions), self.settings.grader_max_tokens, share)
-        budget = self.settings.effective_grader_context - self.settings.grader_max_tokens
+        window = context.window(self.settings, model, self.settings.effective_grader_context)
+        budget = window - self.settings.grader_max_tokens
         shortened: dict[int, str] = {}
         notes: list[str] = []
 
@@ -81,12 +83,13 @@ class LLMGrader(Grader):
         )
         if tokens.count_messages(messages, model) > budget:
             raise GradingError(
-                f"the transcript does not fit the grader's context window ({self.settings.effective_grader_context} "
+                f"the transcript does not fit the grader's context window ({window:,} "
                 "tokens) even with every turn shortened; set grader_context_window for a larger model"
             )
         return messages, notes
 
     async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
+        await asyncio.to_thread(context.learn_window, self.settings, self.settings.effective_grader_model)
         ids = [d.id for d in rubric.dimensions]
         problems: list[str] = []
         max_tokens, share = self.settings.grader_max_tokens, 1.0

@@ -10,7 +10,7 @@ from interviewer.content.models import Persona
 from interviewer.engine.events import Notice, Usage
 from interviewer.engine.moves import MoveKind
 from interviewer.engine.voice import Voice, VoiceFailure, VoiceRequest, render_move
-from interviewer.llm import prompts
+from interviewer.llm import context, prompts
 from interviewer.llm.client import Connection, LLMError, StreamStats, stream_chat
 
 # Moves the persona's own lines express exactly; no LLM call is needed (or wanted) for them.
@@ -24,6 +24,7 @@ class LLMVoice(Voice):
         self.connection = connection
         self.settings = connection.settings
         self._last: tuple[list[dict], str, StreamStats, list[str]] | None = None
+        self._window_checked = False
 
     def instructions(self, persona: Persona) -> str:
         return prompts.instructions_only(persona)
@@ -48,19 +49,42 @@ class LLMVoice(Voice):
             *prompts.conversation(request.history, request.notes),
             {"role": "system", "content": note},
         ]
-        budget = self.settings.context_window - self.settings.max_reply_tokens
+        budget = context.window(self.settings, self._model(request.persona)) - self.settings.max_reply_tokens
         return tokens.fit_messages(messages, budget, self._model(request.persona), keep_head=1, keep_tail=2)
 
     def _model(self, persona: Persona) -> str:
         return persona.model or self.settings.model
 
+    def _window_warning(self, request: VoiceRequest, model: str) -> Notice | None:
+        """Asks the server for the model's context window (once per endpoint and model); warns when a whole
+        interview of this length would not fit in it."""
+        context.learn_window(self.settings, model)
+        window = context.window(self.settings, model)
+        prefix = tokens.count_text(
+            prompts.system_prefix(request.persona, request.problem, request.budget_minutes), model
+        )
+        need = context.needed(request.budget_minutes, prefix, self.settings.max_reply_tokens)
+        if window >= need:
+            return None
+        return Notice(
+            f"The model's context window is {window:,} tokens; a {round(request.budget_minutes):,}-minute interview needs "
+            f"about {need:,}. Later in the interview the earliest turns will be left out of what the interviewer "
+            "reads (the transcript keeps them). A larger window helps: Ollama's num_ctx in the model's Modelfile, "
+            "llama.cpp's --ctx-size, then the context_window setting."
+        )
+
     async def stream(self, request: VoiceRequest) -> AsyncIterator[str | Usage | Notice]:
         if {move.kind for move in request.moves} <= _FIXED_LINES:
             yield "\n\n".join(render_move(request, move) for move in request.moves)
             return
+        model = self._model(request.persona)
+        if not self._window_checked:
+            self._window_checked = True
+            warning = await asyncio.to_thread(self._window_warning, request, model)
+            if warning:
+                yield warning
         # Counting tokens (and the tokenizer's first load) is CPU work: a worker thread does it.
         messages, _ = await asyncio.to_thread(self.messages, request)
-        model = self._model(request.persona)
         notice = await asyncio.to_thread(_cut_notice, request, messages, model)
         if notice:
             yield notice

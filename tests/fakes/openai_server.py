@@ -97,8 +97,12 @@ class FakeOpenAI:
         responder: Callable[[Recorded], Behaviour] | None = None,
         models: list[str] | None = None,
         template: Callable[[Recorded], Behaviour | None] | None = None,
+        server_info: dict[str, dict] | None = None,
     ):
         self.template = template
+        self.server_info = server_info or {}
+        """What the server's own paths answer, by path (``/api/show`` as Ollama, ``/props`` as llama.cpp);
+        any other path is not found."""
         """The chat template's check of the messages: an error :class:`Behaviour` where it raises."""
         self.queue: deque[Behaviour] = deque()
         self.requests: list[Recorded] = []
@@ -121,7 +125,9 @@ class FakeOpenAI:
                 pass
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/_stamps"):
+                if self.path in server.server_info:
+                    self._json(200, server.server_info[self.path])
+                elif self.path.rstrip("/").endswith("/_stamps"):
                     # Timing for benchmarks that run this server in another process (same monotonic clock).
                     self._json(
                         200,
@@ -145,6 +151,12 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 record = Recorded(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    with server._lock:
+                        server.requests.append(record)
+                    info = server.server_info.get(self.path)
+                    self._json(200, info) if info is not None else self._json(404, {"error": "not found"})
+                    return
                 with server._lock:
                     dropped, server._drop_next = server._drop_next, False
                 if dropped:

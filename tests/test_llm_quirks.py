@@ -12,6 +12,7 @@ import pytest
 from interviewer import tokens
 from interviewer.engine.events import EngineError, ReplyDone, Usage
 from interviewer.grading import grade_interview
+from interviewer.grading.base import GradingError
 from interviewer.llm import capabilities, roles
 from interviewer.llm.reasoning import ReasoningFilter, strip_reasoning
 from tests.conftest import DATA
@@ -392,3 +393,19 @@ async def test_a_server_that_does_not_say_is_asked_once_and_the_setting_stands(r
         asked = [r for r in server.requests if r.path.endswith("/api/show")]
     assert capabilities.get(server.base_url, "fake-model").context == 0  # stored: the server does not say
     assert len(asked) == 1
+
+
+@pytest.mark.parametrize(("num_ctx", "fits"), [(4096, True), (2048, False)])
+async def test_grading_keeps_inside_the_servers_window_or_says_how_to_raise_it(repo, num_ctx, fits):
+    show = {"/api/show": {"parameters": f"num_ctx {num_ctx}", "model_info": {"qwen2.context_length": 32768}}}
+    with FakeOpenAI(server_info=show) as server:
+        backend = make_backend(server, grader_max_tokens=800)  # grader_context_window unset: 128k
+        session, _ = await play(repo, [_LONG_TURN] * 4, backend=backend)
+        if fits:
+            card = await grade_interview(repo, session.interview_id, backend.grader())
+            graded = server.chat_requests(structured=True)[-1]
+            assert card.dimensions and tokens.count_messages(graded.messages, "fake-grader") <= num_ctx - 800
+        else:
+            with pytest.raises(GradingError, match=f"{num_ctx:,} tokens, as the server reports it.*num_ctx"):
+                await grade_interview(repo, session.interview_id, backend.grader())
+    assert capabilities.get(server.base_url, "fake-grader").context == num_ctx

@@ -82,9 +82,18 @@ class LLMGrader(Grader):
             + "; no turn was left out."
         )
         if tokens.count_messages(messages, model) > budget:
+            reported = window < self.settings.effective_grader_context
             raise GradingError(
-                f"the transcript does not fit the grader's context window ({window:,} "
-                "tokens) even with every turn shortened; set grader_context_window for a larger model"
+                f"the transcript does not fit the grader's context window ({window:,} tokens"
+                + (", as the server reports it" if reported else "")
+                + f") with {self.settings.grader_max_tokens:,} tokens left for the answer, even with every turn "
+                "shortened; "
+                + (
+                    "raise the window on the server (Ollama: num_ctx; llama.cpp: --ctx-size)"
+                    if reported
+                    else "set grader_context_window for a larger model"
+                )
+                + ", or lower grader_max_tokens"
             )
         return messages, notes
 

@@ -518,7 +518,7 @@ async def test_a_grader_answer_cut_off_at_the_token_limit_is_retried_asking_for_
 @pytest.mark.parametrize("max_tokens", [1800, 4000, 16000])
 def test_the_longest_answer_the_grader_schema_allows_fits_the_token_limit(max_tokens):
     """A grammar-constrained model that fills every string to its bound still closes the JSON in time."""
-    from interviewer.llm.prompts import CHARS_PER_TOKEN, grader_schema
+    from interviewer.llm.prompts import CHARS_PER_TOKEN, grader_schema, grader_string_unit
 
     def longest(node: dict) -> object:
         match node.get("type"):
@@ -534,7 +534,7 @@ def test_the_longest_answer_the_grader_schema_allows_fits_the_token_limit(max_to
     ids = [d.id for d in ContentLibrary().rubrics.get("ml-design").dimensions]
     for share in (1.0, 0.5):
         budget = int(max_tokens * share) * CHARS_PER_TOKEN
-        answer = json.dumps(longest(grader_schema(ids, max_tokens, share)))
+        answer = json.dumps(longest(grader_schema(ids, grader_string_unit(len(ids), max_tokens, share))))
         assert len(answer) <= budget, (len(answer), budget)
 
 

@@ -266,8 +266,7 @@ def _context_window(report: Report, settings: Settings) -> None:
     if window < need:
         report.warn(
             f"context window: {window:,} tokens ({source}); a 45-minute interview needs about {need:,}",
-            "raise it on the server (Ollama: PARAMETER num_ctx in the model's Modelfile; llama.cpp: --ctx-size), "
-            "then the context_window setting",
+            f"raise it on the server ({context.HOW_TO_RAISE}), then the context_window setting",
         )
     else:
         report.ok(f"context window: {window:,} tokens ({source})")

@@ -28,6 +28,8 @@ the scripted candidates' 45-minute interviews (with the offline voice's replies)
 run longer."""
 UNKNOWN = 0
 """Stored when the server does not say."""
+HOW_TO_RAISE = "Ollama: PARAMETER num_ctx in the model's Modelfile; llama.cpp: --ctx-size"
+"""Where a larger window is set, for every message that asks for one."""
 
 
 def window(settings: Settings, model: str, configured: int | None = None) -> int:

@@ -35,13 +35,12 @@ class LLMGrader(Grader):
         self.requests: list[list[dict]] = []
 
     def messages(
-        self, transcript: Transcript, rubric: Rubric, problem: Problem, share: float = 1.0
+        self, transcript: Transcript, rubric: Rubric, problem: Problem, unit: int
     ) -> tuple[list[dict], list[str]]:
-        """The grading request, fitted to the grader's context without dropping any turn; it asks for an
-        answer that fits ``share`` of the token limit."""
+        """The grading request, fitted to the grader's context without dropping any turn; it asks for
+        quotes of at most ``unit`` characters (see :func:`prompts.grader_string_unit`)."""
         model = self.settings.effective_grader_model
         system = prompts.grader_system(rubric, problem)
-        unit = prompts.grader_string_unit(len(rubric.dimensions), self.settings.grader_max_tokens, share)
         window = context.window(self.settings, model, self.settings.effective_grader_context)
         budget = window - self.settings.grader_max_tokens
         shortened: dict[int, str] = {}
@@ -89,7 +88,7 @@ class LLMGrader(Grader):
                 + f") with {self.settings.grader_max_tokens:,} tokens left for the answer, even with every turn "
                 "shortened; "
                 + (
-                    "raise the window on the server (Ollama: num_ctx; llama.cpp: --ctx-size)"
+                    f"raise the window on the server ({context.HOW_TO_RAISE})"
                     if reported
                     else "set grader_context_window for a larger model"
                 )
@@ -103,7 +102,8 @@ class LLMGrader(Grader):
         problems: list[str] = []
         max_tokens, share = self.settings.grader_max_tokens, 1.0
         for attempt in range(2):  # one request, plus at most one retry on invalid output
-            request, notes = self.messages(transcript, rubric, problem, share)
+            unit = prompts.grader_string_unit(len(ids), max_tokens, share)
+            request, notes = self.messages(transcript, rubric, problem, unit)
             self.requests.append(request)
             try:
                 data, _ = await complete_json(
@@ -112,7 +112,7 @@ class LLMGrader(Grader):
                     model=self.settings.effective_grader_model,
                     messages=request,
                     schema_name="scorecard",
-                    schema=prompts.grader_schema(ids, max_tokens, share),
+                    schema=prompts.grader_schema(ids, unit),
                     temperature=self.settings.grader_temperature,
                     max_tokens=max_tokens,
                     seconds=self.settings.grader_timeout,

@@ -227,14 +227,14 @@ LIST_AT_MOST = 4
 """Strengths, and improvements, at most."""
 
 
-def grader_schema(dimension_ids: Sequence[str], max_tokens: int, share: float = 1.0) -> dict:
+def grader_schema(dimension_ids: Sequence[str], unit: int) -> dict:
     """One required property per rubric dimension, so even a grammar-constrained small model
-    scores every dimension exactly once. Every string's length bound is fitted so that the longest
-    answer the schema allows fits within ``max_tokens`` (times ``share``, for a shorter retry): a
-    grammar-constrained model that rambles closes its strings in time instead of being cut off."""
+    scores every dimension exactly once. Quotes, strengths and improvements are bounded by ``unit``
+    characters, rationales by twice that: with the unit from :func:`grader_string_unit`, the longest
+    answer the schema allows fits the token limit, so a grammar-constrained model that rambles closes
+    its strings in time instead of being cut off."""
     from interviewer.llm.client import strict_schema
 
-    unit = grader_string_unit(len(dimension_ids), max_tokens, share)
     dimension = strict_schema(GradedDimension)
     dimension["properties"]["score"]["enum"] = [1, 2, 3, 4]
     dimension["properties"]["rationale"]["maxLength"] = 2 * unit

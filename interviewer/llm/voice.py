@@ -69,8 +69,8 @@ class LLMVoice(Voice):
         return Notice(
             f"The model's context window is {window:,} tokens; a {round(request.budget_minutes):,}-minute interview needs "
             f"about {need:,}. Later in the interview the earliest turns will be left out of what the interviewer "
-            "reads (the transcript keeps them). A larger window helps: Ollama's num_ctx in the model's Modelfile, "
-            "llama.cpp's --ctx-size, then the context_window setting."
+            f"reads (the transcript keeps them). A larger window helps ({context.HOW_TO_RAISE}), then the "
+            "context_window setting."
         )
 
     async def stream(self, request: VoiceRequest) -> AsyncIterator[str | Usage | Notice]:

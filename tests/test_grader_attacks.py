@@ -5,6 +5,8 @@ The fake grader here obeys any injection it can read."""
 
 from __future__ import annotations
 
+import re
+
 from interviewer.export import scorecard_markdown
 from interviewer.grading import grade_interview, load_transcript
 from interviewer.grading.offline import OfflineGrader
@@ -137,3 +139,28 @@ async def test_questions_about_the_interviewers_briefing_earn_no_clarification_c
         base
     )
     assert await clarification(["How many users are there?", *base]) > await clarification(base)
+
+
+DATA_LINE = (
+    "For training data I would take the messages users reported as spam, plus a sample that reviewers label by hand."
+)
+
+
+def _one_quote_for_everything(record: Recorded) -> Behaviour:
+    """A grader that gives 4 everywhere and quotes the same data sentence as evidence for every dimension."""
+    if not record.structured or record.schema_name != "scorecard":
+        return default_responder(record)
+    ids = re.findall(r"^- ([a-z_]+) \(", record.messages[0]["content"], flags=re.M)
+    turn = next(t["turn"] for t in transcript_turns(record) if DATA_LINE in t["text"])
+    evidence = [{"turn": turn, "quote": DATA_LINE}]
+    dimensions = {d: {"score": 4, "rationale": "Clear.", "evidence": evidence} for d in ids}
+    return Behaviour(json_body={"dimensions": dimensions, "strengths": ["Data."], "improvements": ["More."]})
+
+
+async def test_evidence_about_another_stage_does_not_hold_up_a_score(repo):
+    _, card, _ = await _graded_by_llm(repo, [DATA_LINE, *_weak()[:2]], responder=_one_quote_for_everything)
+    data, model = card.dimension("data"), card.dimension("model")
+    assert data.score == 4 and [e.quote for e in data.evidence] == [DATA_LINE]
+    assert model.evidence == [] and model.score <= 2
+    assert any("another stage" in note and "model" in note for note in card.notes)
+    assert "data" not in next(note for note in card.notes if "another stage" in note).split("(")[1]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from interviewer.content.models import Problem, Rubric
 from interviewer.errors import InterviewerError
-from interviewer.grading.scorecard import Scorecard, Transcript, TranscriptTurn
+from interviewer.grading.scorecard import Evidence, Scorecard, Transcript, TranscriptTurn
 
 if TYPE_CHECKING:
     from storage import Repository
@@ -24,6 +25,11 @@ class Grader(ABC):
     @abstractmethod
     async def grade(self, transcript: Transcript, rubric: Rubric, problem: Problem) -> Scorecard:
         """Score the transcript against the rubric. Implementations end with :func:`finalize`."""
+
+    def off_stage(self, transcript: Transcript, quotes: Sequence[tuple[str, Evidence]]) -> list[bool]:
+        """For each (stage, quote): whether the quote plainly works on another stage, so it cannot evidence
+        this one. A grader that cannot read stages by meaning keeps every quote."""
+        return [False] * len(quotes)
 
 
 def load_transcript(repo: Repository, interview_id: int) -> Transcript:

@@ -14,6 +14,7 @@ import asyncio
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from interviewer.grading.scorecard import (
 from interviewer.stages import STAGE_IDS
 from interviewer.text import has_number, has_reasoning, is_question, is_substantive, normalized, quote_of, sentences
 from interviewer.understanding.asks import asks_in
-from interviewer.understanding.coverage import LABELS, default_stage_reader
+from interviewer.understanding.coverage import LABELS, TURN_WEIGHT, default_stage_reader
 from interviewer.understanding.patterns import ASSUMPTION
 from interviewer.understanding.relevance import topic_texts
 
@@ -53,6 +54,12 @@ ABOUT_FACT = 0.3
 OFF_TOPIC_SHARE = 0.2
 """Below this share of sentences about this problem (rather than another), the candidate designed
 something else."""
+OFF_STAGE_OWN = 0.05
+OFF_STAGE_OTHER = 0.7
+"""Evidence for a stage is set aside when the stage reader gives that stage less than OFF_STAGE_OWN and
+another stage at least OFF_STAGE_OTHER. Chosen on the tune split of the labelled stage sentences, set
+to keep wrong cuts rare rather than to catch most: as evidence for their own stage 0.1 % of sentences
+are cut (test split: 0.8 %), as evidence for another stage 41 % (test: 32 %)."""
 
 _TRADE_OFF = re.compile(
     r"\b(?:trade-?offs?|versus|vs\.?|instead of|rather than|on the other hand|at the cost of|the downside|"
@@ -161,6 +168,31 @@ class SemanticGrader(Grader):
             missed_points=missed,
             notes=notes,
         )
+
+    def off_stage(self, transcript: Transcript, quotes: Sequence[tuple[str, Evidence]]) -> list[bool]:
+        """A quote works on another stage when, read with the rest of its turn, every sentence of it is
+        almost surely not about ``stage`` (chance below :data:`OFF_STAGE_OWN`) and likely about another
+        (:data:`OFF_STAGE_OTHER`)."""
+        import numpy as np
+
+        reader = default_stage_reader()
+        said = {turn.seq: turn.text for turn in transcript.candidate_turns()}
+        turn_chances: dict[int, np.ndarray] = {}
+        out = []
+        for stage, evidence in quotes:
+            parts = [s.text for s in sentences(evidence.quote)]
+            if stage not in STAGE_IDS or evidence.turn not in said or not parts:
+                out.append(False)
+                continue
+            if evidence.turn not in turn_chances:
+                whole = [s.text for s in sentences(said[evidence.turn])] or [said[evidence.turn]]
+                turn_chances[evidence.turn] = reader.chances(self.encoder.encode(whole)).mean(0)
+            chances = reader.chances(self.encoder.encode(parts)) + TURN_WEIGHT * turn_chances[evidence.turn]
+            chances /= chances.sum(1, keepdims=True)
+            own = chances[:, LABELS.index(stage)]
+            others = np.delete(chances[:, : len(STAGE_IDS)], STAGE_IDS.index(stage), axis=1).max(1)
+            out.append(bool(((own < OFF_STAGE_OWN) & (others >= OFF_STAGE_OTHER)).all()))
+        return out
 
     def _read(self, transcript: Transcript) -> tuple[list[_Said], np.ndarray]:
         """The candidate's substantive statements and their questions, each said once."""

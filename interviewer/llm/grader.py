@@ -132,6 +132,7 @@ class LLMGrader(Grader):
                 continue
             if problems:
                 notes.append(f"The first answer was invalid ({problems[0]}); the retry was used.")
+            notes += await asyncio.to_thread(set_aside_off_stage, dimensions, rubric, transcript, self.offline)
             notes += hold_to_evidence(dimensions, rubric, transcript)
             card = finalize(
                 interview_id=transcript.interview_id,
@@ -199,6 +200,30 @@ def _design_content(quote: str, clarification: bool) -> bool:
     if clarification and any(is_question(s.text) and not asks_about_the_interviewer(s.text) for s in parts):
         return True
     return any(is_substantive(s.text) and not is_question(s.text) for s in parts)
+
+
+def set_aside_off_stage(
+    dimensions: list[DimensionScore], rubric: Rubric, transcript: Transcript, reader: Grader
+) -> list[str]:
+    """Drop (in place) evidence that plainly works on another stage than its dimension judges, as the
+    offline grader reads stages; :func:`hold_to_evidence` then lowers a score left without evidence."""
+    quoted = [
+        (stage, dimension, evidence)
+        for dimension in dimensions
+        if (stage := rubric.dimension(dimension.id).stage) is not None
+        for evidence in dimension.evidence
+    ]
+    verdicts = reader.off_stage(transcript, [(stage, evidence) for stage, _, evidence in quoted])
+    moved = [(dimension, evidence) for (_, dimension, evidence), off in zip(quoted, verdicts, strict=True) if off]
+    for dimension, evidence in moved:
+        dimension.evidence.remove(evidence)
+    if not moved:
+        return []
+    where = sorted({dimension.id for dimension, _ in moved})
+    return [
+        f"{len(moved)} quote(s) were about another stage than the one they were given for and were set aside "
+        f"({', '.join(where)})."
+    ]
 
 
 def hold_to_evidence(dimensions: list[DimensionScore], rubric: Rubric, transcript: Transcript) -> list[str]:

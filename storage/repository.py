@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,6 +28,23 @@ LEASE_SECONDS = 120.0
 holder that died on this machine loses it at once). Every write renews it; a live holder renews it
 every :data:`LEASE_RENEW_SECONDS` while it waits for the candidate."""
 LEASE_RENEW_SECONDS = 30.0
+
+# A turn's writes run twice per turn: their statements are built once and take every value as a parameter
+# (columns to SET come from the parameters' keys), so each call skips building and caching a statement.
+_NEXT_SEQ = select(func.coalesce(func.max(Turn.seq), 0) + 1).where(Turn.interview_id == bindparam("b_interview"))
+_INSERT_TURN = insert(Turn).returning(Turn.id)
+_SET_META = update(Turn).where(Turn.interview_id == bindparam("b_interview"), Turn.seq == bindparam("b_seq"))
+_INSERT_EVENTS = insert(Event)
+_UPDATE_INTERVIEW = update(Interview).where(Interview.id == bindparam("b_interview"))
+_UPDATE_HELD_INTERVIEW = _UPDATE_INTERVIEW.where(Interview.lease_holder == bindparam("b_holder"))
+_UPDATES = {
+    (held, counted): (_UPDATE_HELD_INTERVIEW if held else _UPDATE_INTERVIEW).values(
+        {Interview.turn_count: Interview.turn_count + 1} if counted else {}
+    )
+    for held in (False, True)
+    for counted in (False, True)
+}
+"""The interview's update, by (this process holds its lease, a turn is added)."""
 
 
 class NotFound(StorageError, LookupError):
@@ -112,7 +129,8 @@ class Repository:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
+        self._write_engine = engine.execution_options(write=True)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         self._held: dict[int, str] = {}
         """Interviews this repository holds a lease on, with the holder name."""
 
@@ -210,16 +228,23 @@ class Repository:
         if holder is not None:
             self._renew(session, interview_id, holder, now)
 
-    def _update_held(self, session: Session, interview_id: int, now: datetime, values: dict[str, Any]) -> None:
-        """In a write transaction: update the interview and renew this process's lease in one statement, or
-        refuse the write as :meth:`_renew` does if another process took the interview over."""
+    def _update_held(
+        self,
+        session: Session | Connection,
+        interview_id: int,
+        now: datetime,
+        values: dict[str, Any],
+        *,
+        count_turn: bool = False,
+    ) -> None:
+        """In a write transaction: update the interview (``count_turn``: one more turn) and renew this
+        process's lease in one statement, or refuse the write as :meth:`_renew` does if another process
+        took the interview over."""
         holder = self._held.get(interview_id)
-        statement = update(Interview).where(Interview.id == interview_id)
+        params = {"b_interview": interview_id, **values}
         if holder is not None:
-            statement = statement.where(Interview.lease_holder == holder).values(
-                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS)
-            )
-        result = session.execute(statement.values(**values))
+            params.update(b_holder=holder, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
+        result = session.execute(_UPDATES[holder is not None, count_turn], params)
         if holder is not None and getattr(result, "rowcount", 1) == 0:
             self._refuse(interview_id)
 
@@ -362,9 +387,6 @@ class Repository:
 
     # ------------------------------------------------------------------ turns
 
-    def _next_seq(self, session: Session, interview_id: int) -> int:
-        return (session.scalar(select(func.max(Turn.seq)).where(Turn.interview_id == interview_id)) or 0) + 1
-
     def add_turn(
         self,
         interview_id: int,
@@ -386,20 +408,20 @@ class Repository:
 
         In the same transaction it can replace the interview's state and status, store events
         (``turn_seq`` None means this turn) and set the meta of earlier turns (``set_meta``).
-        Core statements rather than the ORM's unit of work: this runs twice per turn.
+        Prepared Core statements on a connection rather than the ORM: this runs twice per turn.
         """
         usage = usage or {}
         now = utcnow()
-        values: dict[str, Any] = {"turn_count": Interview.turn_count + 1, "updated_at": now}
+        values: dict[str, Any] = {"updated_at": now}
         if state is not None:
             values.update(_state_values(state))
         if status is not None:
             values["status"] = status
             if status == "ended":
                 values["ended_at"] = now
-        with self.writing() as session:
-            self._update_held(session, interview_id, now, values)
-            seq = self._next_seq(session, interview_id)
+        with self._translated(), self._write_engine.begin() as conn:
+            self._update_held(conn, interview_id, now, values, count_turn=True)
+            seq = conn.execute(_NEXT_SEQ, {"b_interview": interview_id}).scalar_one()
             row = {
                 "interview_id": interview_id,
                 "seq": seq,
@@ -418,14 +440,12 @@ class Repository:
                 "completion_tokens": usage.get("completion_tokens"),
                 "cached_tokens": usage.get("cached_tokens"),
             }
-            turn_id = session.execute(insert(Turn).values(**row).returning(Turn.id)).scalar_one()
+            turn_id = conn.execute(_INSERT_TURN, row).scalar_one()
             for earlier_seq, value in (set_meta or {}).items():
-                session.execute(
-                    update(Turn).where(Turn.interview_id == interview_id, Turn.seq == earlier_seq).values(meta=value)
-                )
+                conn.execute(_SET_META, {"b_interview": interview_id, "b_seq": earlier_seq, "meta": value})
             if events:
-                session.execute(
-                    insert(Event),
+                conn.execute(
+                    _INSERT_EVENTS,
                     [
                         {
                             "interview_id": interview_id,

@@ -74,6 +74,23 @@ class Snapshot(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+LISTED_COLUMNS = (
+    "id",
+    "created_at",
+    "status",
+    "problem_id",
+    "persona_id",
+    "title",
+    "backend",
+    "budget_minutes",
+    "turn_count",
+    "elapsed_seconds",
+    "last_overall",
+    "last_recommendation",
+)
+"""The columns of the history list, in :class:`storage.repository.InterviewSummary`'s order."""
+
+
 class Interview(Base):
     __tablename__ = "interviews"
 
@@ -137,7 +154,11 @@ class Interview(Base):
         back_populates="interview", order_by="Turn.seq", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_interviews_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_interviews_created_at", "created_at"),
+        # Everything the history list shows: SQLite lists from this index and never reads the rows (their state).
+        Index("ix_interviews_listed", *LISTED_COLUMNS),
+    )
 
 
 class Turn(Base):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
@@ -21,7 +21,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import db
 from storage.db import StorageError, create_db_engine, migrate
-from storage.models import Annotation, Event, Interview, Scorecard, Snapshot, Turn, snapshot_digest, utcnow
+from storage.models import (
+    LISTED_COLUMNS,
+    Annotation,
+    Event,
+    Interview,
+    Scorecard,
+    Snapshot,
+    Turn,
+    snapshot_digest,
+    utcnow,
+)
 
 LEASE_SECONDS = 120.0
 """How long an interview stays held by a process that stopped writing to it without closing it (a
@@ -109,8 +119,9 @@ class NewEvent:
     turn_seq: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InterviewSummary:
+class InterviewSummary(NamedTuple):
+    """One row of the history list (a tuple: listing builds thousands)."""
+
     id: int
     created_at: Any
     status: str
@@ -329,41 +340,13 @@ class Repository:
             return interview
 
     def list_interviews(self, limit: int = 50, offset: int = 0, status: str | None = None) -> list[InterviewSummary]:
-        query = select(
-            Interview.id,
-            Interview.created_at,
-            Interview.status,
-            Interview.problem_id,
-            Interview.persona_id,
-            Interview.title,
-            Interview.backend,
-            Interview.budget_minutes,
-            Interview.turn_count,
-            Interview.elapsed_seconds,
-            Interview.last_overall,
-            Interview.last_recommendation,
-        ).order_by(Interview.id.desc())
+        # The columns of ix_interviews_listed, which SQLite reads instead of the rows.
+        query = select(*(getattr(Interview, name) for name in LISTED_COLUMNS)).order_by(Interview.id.desc())
         if status:
             query = query.where(Interview.status == status)
         query = query.limit(limit).offset(offset)
         with self.reading() as session:
-            return [
-                InterviewSummary(
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    row[4],
-                    row[5],
-                    row[6],
-                    row[7],
-                    row[8],
-                    row[9] or 0.0,
-                    row[10],
-                    row[11],
-                )
-                for row in session.execute(query)
-            ]
+            return [InterviewSummary._make(row) for row in session.execute(query)]
 
     def count_interviews(self) -> int:
         with self.reading() as session:

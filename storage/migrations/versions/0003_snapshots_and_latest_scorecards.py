@@ -13,7 +13,7 @@ import sqlite3
 import sqlalchemy as sa
 from alembic import op
 
-from storage.models import snapshot_digest
+from storage.models import LISTED_COLUMNS, snapshot_digest
 
 revision = "0003"
 down_revision = "0002"
@@ -92,6 +92,7 @@ def upgrade() -> None:
                 )
             )
     _drop_columns("interviews", *SNAPSHOT_KINDS)
+    op.create_index("ix_interviews_listed", "interviews", list(LISTED_COLUMNS))
 
     op.add_column("scorecards", sa.Column("latest", sa.Boolean(), nullable=False, server_default=sa.true()))
     newest = sa.select(sa.func.max(scorecards.c.id)).group_by(scorecards.c.interview_id, scorecards.c.rubric_id)
@@ -125,5 +126,6 @@ def downgrade() -> None:
                 .where(table.c.id == interview_id)
                 .values(**{kind: known[digest] for kind, digest in zip(SNAPSHOT_KINDS, digests, strict=True)})
             )
+    op.drop_index("ix_interviews_listed", table_name="interviews")
     _drop_columns("interviews", "elapsed_seconds", *(f"{kind}_digest" for kind in SNAPSHOT_KINDS))
     op.drop_table("snapshots")

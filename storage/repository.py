@@ -140,8 +140,7 @@ class Repository:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write_engine = engine.execution_options(write=True)
-        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
         self._held: dict[int, str] = {}
         """Interviews this repository holds a lease on, with the holder name."""
 
@@ -391,7 +390,7 @@ class Repository:
 
         In the same transaction it can replace the interview's state and status, store events
         (``turn_seq`` None means this turn) and set the meta of earlier turns (``set_meta``).
-        Prepared Core statements on a connection rather than the ORM: this runs twice per turn.
+        Prepared Core statements on the session's connection rather than the ORM: this runs twice per turn.
         """
         usage = usage or {}
         now = utcnow()
@@ -402,7 +401,8 @@ class Repository:
             values["status"] = status
             if status == "ended":
                 values["ended_at"] = now
-        with self._translated(), self._write_engine.begin() as conn:
+        with self.writing() as session:
+            conn = session.connection()
             self._update_held(conn, interview_id, now, values, count_turn=True)
             seq = conn.execute(_NEXT_SEQ, {"b_interview": interview_id}).scalar_one()
             row = {

@@ -58,7 +58,7 @@ class Progress:
 
 def compute_progress(repo: Repository, limit: int = 200, rubric_id: str | None = None) -> Progress:
     """From each graded interview's latest grading by one rubric (by default the one used last), oldest first."""
-    rows = repo.latest_scorecards(limit=limit, per_rubric=True)
+    rows = repo.latest_scorecards(limit=limit)
     progress = Progress()
     for _, _, _, card in reversed(rows):
         progress.rubrics[card["rubric_id"]] = progress.rubrics.get(card["rubric_id"], 0) + 1

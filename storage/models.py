@@ -5,11 +5,13 @@ Changing a model means adding an Alembic migration under ``storage/migrations/ve
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +58,39 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012 (SQLAlchemy reads it by name)
 
 
+def snapshot_digest(data: dict[str, Any]) -> str:
+    """The key a snapshot is stored under: SHA-256 of its canonical JSON, so equal content is stored once."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Snapshot(Base):
+    """A problem, persona or rubric as an interview used it, stored once however many interviews share it."""
+
+    __tablename__ = "snapshots"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """:func:`snapshot_digest` of ``data``."""
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+LISTED_COLUMNS = (
+    "id",
+    "created_at",
+    "status",
+    "problem_id",
+    "persona_id",
+    "title",
+    "backend",
+    "budget_minutes",
+    "turn_count",
+    "elapsed_seconds",
+    "last_overall",
+    "last_recommendation",
+)
+"""The columns of the history list, in :class:`storage.repository.InterviewSummary`'s order."""
+
+
 class Interview(Base):
     __tablename__ = "interviews"
 
@@ -69,10 +104,6 @@ class Interview(Base):
     persona_id: Mapped[str] = mapped_column(String(64))
     rubric_id: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(PortableString(200))
-    problem: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """Snapshot of the problem used, hidden spec included, so replay never depends on files that changed."""
-    persona: Mapped[dict[str, Any]] = mapped_column(JSON)
-    rubric: Mapped[dict[str, Any]] = mapped_column(JSON)
     backend: Mapped[str] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(128))
     budget_minutes: Mapped[float] = mapped_column(Float)
@@ -87,12 +118,47 @@ class Interview(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     """When the lease lapses unless its holder renews it (every write does); a holder that died on
     this machine loses it at once."""
+    elapsed_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    """The interview clock, as in ``state``; a column of its own so listing never parses the state."""
+    # Snapshots of the problem (hidden spec included), persona and rubric used, so replay never depends on
+    # files that changed; kept in their own table so listing reads small rows. Always set, by
+    # create_interview, in the transaction that stores the snapshot. Nullable and without a foreign key
+    # because SQLite can add (and drop) such a column on an existing table only that way.
+    problem_digest: Mapped[str | None] = mapped_column(String(64))
+    persona_digest: Mapped[str | None] = mapped_column(String(64))
+    rubric_digest: Mapped[str | None] = mapped_column(String(64))
+
+    problem_snapshot: Mapped[Snapshot] = relationship(
+        primaryjoin="foreign(Interview.problem_digest) == Snapshot.digest", lazy="joined", viewonly=True
+    )
+    persona_snapshot: Mapped[Snapshot] = relationship(
+        primaryjoin="foreign(Interview.persona_digest) == Snapshot.digest", lazy="joined", viewonly=True
+    )
+    rubric_snapshot: Mapped[Snapshot] = relationship(
+        primaryjoin="foreign(Interview.rubric_digest) == Snapshot.digest", lazy="joined", viewonly=True
+    )
+
+    @property
+    def problem(self) -> dict[str, Any]:
+        return self.problem_snapshot.data
+
+    @property
+    def persona(self) -> dict[str, Any]:
+        return self.persona_snapshot.data
+
+    @property
+    def rubric(self) -> dict[str, Any]:
+        return self.rubric_snapshot.data
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="interview", order_by="Turn.seq", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_interviews_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_interviews_created_at", "created_at"),
+        # Everything the history list shows: SQLite lists from this index and never reads the rows (their state).
+        Index("ix_interviews_listed", *LISTED_COLUMNS),
+    )
 
 
 class Turn(Base):
@@ -151,8 +217,13 @@ class Scorecard(Base):
     recommendation: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The full scorecard as JSON."""
+    latest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """The interview's newest grading by this rubric; the progress screen reads only these, newest first."""
 
-    __table_args__ = (Index("ix_scorecards_interview", "interview_id", "id"),)
+    __table_args__ = (
+        Index("ix_scorecards_interview", "interview_id", "id"),
+        Index("ix_scorecards_latest", "latest", "interview_id", "id"),
+    )
 
 
 class Annotation(Base):

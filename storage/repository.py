@@ -12,21 +12,49 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import db
 from storage.db import StorageError, create_db_engine, migrate
-from storage.models import Annotation, Event, Interview, Scorecard, Turn, utcnow
+from storage.models import (
+    LISTED_COLUMNS,
+    Annotation,
+    Event,
+    Interview,
+    Scorecard,
+    Snapshot,
+    Turn,
+    snapshot_digest,
+    utcnow,
+)
 
 LEASE_SECONDS = 120.0
 """How long an interview stays held by a process that stopped writing to it without closing it (a
 holder that died on this machine loses it at once). Every write renews it; a live holder renews it
 every :data:`LEASE_RENEW_SECONDS` while it waits for the candidate."""
 LEASE_RENEW_SECONDS = 30.0
+
+# A turn's writes run twice per turn: their statements are built once and take every value as a parameter
+# (columns to SET come from the parameters' keys), so each call skips building and caching a statement.
+_NEXT_SEQ = select(func.coalesce(func.max(Turn.seq), 0) + 1).where(Turn.interview_id == bindparam("b_interview"))
+_INSERT_TURN = insert(Turn).returning(Turn.id)
+_SET_META = update(Turn).where(Turn.interview_id == bindparam("b_interview"), Turn.seq == bindparam("b_seq"))
+_INSERT_EVENTS = insert(Event)
+_UPDATE_INTERVIEW = update(Interview).where(Interview.id == bindparam("b_interview"))
+_UPDATE_HELD_INTERVIEW = _UPDATE_INTERVIEW.where(Interview.lease_holder == bindparam("b_holder"))
+_UPDATES = {
+    (held, counted): (_UPDATE_HELD_INTERVIEW if held else _UPDATE_INTERVIEW).values(
+        {Interview.turn_count: Interview.turn_count + 1} if counted else {}
+    )
+    for held in (False, True)
+    for counted in (False, True)
+}
+"""The interview's update, by (this process holds its lease, a turn is added)."""
 
 
 class NotFound(StorageError, LookupError):
@@ -91,8 +119,9 @@ class NewEvent:
     turn_seq: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InterviewSummary:
+class InterviewSummary(NamedTuple):
+    """One row of the history list (a tuple: listing builds thousands)."""
+
     id: int
     created_at: Any
     status: str
@@ -194,16 +223,40 @@ class Repository:
             .values(lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
         )
         if getattr(result, "rowcount", 1) == 0:  # every later write is refused the same way
-            raise InterviewBusy(
-                f"interview {interview_id} was opened in another interviewer while this one waited; "
-                "nothing more is written here (continue it there)"
-            )
+            self._refuse(interview_id)
+
+    @staticmethod
+    def _refuse(interview_id: int) -> None:
+        raise InterviewBusy(
+            f"interview {interview_id} was opened in another interviewer while this one waited; "
+            "nothing more is written here (continue it there)"
+        )
 
     def _check_lease(self, session: Session, interview_id: int, now: datetime) -> None:
         """In a write transaction: renew this process's lease, if it holds one, or refuse the write."""
         holder = self._held.get(interview_id)
         if holder is not None:
             self._renew(session, interview_id, holder, now)
+
+    def _update_held(
+        self,
+        session: Session | Connection,
+        interview_id: int,
+        now: datetime,
+        values: dict[str, Any],
+        *,
+        count_turn: bool = False,
+    ) -> None:
+        """In a write transaction: update the interview (``count_turn``: one more turn) and renew this
+        process's lease in one statement, or refuse the write as :meth:`_renew` does if another process
+        took the interview over."""
+        holder = self._held.get(interview_id)
+        params = {"b_interview": interview_id, **values}
+        if holder is not None:
+            params.update(b_holder=holder, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
+        result = session.execute(_UPDATES[holder is not None, count_turn], params)
+        if holder is not None and getattr(result, "rowcount", 1) == 0:
+            self._refuse(interview_id)
 
     def release_lease(self, interview_id: int) -> None:
         holder = self._held.pop(interview_id, None)
@@ -233,6 +286,13 @@ class Repository:
     ) -> Interview:
         """Store a new interview; with ``hold``, held for this process from the start (see :meth:`acquire_lease`)."""
         holder = this_process() if hold else None
+        snapshots = {
+            "problem": Snapshot(data=problem),
+            "persona": Snapshot(data=persona),
+            "rubric": Snapshot(data=rubric),
+        }
+        for snapshot in snapshots.values():
+            snapshot.digest = snapshot_digest(snapshot.data)
         interview = Interview(
             lease_holder=holder,
             lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS) if hold else None,
@@ -240,20 +300,36 @@ class Repository:
             persona_id=persona["id"],
             rubric_id=rubric["id"],
             title=problem["title"],
-            problem=problem,
-            persona=persona,
-            rubric=rubric,
+            problem_digest=snapshots["problem"].digest,
+            persona_digest=snapshots["persona"].digest,
+            rubric_digest=snapshots["rubric"].digest,
             backend=backend,
             model=model,
             budget_minutes=budget_minutes,
             max_turns=max_turns,
-            state=state or {},
+            **_state_values(state or {}),
         )
         with self.writing() as session:
+            self._store_snapshots(session, list(snapshots.values()))
             session.add(interview)
+        for kind, snapshot in snapshots.items():
+            set_committed_value(interview, f"{kind}_snapshot", snapshot)
         if holder is not None:
             self._held[interview.id] = holder
         return interview
+
+    @staticmethod
+    def _store_snapshots(session: Session, snapshots: list[Snapshot]) -> None:
+        """Store each snapshot unless one with its digest is there already (another interview's)."""
+        rows = [{"digest": snapshot.digest, "data": snapshot.data} for snapshot in snapshots]
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            session.execute(postgresql.insert(Snapshot).on_conflict_do_nothing(index_elements=["digest"]), rows)
+        else:
+            from sqlalchemy.dialects import sqlite
+
+            session.execute(sqlite.insert(Snapshot).on_conflict_do_nothing(index_elements=["digest"]), rows)
 
     def get_interview(self, interview_id: int) -> Interview:
         with self.reading() as session:
@@ -263,55 +339,26 @@ class Repository:
             return interview
 
     def list_interviews(self, limit: int = 50, offset: int = 0, status: str | None = None) -> list[InterviewSummary]:
-        query = select(
-            Interview.id,
-            Interview.created_at,
-            Interview.status,
-            Interview.problem_id,
-            Interview.persona_id,
-            Interview.title,
-            Interview.backend,
-            Interview.budget_minutes,
-            Interview.turn_count,
-            Interview.state["elapsed_seconds"].as_float(),
-            Interview.last_overall,
-            Interview.last_recommendation,
-        ).order_by(Interview.id.desc())
+        # The columns of ix_interviews_listed, which SQLite reads instead of the rows.
+        query = select(*(getattr(Interview, name) for name in LISTED_COLUMNS)).order_by(Interview.id.desc())
         if status:
             query = query.where(Interview.status == status)
         query = query.limit(limit).offset(offset)
         with self.reading() as session:
-            return [
-                InterviewSummary(
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    row[4],
-                    row[5],
-                    row[6],
-                    row[7],
-                    row[8],
-                    row[9] or 0.0,
-                    row[10],
-                    row[11],
-                )
-                for row in session.execute(query)
-            ]
+            return [InterviewSummary._make(row) for row in session.execute(query)]
 
     def count_interviews(self) -> int:
         with self.reading() as session:
             return session.scalar(select(func.count(Interview.id))) or 0
 
     def set_state(self, interview_id: int, state: dict[str, Any], *, status: str | None = None) -> None:
-        values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+        values: dict[str, Any] = {**_state_values(state), "updated_at": utcnow()}
         if status is not None:
             values["status"] = status
             if status == "ended":
                 values["ended_at"] = utcnow()
         with self.writing() as session:
-            self._check_lease(session, interview_id, utcnow())
-            session.execute(update(Interview).where(Interview.id == interview_id).values(**values))
+            self._update_held(session, interview_id, utcnow(), values)
 
     def delete_interview(self, interview_id: int) -> None:
         with self.writing() as session:
@@ -321,9 +368,6 @@ class Repository:
             session.delete(interview)
 
     # ------------------------------------------------------------------ turns
-
-    def _next_seq(self, session: Session, interview_id: int) -> int:
-        return (session.scalar(select(func.max(Turn.seq)).where(Turn.interview_id == interview_id)) or 0) + 1
 
     def add_turn(
         self,
@@ -346,13 +390,21 @@ class Repository:
 
         In the same transaction it can replace the interview's state and status, store events
         (``turn_seq`` None means this turn) and set the meta of earlier turns (``set_meta``).
-        Core statements rather than the ORM's unit of work: this runs twice per turn.
+        Prepared Core statements on the session's connection rather than the ORM: this runs twice per turn.
         """
         usage = usage or {}
         now = utcnow()
+        values: dict[str, Any] = {"updated_at": now}
+        if state is not None:
+            values.update(_state_values(state))
+        if status is not None:
+            values["status"] = status
+            if status == "ended":
+                values["ended_at"] = now
         with self.writing() as session:
-            self._check_lease(session, interview_id, now)
-            seq = self._next_seq(session, interview_id)
+            conn = session.connection()
+            self._update_held(conn, interview_id, now, values, count_turn=True)
+            seq = conn.execute(_NEXT_SEQ, {"b_interview": interview_id}).scalar_one()
             row = {
                 "interview_id": interview_id,
                 "seq": seq,
@@ -371,14 +423,12 @@ class Repository:
                 "completion_tokens": usage.get("completion_tokens"),
                 "cached_tokens": usage.get("cached_tokens"),
             }
-            turn_id = session.execute(insert(Turn).values(**row).returning(Turn.id)).scalar_one()
+            turn_id = conn.execute(_INSERT_TURN, row).scalar_one()
             for earlier_seq, value in (set_meta or {}).items():
-                session.execute(
-                    update(Turn).where(Turn.interview_id == interview_id, Turn.seq == earlier_seq).values(meta=value)
-                )
+                conn.execute(_SET_META, {"b_interview": interview_id, "b_seq": earlier_seq, "meta": value})
             if events:
-                session.execute(
-                    insert(Event),
+                conn.execute(
+                    _INSERT_EVENTS,
                     [
                         {
                             "interview_id": interview_id,
@@ -390,14 +440,6 @@ class Repository:
                         for item in events
                     ],
                 )
-            values: dict[str, Any] = {"turn_count": Interview.turn_count + 1, "updated_at": now}
-            if state is not None:
-                values["state"] = state
-            if status is not None:
-                values["status"] = status
-                if status == "ended":
-                    values["ended_at"] = now
-            session.execute(update(Interview).where(Interview.id == interview_id).values(**values))
         return Turn(id=turn_id, **row)
 
     def get_turns(self, interview_id: int) -> list[Turn]:
@@ -409,14 +451,13 @@ class Repository:
     def add_events(self, interview_id: int, events: list[NewEvent], *, state: dict[str, Any] | None = None) -> None:
         """Store events (and, in the same transaction, replace the interview's state)."""
         with self.writing() as session:
-            self._check_lease(session, interview_id, utcnow())
+            if state is None:
+                self._check_lease(session, interview_id, utcnow())
+            else:
+                self._update_held(session, interview_id, utcnow(), {**_state_values(state), "updated_at": utcnow()})
             for item in events:
                 session.add(
                     Event(interview_id=interview_id, turn_seq=item.turn_seq, type=item.type, payload=item.payload)
-                )
-            if state is not None:
-                session.execute(
-                    update(Interview).where(Interview.id == interview_id).values(state=state, updated_at=utcnow())
                 )
 
     def get_events(self, interview_id: int, type: str | None = None) -> list[Event]:
@@ -441,6 +482,11 @@ class Repository:
         )
         with self.writing() as session:
             self._check_lease(session, interview_id, utcnow())
+            session.execute(
+                update(Scorecard)
+                .where(Scorecard.interview_id == interview_id, Scorecard.rubric_id == rubric_id, Scorecard.latest)
+                .values(latest=False)
+            )
             session.add(card)
             session.execute(
                 update(Interview)
@@ -449,17 +495,16 @@ class Repository:
             )
         return card
 
-    def latest_scorecards(self, limit: int = 200, *, per_rubric: bool = False) -> list[tuple[int, Any, str, dict]]:
-        """The newest grading of each graded interview (``per_rubric``: its newest by each rubric it was
-        graded with), as (interview id, date, title, scorecard), oldest interview (then grading) first,
-        at most ``limit`` rows."""
-        keys = (Scorecard.interview_id, Scorecard.rubric_id) if per_rubric else (Scorecard.interview_id,)
-        newest = select(Scorecard.interview_id, func.max(Scorecard.id).label("card_id")).group_by(*keys).subquery()
+    def latest_scorecards(self, limit: int = 200) -> list[tuple[int, Any, str, dict]]:
+        """The newest grading of each graded interview by each rubric it was graded with, as (interview id,
+        date, title, scorecard), oldest interview (then grading) first: the newest ``limit`` of them.
+
+        Reads only those rows, newest first, through ``ix_scorecards_latest``, however many there are."""
         query = (
             select(Interview.id, Interview.created_at, Interview.title, Scorecard.data)
-            .join(newest, newest.c.interview_id == Interview.id)
-            .join(Scorecard, Scorecard.id == newest.c.card_id)
-            .order_by(Interview.id.desc(), Scorecard.id.desc())
+            .join(Interview, Interview.id == Scorecard.interview_id)
+            .where(Scorecard.latest)
+            .order_by(Scorecard.interview_id.desc(), Scorecard.id.desc())
             .limit(limit)
         )
         with self.reading() as session:
@@ -510,3 +555,8 @@ class Repository:
                     .order_by(Annotation.turn_seq, Annotation.id)
                 )
             )
+
+
+def _state_values(state: dict[str, Any]) -> dict[str, Any]:
+    """The interview's columns that store its state: the state, and the clock listing shows."""
+    return {"state": state, "elapsed_seconds": float(state.get("elapsed_seconds") or 0.0)}

@@ -120,6 +120,52 @@ def test_list_interviews_newest_first_with_scores(repo: Repository):
     assert repo.count_interviews() == 3
 
 
+def test_listing_shows_the_clock_of_the_latest_state(repo: Repository):
+    interview_id = _interview(repo)
+    repo.add_turn(interview_id, "candidate", "Hi", state={"elapsed_seconds": 90.0})
+    assert repo.list_interviews()[0].elapsed_seconds == 90.0
+    repo.set_state(interview_id, {"elapsed_seconds": 150.0})
+    repo.add_events(interview_id, [NewEvent("x", {})], state={"elapsed_seconds": 180.0, "phase": "wrap"})
+    assert repo.list_interviews()[0].elapsed_seconds == 180.0
+    assert repo.get_interview(interview_id).state == {"elapsed_seconds": 180.0, "phase": "wrap"}
+
+
+def test_interviews_sharing_content_store_its_snapshot_once(repo: Repository):
+    first, second = _interview(repo), _interview(repo)
+    other = repo.create_interview(
+        problem={"id": "p", "title": "A problem", "spec": "changed since"},
+        persona={"id": "q", "name": "Q"},
+        rubric={"id": "r"},
+        backend="offline",
+        budget_minutes=45,
+    )
+    with repo.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM snapshots")).scalar() == 4
+    assert repo.get_interview(first).problem == repo.get_interview(second).problem == {"id": "p", "title": "A problem"}
+    assert repo.get_interview(other.id).problem["spec"] == "changed since"
+    assert (other.persona, other.rubric) == ({"id": "q", "name": "Q"}, {"id": "r"})
+
+
+def test_latest_scorecards_are_each_interviews_newest_by_each_rubric(repo: Repository):
+    ids = [_interview(repo) for _ in range(3)]
+
+    def grade(interview_id: int, rubric_id: str, overall: float) -> None:
+        data = {"rubric_id": rubric_id, "overall": overall}
+        repo.add_scorecard(
+            interview_id, rubric_id=rubric_id, grader="g", overall=overall, recommendation="x", data=data
+        )
+
+    grade(ids[0], "r", 1.0)
+    grade(ids[2], "r", 2.0)
+    grade(ids[0], "r", 3.0)  # a regrade replaces the first
+    grade(ids[0], "s", 4.0)  # another rubric's grading sits beside it
+    grade(ids[2], "r", 2.5)
+    rows = [(interview_id, card["rubric_id"], card["overall"]) for interview_id, _, _, card in repo.latest_scorecards()]
+    assert rows == [(ids[0], "r", 3.0), (ids[0], "s", 4.0), (ids[2], "r", 2.5)]
+    assert [row[0] for row in repo.latest_scorecards(limit=1)] == [ids[2]]
+    assert len(repo.get_scorecards(ids[0])) == 3, "earlier gradings are kept"
+
+
 def test_annotations_add_edit_delete(repo: Repository):
     interview_id = _interview(repo)
     repo.add_turn(interview_id, "interviewer", "Hello", kind="opening")

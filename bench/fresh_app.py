@@ -58,16 +58,18 @@ async def _painted(pilot, out: dict) -> None:
 async def _open(app, pilot, interview_id: int, out: dict) -> None:
     from tui.screens.interview import InterviewScreen
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     screen = await InterviewScreen.resume(app.context, interview_id)
     await app.push_screen(screen)
     await pilot.pause()
     out["opened_ms"] = (time.perf_counter() - start) * 1000
+    out["opened_cpu_ms"] = (time.process_time() - cpu) * 1000
     _stamp(out, "opened")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await pilot.press("ctrl+l")
     await pilot.pause()
     out["all_turns_ms"] = (time.perf_counter() - start) * 1000
+    out["all_turns_cpu_ms"] = (time.process_time() - cpu) * 1000
     out["messages"] = len(screen.query(".message"))
 
 

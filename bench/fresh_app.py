@@ -5,8 +5,8 @@ Run by bench/startup.py as ``python -m bench.fresh_app MODE [ID]``; prints one J
 
 - ``paint``: the home screen's first paint.
 - ``open ID``: then open interview ID (as Resume does) and show all its turns (Ctrl+L).
-- ``first-request URL``: then, after a user's short pause on the new-interview screen, start an interview
-  and stamp when its first request leaves (the fake server says when it arrived).
+- ``first-request URL``: then, after a user's short pause, start an interview, send the first message and
+  stamp when its request arrives at the fake server.
 """
 
 from __future__ import annotations
@@ -75,18 +75,38 @@ async def _open(app, pilot, interview_id: int, out: dict) -> None:
 
 async def _first_request(app, pilot, server_url: str, out: dict) -> None:
     from tui.screens.interview import InterviewScreen
+    from tui.widgets import ChatInput
 
     await asyncio.sleep(PICKING_SECONDS)
-    out["interview_opened"] = time.perf_counter()
     screen = await InterviewScreen.start(
         app.context, problem_id=app.context.library.problems.ids()[0], persona_id="mentor", minutes=45
     )
     app.switch_screen(screen)
-    while not (arrivals := await asyncio.to_thread(_arrivals, server_url)):
+    await _until(pilot, lambda: screen.session.opened and not screen.session.pending)
+    box = screen.query_one("#input", ChatInput)
+    box.load_text("How many users are there, and what is the latency budget?")
+    box.focus()
+    await pilot.pause()
+    out["submitted"] = time.perf_counter()
+    await pilot.press("enter")
+    for _ in range(WAIT_STEPS):
+        # The server may have served earlier runs: the first arrival after Enter is this one.
+        if arrivals := [at for at in await asyncio.to_thread(_arrivals, server_url) if at > out["submitted"]]:
+            out["request_arrived"] = arrivals[0]
+            break
         await pilot.pause(0.005)
-    out["request_arrived"] = arrivals[0]
-    while not screen.session.opened:
+    await _until(pilot, lambda: not screen.session.pending)
+
+
+WAIT_STEPS = 6000
+
+
+async def _until(pilot, condition) -> None:
+    for _ in range(WAIT_STEPS):
+        if condition():
+            return
         await pilot.pause(0.01)
+    raise TimeoutError("the app never got there")
 
 
 def _arrivals(server_url: str) -> list[float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from functools import partial
@@ -194,6 +195,34 @@ def test_help_is_quick_to_import(cli_env):
     imported = result.stderr
     for heavy in ("sqlalchemy", "pydantic", "textual", "openai", "tiktoken"):
         assert f" {heavy}\n" not in imported and f"| {heavy}" not in imported, heavy
+
+
+def test_list_imports_the_database_layer_and_nothing_of_the_engine(cli_env, repo):
+    """``interviewer list`` is the command run most often; it lists without loading settings, content or
+    backends (and still lists what is stored)."""
+    from interviewer.content import ContentLibrary
+
+    library = ContentLibrary()
+    repo.create_interview(
+        problem=library.problems.get("spam-filter").model_dump(mode="json"),
+        persona=library.personas.get("mentor").model_dump(mode="json"),
+        rubric=library.rubrics.get("ml-design").model_dump(mode="json"),
+        backend="offline",
+        budget_minutes=45,
+        state={"phase": "discussion"},
+    )
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "interviewer", "list"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0 and "spam-filter" in result.stdout
+    imported = set(re.findall(r"^import time:.*\|\s*([\w.]+)$", result.stderr, re.M))
+    assert "storage.repository" in imported
+    for heavy in ("interviewer.config", "interviewer.content", "interviewer.backends", "pydantic_settings", "openai"):
+        assert heavy not in imported, heavy
 
 
 def test_chat_folds_replies_at_word_boundaries_to_the_terminal_width(cli_env):

@@ -41,6 +41,32 @@ def test_encodings_load_from_disk_with_the_network_disabled(interviewer_home: Pa
     assert len(list((interviewer_home / "tiktoken-cache").iterdir())) == 2
 
 
+def test_a_reply_counting_tokens_while_the_start_up_warm_up_still_loads_them_gets_the_right_count(
+    interviewer_home: Path,
+):
+    """In a fresh process (nothing loaded yet): the backend's warm-up runs on a thread, as the app starts it,
+    and a request is counted at the same moment; the count is the one a warm process gives."""
+    result = _offline(
+        "import threading\n"
+        "from interviewer import tokens\n"
+        "from interviewer.backends.openai_backend import OpenAIBackend\n"
+        "from interviewer.config import load_settings\n"
+        "backend = OpenAIBackend(load_settings(base_url='http://127.0.0.1:9/v1', model='gpt-4.1-mini'))\n"
+        "warm_up = threading.Thread(target=backend.prepare)\n"
+        "warm_up.start()\n"
+        "messages = [{'role': 'system', 'content': 'You interview.'}, {'role': 'user', 'content': 'How many users?'}]\n"
+        "cold = tokens.count_messages(messages, 'gpt-4.1-mini')\n"
+        "warm_up.join()\n"
+        "tokens._count.cache_clear()\n"
+        "print(cold, tokens.count_messages(messages, 'gpt-4.1-mini'), backend.connection._client is not None)\n",
+        interviewer_home,
+    )
+    assert result.returncode == 0, result.stderr
+    cold, warm, client_ready = result.stdout.split()
+    assert cold == warm and int(cold) > 10
+    assert client_ready == "True"
+
+
 def test_counts_match_tiktoken_reference_values(interviewer_home: Path):
     from interviewer import tokens
 

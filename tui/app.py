@@ -110,8 +110,13 @@ class InterviewerApp(App):
             yield SystemCommand(title, f"{key} · {where}", partial(screen.run_action, binding.action))
 
 
+def launch(backend: str | None = None, model: str | None = None, grader_model: str | None = None) -> InterviewerApp:
+    """The app as the ``interviewer`` command builds it (the benchmarks start it the same way, headless)."""
+    return InterviewerApp(AppContext.from_settings(backend=backend, model=model, grader_model=grader_model))
+
+
 def run(backend: str | None = None, model: str | None = None, grader_model: str | None = None) -> int:
-    context = AppContext.from_settings(backend=backend, model=model, grader_model=grader_model)
-    InterviewerApp(context).run()
-    context.repo.close()
+    app = launch(backend=backend, model=model, grader_model=grader_model)
+    app.run()
+    app.context.repo.close()
     return 0

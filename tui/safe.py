@@ -8,10 +8,14 @@ are sanitised once, in the app (``InterviewerApp.notify`` and ``format_title``).
 
 from __future__ import annotations
 
-from rich.markdown import Markdown
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from interviewer.terminal import display_safe
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
 
 __all__ = ["display_safe", "markdown", "plain"]
 
@@ -24,4 +28,6 @@ def plain(text: str, style: str = "") -> Text:
 def markdown(text: str) -> Markdown:
     """An interviewer's reply as Markdown: no escape sequences, and links shown with their address
     rather than hidden behind a clickable label."""
+    from rich.markdown import Markdown  # its parser is not needed until a reply is shown (not on the home screen)
+
     return Markdown(display_safe(text) or " ", hyperlinks=False)

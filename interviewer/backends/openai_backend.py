@@ -30,6 +30,12 @@ class OpenAIBackend(Backend):
         where = self.settings.endpoint or "api.openai.com"
         return f"LLM {self.model} at {where}"
 
+    def prepare(self) -> None:
+        from interviewer import tokens
+
+        tokens.get_encoding(tokens.encoding_name_for(self.model))
+        self.connection.client  # noqa: B018 (built now, not when the first request is due)
+
     @property
     def llm_analyst(self) -> bool:
         return self.settings.analyst == "llm"

@@ -135,7 +135,7 @@ def _add_record_commands(commands: Any) -> None:
     listing.add_argument("--limit", type=_positive_int, default=50, metavar="N")
     listing.add_argument("--status", choices=["active", "ended"])
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler="interviews:list_")
+    listing.set_defaults(handler="listing:list_")
 
     show = commands.add_parser("show", help="show an interview's transcript and latest scorecard")
     show.add_argument("id", type=_interview_id)
@@ -191,6 +191,8 @@ def _resolve(handler: str, tui: TuiRunner | None) -> Callable[[argparse.Namespac
     module_name, _, function = handler.partition(":")
     if module_name == "interviews":
         from interviewer.cli import interviews as module
+    elif module_name == "listing":
+        from interviewer.cli import listing as module  # type: ignore[no-redef]
     elif module_name == "doctor":
         from interviewer.cli import doctor as module  # type: ignore[no-redef]
     else:

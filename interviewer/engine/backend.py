@@ -41,6 +41,11 @@ class Backend(ABC):
         """The model that grades; None for the offline heuristic grader."""
         return None
 
+    def prepare(self) -> None:
+        """Load what the first reply would otherwise wait for (a client library, a tokenizer). Blocking:
+        an app calls it on a worker thread at start-up; a reply that comes first loads what it needs itself."""
+        return None
+
     def with_grader_model(self, model: str) -> Backend:
         """The same backend grading with another model (only where :attr:`supports_schema`)."""
         return self

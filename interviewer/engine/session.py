@@ -102,6 +102,9 @@ class _Turn:
 
 
 class InterviewSession:
+    stored_turns: Sequence[Any] = ()
+    """The stored turns as :meth:`load` read them, so a view shows the history without reading it again."""
+
     def __init__(
         self,
         repo: Repository,
@@ -186,7 +189,8 @@ class InterviewSession:
         """
         row = repo.get_interview(interview_id)
         repo.acquire_lease(interview_id)
-        return cls(
+        turns = repo.get_turns(interview_id)
+        session = cls(
             repo,
             interview_id,
             problem=_snapshot(Problem, row.problem, interview_id),
@@ -196,9 +200,11 @@ class InterviewSession:
             state=InterviewState.from_json(row.state),
             budget_minutes=row.budget_minutes,
             max_turns=row.max_turns,
-            log=TurnLog.from_rows(repo.get_turns(interview_id)),
+            log=TurnLog.from_rows(turns),
             clock=clock,
         )
+        session.stored_turns = turns
+        return session
 
     def keep(self) -> None:
         """Renew this process's hold on the interview (while waiting for the candidate)."""

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import re
+import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -64,12 +65,15 @@ class Connection:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._client: openai.AsyncOpenAI | None = None
+        self._opening = threading.Lock()
+        """The app's start-up thread may build the client while a request asks for it."""
 
     @property
     def client(self) -> openai.AsyncOpenAI:
-        if self._client is None:
-            self._client = make_client(self.settings)
-        return self._client
+        with self._opening:
+            if self._client is None:
+                self._client = make_client(self.settings)
+            return self._client
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -63,9 +63,15 @@ class HomeScreen(AppScreen):
         table.display = False  # until the first read says whether there is anything to list
         self.query_one("#empty").display = False
         table.add_columns(*COLUMNS)
-        self.query_one("#engine-line", Static).update(plain(f"Engine: {self.app.context.backend.label}"))
         self.show_content_errors()
         self.refresh_table()
+        # The engine's libraries load on a worker thread once this screen is drawn, not before it.
+        self.call_after_refresh(self.show_engine)
+
+    @work(exclusive=True, group="home-engine")
+    async def show_engine(self) -> None:
+        label = await asyncio.to_thread(self.app.context.warm_up)
+        self.query_one("#engine-line", Static).update(plain(f"Engine: {label}"))
 
     def on_screen_resume(self) -> None:
         self.show_content_errors()

@@ -117,7 +117,7 @@ class InterviewScreen(AppScreen):
         self.title = f"Interview {session.interview_id}: {session.problem.title}"
         self.sub_title = f"{session.persona.name}, {session.persona.role}"
         chat = self.query_one("#chat", VerticalScroll)
-        turns = await asyncio.to_thread(self.context.repo.get_turns, session.interview_id)
+        turns, session.stored_turns = session.stored_turns, ()  # read once, when the session was loaded
         self.usage = totals(turns)
         recent = turns[-HISTORY_WINDOW:]
         self._hidden = len(turns) - len(recent)

@@ -65,8 +65,8 @@ async def _continue(session: InterviewSession, messages: list[str]) -> None:
 async def test_the_context_kept_turn_by_turn_judges_as_the_one_rebuilt_from_the_transcript(repo):
     session, _ = await play(repo, BEFORE_RESUME, end=False)
     rebuilt = InterviewSession.load(repo, session.interview_id, OfflineBackend())
-    kept = _verdicts(session, session.conversation)
-    assert kept == _verdicts(rebuilt, rebuilt.conversation)
+    kept = _verdicts(session, await session.conversation())
+    assert kept == _verdicts(rebuilt, await rebuilt.conversation())
 
     # The probes depend on the conversation: without it, some that pass now would trip.
     bare = _verdicts(session, session.guard.context())
@@ -86,8 +86,8 @@ async def test_after_a_resume_and_an_incomplete_reply_the_kept_context_still_mat
     await _continue(resumed, AFTER_RESUME[1:])
 
     rebuilt = InterviewSession.load(repo, session.interview_id, OfflineBackend())
-    kept = _verdicts(resumed, resumed.conversation)
-    assert kept == _verdicts(rebuilt, rebuilt.conversation)
+    kept = _verdicts(resumed, await resumed.conversation())
+    assert kept == _verdicts(rebuilt, await rebuilt.conversation())
     bare = _verdicts(resumed, resumed.guard.context())
     assert sum(k.ok and not b.ok for k, b in zip(kept, bare, strict=True)) >= 4
     incomplete = next(i for i, probe in enumerate(_probes(resumed)) if probe.startswith("Roughly 2%"))

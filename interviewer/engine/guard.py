@@ -234,6 +234,7 @@ class Guard:
         self._secret_passages: set[tuple[str, ...]] = set()
         for text in secret_texts:
             self._secret_passages |= shingles(text, SHINGLE)
+        self._secret_starts = {passage[0] for passage in self._secret_passages}
         instructions = persona.style + ("\n" + system_prompt if system_prompt else "")
         self._instruction_passages = shingles(instructions, SHINGLE + 2)
         topic = term_set(f"{problem.title}. {problem.prompt}")
@@ -315,6 +316,12 @@ class Guard:
             if len(hit) >= max(PARAPHRASE_MIN, math.ceil(PARAPHRASE_SHARE * len(distinctive))):
                 return Verdict(False, f"reply paraphrases hidden fact '{fact_id}' that was not asked for", fact_id)
         return Verdict(True)
+
+    def _secret_passages_in(self, text: str) -> set[tuple[str, ...]]:
+        """The passages of the reference points and the rubric in ``text`` (only those that begin as one)."""
+        tokens, starts = words(text), self._secret_starts
+        found = {tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1) if tokens[i] in starts}
+        return found & self._secret_passages
 
     def _allowed_terms(self, allowed_facts: AbstractSet[str]) -> frozenset[str]:
         return frozenset().union(*(self._fact_terms[f] for f in allowed_facts if f in self._fact_terms))
@@ -412,7 +419,7 @@ class Context:
     def add(self, text: str) -> None:
         self._figures |= _figures(text)
         self._terms |= term_set(text)
-        self._secret_passages |= shingles(text, SHINGLE) & self.guard._secret_passages
+        self._secret_passages |= self.guard._secret_passages_in(text)
         letters = unmask.letters(unmask.plain(text))
         self._letters.append(letters)
         self._consonants.append(unmask.consonants(letters))

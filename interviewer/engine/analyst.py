@@ -8,6 +8,7 @@ output) may refine either turn by turn, and falls back to it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -125,6 +126,9 @@ class OfflineAnalyst(Analyst):
         self.lexicon = lexicon
 
     async def analyze(self, text: str, state: InterviewState) -> Analysis:
+        return self.read(text, state)
+
+    def read(self, text: str, state: InterviewState) -> Analysis:
         analysis = self.analyze_now(text)
         analysis.takes_up_what_if = self.reply_to_what_if(text, analysis, state)
         return analysis
@@ -236,6 +240,11 @@ class SemanticAnalyst(OfflineAnalyst):
             if self._what_ifs is None:
                 self._what_ifs = WhatIfReader(self.lexicon.problem, self.encoder, self._cache)
             return self._what_ifs
+
+    async def analyze(self, text: str, state: InterviewState) -> Analysis:
+        # A reading by meaning runs the encoder (a long message: hundreds of ms of CPU): on a worker
+        # thread, so the host's event loop (the TUI's) keeps drawing meanwhile.
+        return await asyncio.to_thread(self.read, text, state)
 
     def takes_up(self, text: str, what_if: WhatIf) -> bool:
         return self.what_ifs().takes_up(text, what_if)

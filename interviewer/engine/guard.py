@@ -18,9 +18,9 @@ import binascii
 import codecs
 import math
 import re
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
 
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine import unmask
@@ -149,12 +149,6 @@ def hidden_views(reply: str) -> list[tuple[str, bool]]:
     return views
 
 
-@lru_cache(maxsize=8)
-def _terms_of(text: str) -> frozenset[str]:
-    """Terms of a (long, reused) context, computed once per reply rather than once per check."""
-    return term_set(text)
-
-
 PARAPHRASE_SHARE = 0.6
 """A reply holding this share of a hidden fact's distinctive terms (and at least ``PARAPHRASE_MIN``)
 says that fact in other words (a translation that keeps the technical terms, a loose summary)."""
@@ -222,6 +216,7 @@ class Guard:
         self.problem = problem
         self._fact_passages = {fact.id: _passages(fact.answer) for fact in problem.facts}
         self._fact_figures = {fact.id: _figures(fact.answer) for fact in problem.facts}
+        self._fact_shingles = {fact.id: shingles(fact.answer, SHINGLE) for fact in problem.facts}
         self._fact_order = {fact.id: index for index, fact in enumerate(problem.facts)}
         self._passage_facts: dict[tuple[str, ...], set[str]] = {}
         self._short_passages: list[tuple[str, str]] = []
@@ -239,6 +234,7 @@ class Guard:
         self._secret_passages: set[tuple[str, ...]] = set()
         for text in secret_texts:
             self._secret_passages |= shingles(text, SHINGLE)
+        self._secret_starts = {passage[0] for passage in self._secret_passages}
         instructions = persona.style + ("\n" + system_prompt if system_prompt else "")
         self._instruction_passages = shingles(instructions, SHINGLE + 2)
         topic = term_set(f"{problem.title}. {problem.prompt}")
@@ -250,39 +246,31 @@ class Guard:
             CONSONANT_WINDOW + 8,
         )
 
-    def known_figures(self, context: str) -> frozenset[str]:
-        """The figures in text the reply may draw on; compute once per reply and pass to :meth:`check`."""
-        return frozenset(_figures(context))
+    def context(self, parts: Iterable[str] = ()) -> Context:
+        """What replies may draw on, to keep as the conversation grows (see :class:`Context`)."""
+        return Context(self, parts)
 
-    def scan(
-        self, allowed_facts: set[str] | frozenset[str], context: str = "", known: frozenset[str] | None = None
-    ) -> Scan:
+    def scan(self, allowed_facts: set[str] | frozenset[str], context: Context | str = "") -> Scan:
         """A check of one reply fed a piece at a time (see :class:`Scan` for the arguments)."""
-        return Scan(self, allowed_facts, context, known)
+        return Scan(self, allowed_facts, context if isinstance(context, Context) else self.context([context]))
 
-    def check(
-        self,
-        reply: str,
-        allowed_facts: set[str] | frozenset[str],
-        context: str = "",
-        known: frozenset[str] | None = None,
-    ) -> Verdict:
+    def check(self, reply: str, allowed_facts: set[str] | frozenset[str], context: Context | str = "") -> Verdict:
         """A whole reply at once (see :class:`Scan`)."""
-        return self.scan(allowed_facts, context, known).feed(reply)
+        return self.scan(allowed_facts, context).feed(reply)
 
     def _check_window(self, text: str, scan: Scan) -> Verdict:
         """One piece (with its overlap): as written, decoded, and as a letter stream however spelled."""
-        allowed, context, known = scan.allowed, scan.context, scan.known
+        allowed, context = scan.allowed, scan.context
         hidden_in_tags = unmask.tag_text(text)
         text = unmask.plain(text)
-        verdict = self._check_view(text, allowed, context, known, figures=True)
+        verdict = self._check_view(text, allowed, context, figures=True)
         if not verdict.ok:
             return verdict
         views = hidden_views(text)
         if hidden_in_tags:
             views.append((hidden_in_tags, True))
         for view, figures in views:
-            verdict = self._check_view(view, allowed, context, known, figures=figures)
+            verdict = self._check_view(view, allowed, context, figures=figures)
             if not verdict.ok:
                 return Verdict(False, verdict.reason + " (encoded)", verdict.fact)
         return self._check_letters(text, hidden_in_tags, scan)
@@ -300,25 +288,28 @@ class Guard:
         for candidate in streams:
             for window, labels, in_consonants in self._fact_letters.hits(candidate):
                 hidden = sorted(label for label in labels if label not in scan.allowed)
-                if hidden and not scan.excused(window, in_consonants, self._fact_letters):
+                if hidden and not scan.excused(window, in_consonants):
                     return Verdict(
                         False, f"reply reveals hidden fact '{hidden[0]}' that was not asked for (disguised)", hidden[0]
                     )
             for window, labels, in_consonants in self._secret_letters.hits(candidate):
-                if scan.excused(window, in_consonants, self._fact_letters):
+                if scan.excused(window, in_consonants):
                     continue
                 if "secret" in labels:
                     return Verdict(False, "reply quotes the grader's reference points or the rubric (disguised)")
                 return Verdict(False, "reply echoes the interviewer's instructions (disguised)")
         return Verdict(True)
 
-    def _check_paraphrase(self, present: AbstractSet[str], allowed_facts, excused: AbstractSet[str]) -> Verdict:
+    def _check_paraphrase(
+        self, present: AbstractSet[str], allowed_facts: AbstractSet[str], context: Context, excused: AbstractSet[str]
+    ) -> Verdict:
+        """``excused``: the allowed facts' terms; those of the context are excused too."""
         if len(present) < PARAPHRASE_MIN:
             return Verdict(True)
         for fact_id, terms in self._fact_terms.items():
             if fact_id in allowed_facts:
                 continue
-            distinctive = terms - excused
+            distinctive = {term for term in terms - excused if not context.has_term(term)}
             if len(distinctive) <= PARAPHRASE_MIN:
                 continue
             hit = distinctive & present
@@ -326,15 +317,20 @@ class Guard:
                 return Verdict(False, f"reply paraphrases hidden fact '{fact_id}' that was not asked for", fact_id)
         return Verdict(True)
 
-    def _excused_terms(self, allowed_facts: AbstractSet[str], context: str) -> frozenset[str]:
-        return _terms_of(context).union(*(self._fact_terms[f] for f in allowed_facts if f in self._fact_terms))
+    def _secret_passages_in(self, text: str) -> set[tuple[str, ...]]:
+        """The passages of the reference points and the rubric in ``text`` (only those that begin as one)."""
+        tokens, starts = words(text), self._secret_starts
+        found = {tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1) if tokens[i] in starts}
+        return found & self._secret_passages
+
+    def _allowed_terms(self, allowed_facts: AbstractSet[str]) -> frozenset[str]:
+        return frozenset().union(*(self._fact_terms[f] for f in allowed_facts if f in self._fact_terms))
 
     def _check_view(
         self,
         reply: str,
         allowed_facts: set[str] | frozenset[str],
-        context: str,
-        known: frozenset[str] | None,
+        context: Context,
         *,
         figures: bool,
     ) -> Verdict:
@@ -342,10 +338,8 @@ class Guard:
         hidden = [f for f in self._fact_passages if f not in allowed_facts]
         verdict = self._copied_fact(reply, reply_shingles, allowed_facts)
         if verdict is None and figures:
-            known_figures = (known if known is not None else _figures(context)).union(
-                *(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures)
-            )
-            verdict = self._leaked_figure(reply, hidden, known_figures)
+            allowed_figures = set().union(*(self._fact_figures[f] for f in allowed_facts if f in self._fact_figures))
+            verdict = self._leaked_figure(reply, hidden, context, allowed_figures)
         if verdict is None:
             verdict = self._quoted_secret(reply, reply_shingles, allowed_facts, context)
         return verdict or Verdict(True)
@@ -365,11 +359,14 @@ class Guard:
             return Verdict(False, f"reply reveals hidden fact '{hidden[0]}' that was not asked for", hidden[0])
         return None
 
-    def _leaked_figure(self, reply: str, hidden: list[str], known_figures: AbstractSet[str]) -> Verdict | None:
-        """A paraphrase that carries a hidden fact's figures."""
+    def _leaked_figure(
+        self, reply: str, hidden: list[str], context: Context, allowed_figures: AbstractSet[str]
+    ) -> Verdict | None:
+        """A paraphrase that carries a hidden fact's figures (none the context or an allowed fact holds)."""
         reply_figures = _figures(reply)
         for fact_id in hidden:
-            leaked = (self._fact_figures[fact_id] & reply_figures) - known_figures
+            shared = (self._fact_figures[fact_id] & reply_figures) - allowed_figures
+            leaked = {figure for figure in shared if not context.has_figure(figure)}
             if leaked:
                 return Verdict(
                     False,
@@ -379,14 +376,19 @@ class Guard:
         return None
 
     def _quoted_secret(
-        self, reply: str, reply_shingles: set[tuple[str, ...]], allowed_facts: set[str] | frozenset[str], context: str
+        self,
+        reply: str,
+        reply_shingles: set[tuple[str, ...]],
+        allowed_facts: set[str] | frozenset[str],
+        context: Context,
     ) -> Verdict | None:
         """The grader's reference points, the rubric, or the interviewer's own instructions."""
         quoted = reply_shingles & self._secret_passages
-        if quoted:
-            # A passage that the reply may say anyway (an allowed fact, a probe) is not a leak.
-            sanctioned = [context, *(self.problem.fact(f).answer for f in allowed_facts if f in self._fact_passages)]
-            quoted -= shingles("\n".join(sanctioned), SHINGLE)
+        # A passage that the reply may say anyway (in the conversation, a probe, an allowed fact) is not a leak.
+        quoted = {passage for passage in quoted if not context.has_secret_passage(passage)}
+        for fact_id in allowed_facts:
+            if quoted and fact_id in self._fact_shingles:
+                quoted -= self._fact_shingles[fact_id]
         if quoted:
             return Verdict(False, "reply quotes the grader's reference points or the rubric")
         if shingles(reply, SHINGLE + 2) & self._instruction_passages:
@@ -394,26 +396,73 @@ class Guard:
         return None
 
 
+class Context:
+    """Text a reply may draw on (what the candidate was told, the conversation, this reply's material),
+    kept as what the guard looks up in it: its figures, its terms, the secret passages it says, its
+    letter stream. Each part is read once, as it is added, so checking a reply costs the same at turn
+    300 as at turn 3. Parts are read apart: a figure or passage does not run from one part into the next.
+
+    :meth:`extended` layers one reply's own material over the conversation without copying it.
+    """
+
+    def __init__(self, guard: Guard, parts: Iterable[str] = (), base: Context | None = None):
+        self.guard, self.base = guard, base
+        self._figures: set[str] = set()
+        self._terms: set[str] = set()
+        self._secret_passages: set[tuple[str, ...]] = set()
+        """Only passages of the grader's reference points or the rubric: the rest is never looked up."""
+        self._letters: list[str] = []
+        self._consonants: list[str] = []
+        for part in parts:
+            self.add(part)
+
+    def add(self, text: str) -> None:
+        self._figures |= _figures(text)
+        self._terms |= term_set(text)
+        self._secret_passages |= self.guard._secret_passages_in(text)
+        letters = unmask.letters(unmask.plain(text))
+        self._letters.append(letters)
+        self._consonants.append(unmask.consonants(letters))
+
+    def extended(self, parts: Iterable[str]) -> Context:
+        """This context with ``parts`` over it (one reply's material); adding to it leaves this one as it is."""
+        return Context(self.guard, parts, base=self)
+
+    def has_figure(self, figure: str) -> bool:
+        return figure in self._figures or (self.base is not None and self.base.has_figure(figure))
+
+    def has_term(self, term: str) -> bool:
+        return term in self._terms or (self.base is not None and self.base.has_term(term))
+
+    def has_secret_passage(self, passage: tuple[str, ...]) -> bool:
+        return passage in self._secret_passages or (self.base is not None and self.base.has_secret_passage(passage))
+
+    def has_letters(self, window: str, in_consonants: bool) -> bool:
+        """Whether a letter window (of a hidden text) occurs in one part (looked up only when a reply has one:
+        rare, and linear in the context)."""
+        streams = self._consonants if in_consonants else self._letters
+        return any(window in stream for stream in streams) or (
+            self.base is not None and self.base.has_letters(window, in_consonants)
+        )
+
+
 class Scan:
     """One reply's check, fed a piece at a time.
 
     ``allowed``: facts the reply may state (revealed before or answered in this reply; the caller may
-    add to the set while the reply streams). ``context``: text already in the conversation or in this
-    reply's sanctioned material (what-ifs, probes), whose figures and passages are fair; ``known``: its
-    figures, when the caller computed them already.
+    add to the set while the reply streams). ``context``: what the reply may draw on (:class:`Context`),
+    whose figures and passages are fair.
 
     Each piece is checked with the last :data:`OVERLAP` characters of what passed before it; what the
     whole reply says (its terms, for paraphrases) is kept as a running set. A piece that fails is not
     taken in, so it can be checked again once more facts are allowed.
     """
 
-    def __init__(self, guard: Guard, allowed: set[str] | frozenset[str], context: str, known: frozenset[str] | None):
+    def __init__(self, guard: Guard, allowed: set[str] | frozenset[str], context: Context):
         self.guard, self.allowed, self.context = guard, allowed, context
-        self.known = known if known is not None else guard.known_figures(context)
         self._tail = ""
         self._terms: set[str] = set()
-        self._excused: tuple[frozenset[str], frozenset[str]] | None = None
-        self._context_letters: str | None = None
+        self._allowed_terms: tuple[frozenset[str], frozenset[str]] | None = None
 
     def feed(self, piece: str) -> Verdict:
         window = self._tail + piece
@@ -421,23 +470,25 @@ class Scan:
         if not verdict.ok:
             return verdict
         present = self._terms | term_set(unmask.plain(window))
-        verdict = self.guard._check_paraphrase(present, self.allowed, self._excused_terms())
+        verdict = self.guard._check_paraphrase(present, self.allowed, self.context, self._excused_terms())
         if verdict.ok:
             self._terms = present
             self._tail = _tail(window)
         return verdict
 
     def _excused_terms(self) -> frozenset[str]:
+        """The allowed facts' terms (the context's are looked up there)."""
         allowed = frozenset(self.allowed)
-        if self._excused is None or self._excused[0] != allowed:
-            self._excused = (allowed, self.guard._excused_terms(allowed, self.context))
-        return self._excused[1]
+        if self._allowed_terms is None or self._allowed_terms[0] != allowed:
+            self._allowed_terms = (allowed, self.guard._allowed_terms(allowed))
+        return self._allowed_terms[1]
 
-    def excused(self, window: str, in_consonants: bool, facts: _WindowIndex) -> bool:
+    def excused(self, window: str, in_consonants: bool) -> bool:
         """A letter window the reply may say anyway: in an allowed fact or in the context."""
-        if self._context_letters is None:  # built only when a window is found: rare, and linear
-            self._context_letters = unmask.letters(unmask.plain(self.context))
-        sources = [self._context_letters, *(facts.streams[f] for f in self.allowed if f in facts.streams)]
+        if self.context.has_letters(window, in_consonants):
+            return True
+        facts = self.guard._fact_letters
+        sources = [facts.streams[f] for f in self.allowed if f in facts.streams]
         if in_consonants:
             sources = [unmask.consonants(source) for source in sources]
         return any(window in source for source in sources)

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from interviewer.engine.events import Notice, ReplyDelta, Usage
-from interviewer.engine.guard import Guard, Scan, Verdict
+from interviewer.engine.guard import Context, Guard, Scan, Verdict
 from interviewer.engine.outcome import ReplyOutcome
 from interviewer.engine.reading import ConcurrentReading
 from interviewer.engine.voice import Voice, VoiceFailure, VoiceRequest
@@ -45,7 +45,7 @@ class GuardedReply:
         request: VoiceRequest,
         *,
         allowed: set[str],
-        sanctioned: str,
+        sanctioned: Context | str,
         deflection: str,
         reading: ConcurrentReading | None = None,
     ):
@@ -53,7 +53,7 @@ class GuardedReply:
         self.allowed = allowed
         """Facts the reply may state: revealed before, or answered in this reply."""
         self.sanctioned = sanctioned
-        """Text the reply may draw figures and passages from: the conversation and this reply's material."""
+        """What the reply may draw figures and passages from: the conversation and this reply's material."""
         self.deflection = deflection
         self.reading = reading
         self.outcome = ReplyOutcome()

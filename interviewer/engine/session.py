@@ -33,7 +33,7 @@ from interviewer.engine.events import (
     ReplyStarted,
     StageCovered,
 )
-from interviewer.engine.guard import Guard
+from interviewer.engine.guard import Context, Guard
 from interviewer.engine.moves import Decision, Move, MoveKind
 from interviewer.engine.outcome import ReplyOutcome, TurnContext, reply_events
 from interviewer.engine.reading import ConcurrentReading
@@ -137,8 +137,7 @@ class InterviewSession:
         self.deep_analyst = backend.deep_analyst(self.lexicon)
         self.voice = backend.voice()
         self.guard = Guard(problem, persona, rubric, system_prompt=self.voice.instructions(persona))
-        # What the candidate is told whatever happens: the problem as posed and the persona's own wording.
-        self._told = "\n".join([problem.title, problem.prompt, *persona.wording()])
+        self._conversation: Context | None = None
         self._deferred: tuple[ConcurrentReading, int] | None = None
 
     # ------------------------------------------------------------------ construction
@@ -274,7 +273,7 @@ class InterviewSession:
             elapsed_seconds=state.elapsed_seconds, state=state.to_json(),
         )  # fmt: skip
         self.state = state
-        self.log.append(LoggedTurn(row.seq, CANDIDATE, text))
+        self._logged(LoggedTurn(row.seq, CANDIDATE, text))
         yield CandidateTurnStored(row.seq, text)
         async for event in self.respond():
             yield event
@@ -329,7 +328,7 @@ class InterviewSession:
         director.apply(state, decision, self.persona, turn.analysis)
         yield ReplyStarted(decision.kind.value, [move.to_json() for move in decision.moves])
         request = self._voice_request(turn)
-        guarded = self._guarded(request, turn)
+        guarded = self._guarded(request, turn, await self._sanctioned(request))
         shown = guarded.stream()
         try:
             async for event in shown:
@@ -375,31 +374,43 @@ class InterviewSession:
         request.note = self.voice.director_note(request)
         return request
 
-    def _guarded(self, request: VoiceRequest, turn: _Turn) -> GuardedReply:
+    def _guarded(self, request: VoiceRequest, turn: _Turn, sanctioned: Context) -> GuardedReply:
         return GuardedReply(
             self.voice,
             self.guard,
             request,
             allowed=set(turn.state.facts_revealed),
-            sanctioned=self._sanctioned_text(request),
+            sanctioned=sanctioned,
             deflection=render_move(request, Move(MoveKind.DEFLECT)),
             reading=turn.reading,
         )
 
-    def _sanctioned_text(self, request: VoiceRequest) -> str:
-        """Text this reply may legitimately draw on: what the candidate was told (the prompt, the interview's
-        length and time left, the conversation), the persona's own wording, and this reply's material."""
-        parts = [
-            self._told,
-            interview_clock_text(request.budget_minutes, request.minutes_left),
-            *(text for _, text in request.history),
-        ]
+    async def conversation(self) -> Context:
+        """What any reply may draw on: what the candidate is told whatever happens (the problem as posed, the
+        persona's own wording) and the conversation. Read from the log once, when a reply first needs it
+        (off the event loop: a long transcript takes a while), then kept up to date as turns are logged."""
+        if self._conversation is None:
+            told = "\n".join([self.problem.title, self.problem.prompt, *self.persona.wording()])
+            parts = [told, *(text for _, text in self.log.history())]
+            self._conversation = await asyncio.to_thread(self.guard.context, parts)
+        return self._conversation
+
+    async def _sanctioned(self, request: VoiceRequest) -> Context:
+        """What this reply may legitimately draw on: the conversation (with what the candidate was told
+        whatever happens), the interview's length and time left, and this reply's material."""
+        parts = [interview_clock_text(request.budget_minutes, request.minutes_left)]
         for move in request.moves:
             if move.kind in (MoveKind.PROBE, MoveKind.REDIRECT):
                 parts.append(probe_text(self.problem, move.probe, move.stage))
             elif move.kind is MoveKind.WHAT_IF and move.what_if:
                 parts.append(self.problem.what_if(move.what_if).text)
-        return "\n".join(parts)
+        return (await self.conversation()).extended(parts)
+
+    def _logged(self, turn: LoggedTurn) -> None:
+        """Log a stored turn; a complete one becomes part of what later replies may draw on."""
+        self.log.append(turn)
+        if turn.complete and self._conversation is not None:
+            self._conversation.add(turn.text)
 
     async def _settle_reading(self, turn: _Turn, outcome: ReplyOutcome) -> str | None:
         """Count the reply's time and fold in what the concurrent reading found, if it is in (else defer it).
@@ -451,7 +462,7 @@ class InterviewSession:
             else None,
         )
         self.state = state
-        self.log.append(LoggedTurn(row.seq, INTERVIEWER, outcome.text, True, request.note))
+        self._logged(LoggedTurn(row.seq, INTERVIEWER, outcome.text, True, request.note))
         if turn.deferred and turn.reading is not None:
             self._deferred = (turn.reading, row.seq)
         return row.seq
@@ -477,7 +488,7 @@ class InterviewSession:
             elapsed_seconds=self.state.elapsed_seconds,
             events=_stored(events),
         )
-        self.log.append(LoggedTurn(row.seq, INTERVIEWER, text, complete=False))
+        self._logged(LoggedTurn(row.seq, INTERVIEWER, text, complete=False))
         return row.seq
 
     async def _fold_deferred(self) -> None:

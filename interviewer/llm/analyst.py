@@ -10,6 +10,9 @@ from interviewer.engine.state import InterviewState
 from interviewer.llm import prompts
 from interviewer.llm.client import Connection, LLMError, complete_json, strict_schema
 
+ANALYST_SCHEMA = strict_schema(prompts.AnalystOutput)
+"""The analyst's answer schema: one model, so one schema, built at import."""
+
 MAX_FACTS_PER_QUESTION = 2
 """A question the analyst maps to more facts than this is a fishing expedition: it answers none."""
 
@@ -28,6 +31,7 @@ class LLMAnalyst(Analyst):
         self.connection = connection
         self.problem = problem
         self._fact_ids = {fact.id for fact in problem.facts}
+        self._system = prompts.analyst_system(problem)
 
     async def analyze(self, text: str, state: InterviewState) -> Analysis:
         settings = self.connection.settings
@@ -35,9 +39,9 @@ class LLMAnalyst(Analyst):
             self.connection.client,
             settings,
             model=settings.effective_analyst_model,
-            messages=prompts.analyst_messages(self.problem, text),
+            messages=prompts.analyst_messages(self._system, text),
             schema_name="turn_analysis",
-            schema=strict_schema(prompts.AnalystOutput),
+            schema=ANALYST_SCHEMA,
             temperature=0.0,
             max_tokens=600,
             seconds=settings.analyst_timeout,

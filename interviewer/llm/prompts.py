@@ -185,17 +185,22 @@ class AnalystOutput(BaseModel):
     )
 
 
-def analyst_messages(problem: Problem, text: str) -> list[dict[str, str]]:
+def analyst_system(problem: Problem) -> str:
+    """The analyst's instructions for one problem: the same for every turn (build it once per interview)."""
     facts = "\n".join(
         f"- {fact.id} ({fact.stage}): asked with words like {', '.join(fact.cues[:8])}" for fact in problem.facts
     )
-    system = (
+    return (
         "You read one message from a candidate in an ML system design interview and report, as JSON, what it "
         "does. List each question the candidate asks and the ids of the hidden facts that answer exactly that "
         "question (none if no fact does; never a fact the question does not ask about). Rate how deeply the "
         "message works on each stage it touches: " + ", ".join(STAGE_IDS) + ". A bare list of buzzwords is depth 0.\n"
         f"Problem: {problem.title}. {problem.prompt}\nHidden facts (ids and how candidates ask for them):\n{facts}"
     )
+
+
+def analyst_messages(system: str, text: str) -> list[dict[str, str]]:
+    """One turn's request to the analyst, with the instructions from :func:`analyst_system`."""
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
 
 

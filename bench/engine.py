@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import subprocess
 import sys
 import time
@@ -192,43 +193,115 @@ def overhead(quick: bool) -> list[Result]:
     return results
 
 
-async def _ttft(delay: float, chunk_delay: float, turns: int) -> tuple[list[float], list[float]]:
+REPLIES = [
+    "A simple linear model is a sensible baseline here, and it keeps serving cheap on the machines "
+    "you already run. What would you use as labels, and how would you keep them clean?",
+    "Using the report-spam clicks as labels makes sense, although those clicks are noisy and lean towards "
+    "the users who bother to report. How would you audit them?",
+    "Optimising for precision fits this problem well, since losing a real email costs a user far more than "
+    "one extra spam message. How would you pick the operating threshold?",
+    "That serving plan sounds workable, and caching the sender reputation features should keep most of the "
+    "work off the critical path. Where does the remaining time go?",
+    "Watching the spam rate and the rescue rate every day is a good start for monitoring this in production. "
+    "What would make you roll a model back?",
+    "Spammers do adapt quickly, so how often you retrain matters as much as the model you choose at the "
+    "start. How would you decide the cadence?",
+    "Before we go further, tell me how many users you expect and what latency you are designing for, "
+    "because both shape the rest. What would you assume?",
+]
+"""Replies as a model writes them: a first sentence of 10 to 25 words, then a question. The guard holds
+back the end of the text while it could still grow into something hidden, so the first sentence's
+length is what a release a sentence at a time would make the reader wait for."""
+
+
+def serve_replies(delay_first: float, chunk_delay: float) -> None:
+    """The fake server streaming :data:`REPLIES` a word per chunk (run in its own process)."""
+    from tests.fakes.openai_server import Behaviour, Recorded, default_responder
+
+    turns = itertools.count()
+
+    def responder(record: Recorded) -> Behaviour:
+        if record.structured:
+            return default_responder(record)
+        text = REPLIES[next(turns) % len(REPLIES)]
+        return Behaviour(text=text, delay_first=delay_first, chunk_delay=chunk_delay)
+
+    with FakeOpenAI(responder=responder) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+
+
+@contextmanager
+def replies_server(delay_first: float, chunk_delay: float):
+    command = f"from bench.engine import serve_replies; serve_replies({delay_first!r}, {chunk_delay!r})"
+    process = subprocess.Popen(
+        [sys.executable, "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, text=True
+    )
+    try:
+        yield SimpleNamespace(base_url=process.stdout.readline().strip())
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+
+async def _ttft(delay: float, chunk_delay: float, turns: int) -> dict[str, list[float]]:
+    """Per reply, in ms: the engine's share of submit → first text (the server's own wait taken out),
+    the model's first token → first text shown, and the model's first token → first sentence shown."""
     from interviewer.backends.openai_backend import OpenAIBackend
     from interviewer.engine.events import ReplyDelta
     from interviewer.services import open_repository
 
-    user, server_side = [], []
-    with temporary_home(), server_process(delay, chunk_delay) as server:
+    out: dict[str, list[float]] = {"share": [], "first_text": [], "first_sentence": []}
+    with temporary_home(), replies_server(delay, chunk_delay) as server:
         repo = open_repository()
         session = await _session(repo, OpenAIBackend(_settings(server, analyst="llm")))
         for turn in range(turns):
             start = time.perf_counter()
-            first = None
+            first = sentence = None
+            shown = ""
             async for event in session.submit(LINES[turn % len(LINES)]):
-                if isinstance(event, ReplyDelta) and first is None:
-                    first = time.perf_counter()
+                if not isinstance(event, ReplyDelta):
+                    continue
+                now = time.perf_counter()
+                first = first or now
+                shown += event.text
+                if sentence is None and SENTENCE_END.search(shown):
+                    sentence = now
             seen = stamps(server.base_url)
-            user.append((first - start) * 1000)
-            server_side.append((seen["first_chunk_at"] - seen["arrivals"][-1]) * 1000)
+            if first is None or seen["arrivals"][-1] < start:
+                continue  # a fixed line, no request: nothing streamed to time
+            out["share"].append((first - start - (seen["first_chunk_at"] - seen["arrivals"][-1])) * 1000)
+            out["first_text"].append((first - seen["first_chunk_at"]) * 1000)
+            out["first_sentence"].append((sentence - seen["first_chunk_at"]) * 1000)
         repo.close()
-    return user, server_side
+    return out
 
 
 def ttft(quick: bool) -> list[Result]:
-    turns = 5 if quick else 20
+    turns = 7 if quick else 21
     results = []
-    for label, delay, chunk_delay in (("instant stream", 0.2, 0.0), ("30 chunks/s", 0.2, 1 / 30)):
-        user, server_side = asyncio.run(_ttft(delay, chunk_delay, turns))
-        share = [u - s for u, s in zip(user, server_side, strict=False)]
-        results.append(
-            Result(
-                f"time to first token: engine's share ({label})",
-                "ms",
-                share,
-                note=f"server's own TTFT p50 {sorted(server_side)[len(server_side) // 2]:.0f} ms; "
-                "the guard releases text a sentence at a time",
+    for label, delay, chunk_delay in (("instant stream", 0.2, 0.0), ("30 words/s", 0.2, 1 / 30)):
+        data = asyncio.run(_ttft(delay, chunk_delay, turns))
+        results.append(Result(f"time to first text: engine's share ({label})", "ms", data["share"]))
+        if chunk_delay:
+            sentence = sorted(data["first_sentence"])[len(data["first_sentence"]) // 2]
+            # A release a sentence at a time can show nothing before the model has written the first sentence.
+            words = sorted(len(SENTENCE_END.split(reply, maxsplit=1)[0].split()) for reply in REPLIES)
+            floor = (words[len(words) // 2] - 1) * chunk_delay * 1000
+            first = sorted(data["first_text"])[len(data["first_text"]) // 2]
+            results.append(
+                Result(
+                    f"model's first token → first text shown ({label})",
+                    "ms",
+                    data["first_text"],
+                    target=50,
+                    note=f"a release a sentence at a time waits at least {floor:.0f} ms p50 (first sentences of "
+                    f"10-25 words; {first / floor:.2f} of it); first sentence whole on screen p50 {sentence:.0f} ms",
+                )
             )
-        )
     return results
 
 

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import pairwise
 
 from interviewer.content.models import Persona, Problem, Rubric
 from interviewer.engine import unmask
@@ -211,6 +212,139 @@ class _WindowIndex:
         return out
 
 
+# ----------------------------------------------------------------------------- what a streaming reply must hold back
+
+RUN_GRAM = 8
+"""Letters in a row that, found in a hidden text (in any spelling the guard undoes), make the end of a
+streaming reply wait for more. Shorter fragments are common to any two English texts; so a reader sees at
+most ``RUN_GRAM - 1`` letters of a hidden run before the guard has the whole run to judge."""
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_NEGATED_STEP = str.maketrans(_ALPHABET, "a" + _ALPHABET[:0:-1])
+
+
+def _steps(stream: str) -> str:
+    """Each letter's distance to the next, as a letter: the same for a text and any Caesar shift of it."""
+    codes = stream.encode()
+    return bytes((b - a) % 26 + 97 for a, b in pairwise(codes)).decode()
+
+
+_NOT_LETTER = re.compile(r"[^a-z]+")
+
+
+def _cipher_letters(text: str) -> str:
+    """The letters of ``text`` without reading leetspeak: a Caesar shift moves every letter alike, so its
+    steps survive only when ``l`` is left an ``l``."""
+    return _NOT_LETTER.sub("", text.lower())
+
+
+def _run_grams(text: str) -> set[str]:
+    """The steps of every ``RUN_GRAM`` letters of ``text``: read forwards and backwards, with and without
+    its vowels (reversed text, masked vowels and Caesar shifts give the same steps), and as cipher letters."""
+    plain = unmask.plain(text)
+    stream = unmask.letters(plain)
+    grams: set[str] = set()
+    for kept in (stream, unmask.consonants(stream)):
+        forwards = _steps(kept)
+        for steps in (forwards, forwards.translate(_NEGATED_STEP)[::-1]):
+            grams.update(steps[i : i + RUN_GRAM - 1] for i in range(len(steps) - RUN_GRAM + 2))
+    steps = _steps(_cipher_letters(plain))
+    grams.update(steps[i : i + RUN_GRAM - 1] for i in range(len(steps) - RUN_GRAM + 2))
+    return grams
+
+
+class _OpenRuns:
+    """Runs of hidden letters, for telling whether a streaming reply ends in one that may continue."""
+
+    def __init__(self, facts: dict[str, str], secrets: list[str]):
+        self.facts: dict[str, set[str]] = {}
+        for fact_id, answer in facts.items():
+            for gram in _run_grams(answer):
+                self.facts.setdefault(gram, set()).add(fact_id)
+        self.secrets: set[str] = set().union(*(_run_grams(text) for text in secrets))
+
+    def start(self, text: str, allowed_facts: AbstractSet[str]) -> int:
+        """The start of the word where the run of hidden letters ``text`` ends in begins, or ``len(text)``.
+
+        The reply's letters are read five ways at once, word by word from the end: as written, each word
+        spelled backwards, both without vowels, and as cipher letters (a reversed or shifted whole is in the
+        grams already).
+        A run is ``RUN_GRAM`` letters or more whose every gram is hidden; the walk stops where none is.
+        """
+
+        def hidden(gram: str) -> bool:
+            return gram in self.secrets or any(fact not in allowed_facts for fact in self.facts.get(gram, ()))
+
+        start = len(text)
+        right = [""] * 5  # for each reading, the first RUN_GRAM - 1 letters after this word
+        in_run: list[bool | None] = [None] * 5  # None: no whole gram read yet
+        unfinished = _unfinished_word(text)
+        for token in reversed(list(_TOKEN.finditer(text))):
+            plain = unmask.plain(token.group())
+            stream = unmask.letters(plain)
+            if not stream:
+                continue
+            vowelless = unmask.consonants(stream)
+            readings = (stream, stream[::-1], vowelless, vowelless[::-1], _cipher_letters(plain))
+            for reading, letters in enumerate(readings):
+                if in_run[reading] is False or (reading in (1, 3) and token.start() >= unfinished):
+                    continue  # an unfinished word spelled backwards reads as nothing yet
+                window = letters + right[reading]
+                steps = _steps(window)
+                for i in range(min(len(letters), len(window) - RUN_GRAM + 1) - 1, -1, -1):
+                    if not hidden(steps[i : i + RUN_GRAM - 1]):
+                        if in_run[reading] and i + 1 < len(letters):
+                            start = min(start, token.start())  # the run begins inside this word
+                        in_run[reading] = False
+                        break
+                    in_run[reading] = True
+                else:
+                    if in_run[reading]:
+                        start = min(start, token.start())
+                right[reading] = window[: RUN_GRAM - 1]
+            if not any(state is not False for state in in_run):
+                break
+        return start
+
+
+_TOKEN = re.compile(r"\S+")
+_WHITESPACE = re.compile(r"\s")
+_TRAILING_FIGURE = re.compile(r"\d[\d,.]*\s*[a-z%]*\Z", re.IGNORECASE)
+_TRAILING_HEX = re.compile(r"(?<![0-9a-z])(?:[0-9a-f]{2}[\s:,-]?)+\Z", re.IGNORECASE)
+_TRAILING_NUMBER_WORDS = re.compile(_NUMBER_RUN.pattern + r"(?:[\s-]+(?:and\b[\s-]*)?)?\Z", re.IGNORECASE)
+_TAG_CHARACTER = re.compile("[\U000e0000-\U000e007f]")
+_TRAILING_LOOK = 64
+"""Characters from the end a trailing run is first looked for in (more only while the run fills them)."""
+
+
+def _trailing_start(pattern: re.Pattern[str], text: str) -> int:
+    """Where ``pattern``, anchored at the end of ``text``, begins (``len(text)`` if it does not match);
+    looks back only as far as the match reaches, so the cost follows the match, not the text."""
+    size = _TRAILING_LOOK
+    while True:
+        offset = max(0, len(text) - size)
+        match = pattern.search(text, offset)
+        if match is None:
+            return len(text)
+        if match.start() > offset or offset == 0:
+            return match.start()
+        size *= 4
+
+
+def _unfinished_word(text: str) -> int:
+    """The start of the last word when nothing follows it yet (it may grow into a longer one, or a blob)."""
+    if not text or text[-1].isspace():
+        return len(text)
+    space = _WHITESPACE.search(text[::-1])
+    return len(text) - space.start() if space else 0
+
+
+def _first_tag(text: str) -> int:
+    """The first Unicode tag character (invisible; the guard reads what they spell out all together)."""
+    match = None if text.isascii() else _TAG_CHARACTER.search(text)
+    return match.start() if match else len(text)
+
+
 class Guard:
     def __init__(self, problem: Problem, persona: Persona, rubric: Rubric | None = None, system_prompt: str = ""):
         self.problem = problem
@@ -245,6 +379,7 @@ class Guard:
             SECRET_WINDOW,
             CONSONANT_WINDOW + 8,
         )
+        self._open_runs = _OpenRuns({fact.id: fact.answer for fact in problem.facts}, [*secret_texts, instructions])
 
     def context(self, parts: Iterable[str] = ()) -> Context:
         """What replies may draw on, to keep as the conversation grows (see :class:`Context`)."""
@@ -257,6 +392,21 @@ class Guard:
     def check(self, reply: str, allowed_facts: set[str] | frozenset[str], context: Context | str = "") -> Verdict:
         """A whole reply at once (see :class:`Scan`)."""
         return self.scan(allowed_facts, context).feed(reply)
+
+    def open_end(self, text: str, allowed_facts: AbstractSet[str]) -> int:
+        """Where the end of ``text``, a reply still streaming, could yet grow into something this guard
+        catches once whole: an unfinished word (an encoded blob), a figure, a run of hex or number words,
+        hidden tag characters, or a run of letters found in a hidden text however spelled (see
+        :class:`_OpenRuns`). Text from there on must wait for more of the reply; text before it may be
+        checked and shown. ``len(text)`` when nothing is open."""
+        return min(
+            _unfinished_word(text),
+            _trailing_start(_TRAILING_FIGURE, text),
+            _trailing_start(_TRAILING_HEX, text),
+            _trailing_start(_TRAILING_NUMBER_WORDS, text),
+            _first_tag(text),
+            self._open_runs.start(text, allowed_facts),
+        )
 
     def _check_window(self, text: str, scan: Scan) -> Verdict:
         """One piece (with its overlap): as written, decoded, and as a letter stream however spelled."""

@@ -1,15 +1,17 @@
 """A reply streamed through the guard: text reaches the reader only once the guard has passed it.
 
-The voice's chunks are held back to the next release point (the end of a sentence or a line) and
-checked with an overlap of what was shown before (the guard's :class:`~interviewer.engine.guard.Scan`,
-linear in the reply's length); a trip stops the stream and the persona's deflection line follows what
-was already shown. The guard's scan runs on a worker thread, off the event loop.
+The voice's text is released as soon as it cannot be the start of something the guard would catch
+once whole (:meth:`~interviewer.engine.guard.Guard.open_end`: an unfinished word, a figure, a run of
+hidden letters however spelled); only that open end is held back, so the first words show as they
+arrive. Each released piece is checked with an overlap of what was shown before (the guard's
+:class:`~interviewer.engine.guard.Scan`, linear in the reply's length); a trip stops the stream and the
+persona's deflection line follows what was already shown. The guard's work runs on a worker thread, off
+the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from interviewer.engine.events import Notice, ReplyDelta, Usage
@@ -18,21 +20,15 @@ from interviewer.engine.outcome import ReplyOutcome
 from interviewer.engine.reading import ConcurrentReading
 from interviewer.engine.voice import Voice, VoiceFailure, VoiceRequest
 
-RELEASE_POINT = re.compile(r"[.!?:;]['\")\]]*\s+|\n")
 MIN_RELEASE = 48
-"""Characters held at least before a release point lets them through: a check costs a fixed overlap
+"""Characters held at least between two releases once text is showing: a check costs a fixed overlap
 plus the piece, so a reply of one letter per line is checked in pieces of this size, not per letter."""
 GROWTH = 8
-"""Past that, a piece is at least 1/GROWTH of what was shown: a reply far longer than any the model was
-asked for is checked in few, growing pieces, so the guard's work stays linear in its length."""
-
-
-def last_release_point(text: str, start: int = 0) -> int:
-    """The end of the last release point in ``text`` at or after ``start`` (0 if none)."""
-    last = 0
-    for match in RELEASE_POINT.finditer(text, start):
-        last = match.end()
-    return last
+"""Past that, a piece is at least 1/GROWTH of what was shown (and a held run is looked at again only
+once it grew by 1/GROWTH): a reply far longer than any the model was asked for is checked in few, growing
+pieces, so the guard's work stays linear in its length."""
+SHOWN_CONTEXT = 64
+"""Characters of what was shown that are read with the held text for a run that began before it."""
 
 
 class GuardedReply:
@@ -59,8 +55,8 @@ class GuardedReply:
         self.outcome = ReplyOutcome()
         self._held = ""
         """Text from the voice not yet passed by the guard."""
-        self._scanned = 0
-        """How much of ``_held`` was searched for a release point already."""
+        self._look_at = 0
+        """How long ``_held`` must be before the next look for what may be released."""
         self._scan: Scan | None = None
 
     async def stream(self) -> AsyncGenerator[ReplyDelta | Notice, None]:
@@ -85,7 +81,7 @@ class GuardedReply:
             yield self._show(("\n\n" if outcome.text else "") + self.deflection)
 
     async def _released(self, chunks: AsyncIterator[str | Usage | Notice]) -> AsyncGenerator[ReplyDelta | Notice, None]:
-        """The voice's text as the guard passes it, a release point at a time; stops at a trip."""
+        """The voice's text as the guard passes it, all but its open end at a time; stops at a trip."""
         async for chunk in chunks:
             if self.reading is not None:
                 self.reading.start()  # the reply's request is out: the reading may begin
@@ -96,22 +92,31 @@ class GuardedReply:
                 yield chunk
             else:
                 self._held += chunk
-                # The first sentence goes out as soon as it ends (the wait a reader feels); after it, pieces
-                # have a floor, so a reply of one letter per line costs a bounded number of checks.
-                if self.outcome.text and len(self._held) < max(MIN_RELEASE, len(self.outcome.text) // GROWTH):
+                if len(self._held) < self._look_at:
                     continue
-                # Only the new text can hold a new release point (one may end just after the old text).
-                cut = last_release_point(self._held, max(0, self._scanned - 4))
-                self._scanned = len(self._held)
-                if cut:
-                    piece, self._held = self._held[:cut], self._held[cut:]
-                    self._scanned = len(self._held)
-                    if not await self._passes(piece):
+                piece, verdict = await asyncio.to_thread(self._releasable)
+                self._held = self._held[len(piece) :]
+                self._look_at = self._next_look(len(self.outcome.text) + len(piece))
+                if piece:
+                    if not await self._passes(piece, verdict):
                         return
                     yield self._show(piece)
         if self._held and await self._passes(self._held):
             piece, self._held = self._held, ""
             yield self._show(piece)
+
+    def _releasable(self) -> tuple[str, Verdict | None]:
+        """The held text up to its open end, and the guard's verdict on it (on the worker thread)."""
+        shown = self.outcome.text[-SHOWN_CONTEXT:]
+        cut = max(0, self.guard.open_end(shown + self._held, self.allowed) - len(shown))
+        piece = self._held[:cut]
+        return piece, (self._check_now(piece) if piece else None)
+
+    def _next_look(self, shown: int) -> int:
+        """Until the first text shows, every chunk is looked at (the wait a reader feels); after it, pieces
+        have a floor, so a reply of one letter per line costs a bounded number of checks."""
+        held = len(self._held)
+        return held + max(MIN_RELEASE if shown else 1, held // GROWTH, shown // GROWTH)
 
     def _show(self, piece: str) -> ReplyDelta:
         self.outcome.text += piece
@@ -125,9 +130,11 @@ class GuardedReply:
             self._scan = self.guard.scan(self.allowed, self.sanctioned)
         return self._scan.feed(piece)
 
-    async def _passes(self, piece: str) -> bool:
-        """Check ``piece`` after what was shown; a fact the concurrent reading confirms was asked for passes."""
-        verdict = await self._check(piece)
+    async def _passes(self, piece: str, verdict: Verdict | None = None) -> bool:
+        """Check ``piece`` after what was shown (unless ``verdict`` is that check's); a fact the concurrent
+        reading confirms was asked for passes."""
+        if verdict is None:
+            verdict = await self._check(piece)
         while not verdict.ok and await self._asked_for(verdict.fact):
             verdict = await self._check(piece)
         if not verdict.ok:

@@ -305,80 +305,148 @@ def ttft(quick: bool) -> list[Result]:
     return results
 
 
-async def _prompt_tokens(turns: int) -> dict:
+PROMPT_TURNS = 30
+"""Candidate turns in the interview whose prompts are counted."""
+
+
+def _request_tokens(record) -> int:
+    """A request's prompt tokens: its messages, and the JSON schema a structured request carries (servers
+    feed it to the model too)."""
     from interviewer import tokens
+
+    schema = tokens.count_text(json.dumps(record.schema)) if record.structured else 0
+    return tokens.count_messages(record.messages) + schema
+
+
+def _shared_prefix(previous: list[dict], current: list[dict]) -> int:
+    """Tokens at the head of ``current`` that repeat ``previous`` byte for byte: what a prefix cache serves."""
+    from interviewer import tokens
+
+    count = 0
+    for a, b in zip(previous, current, strict=False):
+        if a != b:
+            break
+        count += tokens.count_messages([a]) - tokens.REPLY_PRIMING
+    return count
+
+
+def _notes_tokens(messages: list[dict]) -> int:
+    """The director's notes a request carries (every system message after the prefix)."""
+    from interviewer import tokens
+
+    return sum(tokens.count_messages([m]) - tokens.REPLY_PRIMING for m in messages[1:] if m["role"] == "system")
+
+
+async def _prompt_tokens(turns: int) -> dict:
+    """A ``turns``-turn interview with default settings (the LLM analyst runs on every turn), then graded;
+    every request as the server received it."""
     from interviewer.backends.openai_backend import OpenAIBackend
+    from interviewer.grading import grade_interview
     from interviewer.services import open_repository
 
     with temporary_home(), FakeOpenAI() as server:
         repo = open_repository()
-        session = await _session(repo, OpenAIBackend(_settings(server, analyst="offline")))
+        backend = OpenAIBackend(_settings(server))
+        session = await _session(repo, backend)
         for turn in range(turns):
             async for _ in session.submit(LINES[turn % len(LINES)]):
                 pass
-        requests = [r.messages for r in server.chat_requests(structured=False)]
+        await grade_interview(repo, session.interview_id, backend.grader())
+        recorded = server.chat_requests()
         repo.close()
+    return {
+        "voice": [r for r in recorded if not r.structured],
+        "analyst": [r for r in recorded if r.structured and r.schema_name != "scorecard"],
+        "grader": [r for r in recorded if r.schema_name == "scorecard"],
+    }
 
-    def size(messages: list[dict]) -> int:
-        return tokens.count_messages(messages)
 
-    def shared_prefix(previous: list[dict], current: list[dict]) -> int:
-        count = 0
-        for a, b in zip(previous, current, strict=False):
-            if a != b:
-                break
-            count += size([a]) - tokens.REPLY_PRIMING
-        return count
-
-    ours = [size(m) for m in requests]
-    reuse = [shared_prefix(p, c) / size(c) for p, c in itertools.pairwise(requests)]
-    # The naive prompt: the interview's state and the director's instructions at the top of a system
-    # prompt rebuilt every turn, followed by the transcript, so that nothing after the first few
-    # tokens repeats the previous request byte for byte.
-    naive = []
-    for messages in requests:
-        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in messages[1:] if m["role"] != "system")
-        note = messages[-1]["content"]
-        naive.append(
-            size(
-                [
-                    {"role": "system", "content": note + "\n\n" + messages[0]["content"]},
-                    {"role": "user", "content": transcript},
-                ]
-            )
-        )
-    cached = sum(shared_prefix(p, c) for p, c in itertools.pairwise(requests))
-    return {"ours": ours, "reuse": reuse, "naive": naive, "cached": cached}
+def _caller_result(caller: str, requests: list, turns: int, grader_prefix: int = 0) -> Result:
+    """Prompt tokens per request of one caller, and the share a prefix cache serves."""
+    sizes = [_request_tokens(r) for r in requests]
+    shared = [_shared_prefix(p.messages, c.messages) for p, c in itertools.pairwise(requests)]
+    if caller == "grader":
+        # One grading per interview: its system message is the prefix the next grading of this problem
+        # and rubric repeats.
+        shared = [grader_prefix]
+        cached = grader_prefix / sizes[-1]
+        how = "system message, repeated by the next grading of this problem"
+    else:
+        cached = sum(shared) / sum(sizes[1:]) if len(sizes) > 1 else 0.0
+        how = "prefix repeated from the previous request"
+    return Result(
+        f"prompt tokens: {caller}, {turns}-turn interview",
+        "tokens",
+        [float(s) for s in sizes],
+        note=f"{len(sizes)} requests, {sum(sizes):,} tokens in all, last {sizes[-1]:,}; "
+        f"cacheable {100 * cached:.1f}% ({how})",
+        extra={"total": sum(sizes), "cacheable": cached},
+    )
 
 
 def prompt_tokens(quick: bool) -> list[Result]:
-    turns = 10 if quick else 40
+    from interviewer import tokens
+
+    turns = 10 if quick else PROMPT_TURNS
     data = asyncio.run(_prompt_tokens(turns))
-    ours, naive = sum(data["ours"]), sum(data["naive"])
-    # Effective cost with cached input at a quarter of the price (OpenAI's ratio for its GPT-4.1 models).
-    effective = ours - data["cached"] * 0.75
+    voice = data["voice"]
+    grader_prefix = tokens.count_messages(data["grader"][-1].messages[:1]) - tokens.REPLY_PRIMING
+    results = [_caller_result(caller, data[caller], turns, grader_prefix) for caller in ("voice", "analyst", "grader")]
+    reuse = [_shared_prefix(p.messages, c.messages) / _request_tokens(c) for p, c in itertools.pairwise(voice)]
+    last = voice[-1].messages
+    notes_share = _notes_tokens(last) / _request_tokens(voice[-1])
+    # The alternative to keeping earlier notes: send only this reply's note. Fewer tokens, but no request
+    # is a prefix of the next any more (the previous note is gone), so a server's cache of the previous
+    # request stops at that note.
+    dropped = [
+        [m for i, m in enumerate(r.messages) if i in (0, len(r.messages) - 1) or m["role"] != "system"] for r in voice
+    ]
+    dropped_total = sum(tokens.count_messages(m) for m in dropped)
+    dropped_cached = sum(_shared_prefix(p, c) for p, c in itertools.pairwise(dropped))
+    voice_total = sum(_request_tokens(r) for r in voice)
+    voice_cached = sum(_shared_prefix(p.messages, c.messages) for p, c in itertools.pairwise(voice))
+    naive = _naive_total(voice)
+    effective = voice_total - voice_cached * 0.75
     return [
+        *results,
         Result(
-            f"prefix reuse per request ({turns}-turn interview, after the first)",
+            f"prefix reuse per interviewer request ({turns}-turn interview, after the first)",
             "%",
-            [100 * r for r in data["reuse"]],
+            [100 * r for r in reuse],
             target=95,
             higher_is_better=True,
-            note=f"min {100 * min(data['reuse']):.1f}%, last {100 * data['reuse'][-1]:.1f}%",
+            note=f"min {100 * min(reuse):.1f}%, last {100 * reuse[-1]:.1f}%",
         ),
         Result(
-            f"prompt tokens per interview ({turns} turns)",
-            "tokens",
-            [float(ours)],
-            note=f"naive full-history prompt: {naive:,} tokens, none reusable",
+            f"director's notes in the last interviewer request ({turns}-turn interview)",
+            "%",
+            [100 * notes_share],
+            note=f"{_notes_tokens(last):,} of {_request_tokens(voice[-1]):,} tokens; with only this reply's note "
+            f"sent: {dropped_total:,} tokens per interview ({voice_total:,} now), "
+            f"{dropped_total - dropped_cached:,} uncached ({voice_total - voice_cached:,} now)",
         ),
         Result(
-            "effective prompt cost, ours / naive (cached input at 1/4 price)",
+            "effective interviewer prompt cost, ours / naive (cached input at 1/4 price)",
             "ratio",
             [effective / naive],
             note=f"{effective:,.0f} vs {naive:,} token-equivalents",
         ),
     ]
+
+
+def _naive_total(voice: list) -> int:
+    """The naive prompt: the interview's state and the director's instructions at the top of a system
+    prompt rebuilt every turn, then the transcript, so nothing after the first few tokens repeats the
+    previous request byte for byte."""
+    from interviewer import tokens
+
+    total = 0
+    for record in voice:
+        messages = record.messages
+        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in messages[1:] if m["role"] != "system")
+        system = messages[-1]["content"] + "\n\n" + messages[0]["content"]
+        total += tokens.count_messages([{"role": "system", "content": system}, {"role": "user", "content": transcript}])
+    return total
 
 
 async def _offline_reply(turns: int) -> list[float]:

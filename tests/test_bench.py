@@ -33,8 +33,11 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path, cli_env):
         "requests per grading",
         "storage (SQLite): add a turn",
         "storage (SQLite): load a 1,000-turn transcript",
-        "TUI: CPU per streamed chunk, 200 earlier turns",
-        "TUI: ours / naive per chunk (200 earlier turns)",
+        "TUI: CPU per streamed chunk, 200-turn interview",
+        "TUI: Textual's MarkdownStream, same screen",
+        "TUI: ours / naive per chunk (200-turn interview)",
+        "prompt tokens: analyst, 10-turn interview",
+        "prompt tokens: grader, 10-turn interview",
         "start-up: interviewer --help",
     ):
         assert expected in figures, expected

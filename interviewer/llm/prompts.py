@@ -60,13 +60,17 @@ def instructions_only(persona: Persona) -> str:
 
 def director_note(moves: tuple[Move, ...], problem: Problem, *, minutes_left: float) -> str:
     """This reply's instructions; the only place a hidden fact is given to the model, and only the facts
-    this reply states."""
+    this reply states.
+
+    Every note stays in every later request (the conversation is append-only, for prompt caching), so it
+    says each thing once, in few words: what the rules in the system prefix already say (reply in your own
+    words, invent nothing, the problem as the candidate heard it) it does not repeat."""
     lines = [
         _question_line(move, problem) if move.kind in _QUESTION_MOVES else _steer_line(move, problem, minutes_left)
         for move in moves
     ]
     lines.append("Do not state any hidden fact not named in this note.")
-    return "Director's note for this reply:\n" + "\n".join(f"- {line}" for line in lines)
+    return "Director's note:\n" + "\n".join(f"- {line}" for line in lines)
 
 
 _QUESTION_MOVES = frozenset({MoveKind.ANSWER, MoveKind.UNSPECIFIED, MoveKind.CLARIFY})
@@ -74,33 +78,24 @@ _QUESTION_MOVES = frozenset({MoveKind.ANSWER, MoveKind.UNSPECIFIED, MoveKind.CLA
 
 def _question_line(move: Move, problem: Problem) -> str:
     """How to reply to one of the candidate's questions."""
-    asked = f'The candidate asked: "{move.question}".'
+    asked = f'The candidate asked "{move.question}".'
     if move.kind is MoveKind.ANSWER:
-        return f"{asked} Answer with these hidden facts, briefly and in your own words: {fact_answers(problem, move.facts)}"
+        return f"{asked} Answer with these hidden facts, briefly: {fact_answers(problem, move.facts)}"
     if move.kind is MoveKind.CLARIFY:
-        return (
-            f"{asked} It is not clear which they mean: {fact_topics(move.facts)}. Ask which one, in a sentence, "
-            "without stating any hidden fact."
-        )
-    return f"{asked} The spec leaves this open: tell them to make a reasonable assumption and state it. Do not invent details."
+        return f"{asked} Unclear which they mean: {fact_topics(move.facts)}. Ask which, stating no hidden fact."
+    return f"{asked} The spec leaves this open: tell them to make a reasonable assumption and state it."
 
 
 def _steer_line(move: Move, problem: Problem, minutes_left: float) -> str:
     """How to lead the conversation on: a probe, a what-if, a redirect, the wrap-up, or letting them go on."""
     match move.kind:
         case MoveKind.PROBE:
-            return (
-                f"Dig deeper into {stage_label(move.stage)}: ask this, in your own words: "
-                f'"{probe_text(problem, move.probe, move.stage)}"'
-            )
+            return f'Dig deeper into {stage_label(move.stage)}; ask: "{probe_text(problem, move.probe, move.stage)}"'
         case MoveKind.WHAT_IF:
             what_if = problem.what_if(move.what_if or "").text
             if move.repeat:
-                return (
-                    "The candidate went on without taking up the what-if you raised. Put it to them once more, "
-                    f'briefly and in other words, and ask for their answer: "{what_if}"'
-                )
-            return f'Change the scenario with this what-if, in your own words: "{what_if}"'
+                return f'The candidate went on without taking up your what-if. Put it once more, in other words: "{what_if}"'
+            return f'Change the scenario with this what-if: "{what_if}"'
         case MoveKind.REDIRECT:
             return (
                 f"The candidate has not covered {stage_label(move.stage)} yet. Steer them there by asking: "
@@ -108,47 +103,41 @@ def _steer_line(move: Move, problem: Problem, minutes_left: float) -> str:
             )
         case MoveKind.WRAP_UP:
             return (
-                f"About {max(1, round(minutes_left))} minutes are left. Ask the candidate to summarise their "
-                "design and the biggest risk in it."
+                f"About {max(1, round(minutes_left))} minutes are left. Ask them to summarise their design and "
+                "its biggest risk."
             )
         case MoveKind.REFOCUS:
-            return (
-                "The candidate is designing a different system. Bring them back, briefly and kindly, to the "
-                f"problem: {problem.title}. {problem.prompt}"
-            )
+            return f"The candidate is designing a different system. Bring them back, kindly, to: {problem.title}."
         case MoveKind.FOLLOW_UP:
             return (
-                f'Pick up what the candidate just said: "{move.point}". Ask one short question about it, in '
-                "their words: why that, what it depends on, or what would make it wrong. Add no new facts."
+                f'Pick up what the candidate just said: "{move.point}". One short question on it, in their words: '
+                "why that, what it depends on, or what would make it wrong."
             )
         case MoveKind.PRESS:
             return _press_line(move)
         case MoveKind.HINT:
             return (
-                f"The candidate is stuck. Give one gentle hint for {stage_label(move.stage)}, without answering "
-                f"for them: suggest they think about {STAGE_BY_ID[move.stage or 'clarification'].summary}."
+                f"The candidate is stuck. One gentle hint for {stage_label(move.stage)}, without answering for them: "
+                f"suggest they think about {STAGE_BY_ID[move.stage or 'clarification'].summary}."
             )
         case MoveKind.ACKNOWLEDGE:
-            return (
-                "Acknowledge briefly and let the candidate continue; at most one short question about what they "
-                "just said. Add no new facts."
-            )
+            return "Acknowledge briefly and let them go on; at most one short question on what they just said."
         case _:
             raise ValueError(f"the director's note cannot express {move.kind}")
 
 
 _PRESS_ASKS = {
-    "figures": "ask them to put rough numbers on what they just described (how much, how fast, how many)",
+    "figures": "ask for rough numbers on what they just described (how much, how fast, how many)",
     "trade_offs": 'ask what they weighed "{point}" against and what it costs them',
     "cost": 'ask what "{point}" costs to build and run, and what a cheaper version would lose',
-    "shipping": 'ask how soon a small team could ship "{point}" and what they would cut from a first version',
+    "shipping": 'ask how soon a small team could ship "{point}" and what they would cut first',
 }
 
 
 def _press_line(move: Move) -> str:
     """The persona presses on its own topic, about the candidate's last turn."""
     ask = _PRESS_ASKS.get(move.hook, _PRESS_ASKS["trade_offs"]).format(point=move.point or "this")
-    return f"Press the candidate, as this persona does: {ask}. One short question. Add no new facts."
+    return f"Press the candidate, as this persona does: {ask}. One short question."
 
 
 def conversation(history: list[tuple[str, str]], notes: dict[int, str] | None = None) -> list[dict[str, str]]:

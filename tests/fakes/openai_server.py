@@ -322,7 +322,7 @@ class FakeOpenAI:
 # ----------------------------------------------------------------------------- a plausible default model
 
 
-_ANSWER = re.compile(r"Answer with these hidden facts, briefly and in your own words: (.+)")
+_ANSWER = re.compile(r"Answer with these hidden facts, [^:]*: (.+)")
 _QUOTED = re.compile(r'"([^"]+)"')
 
 

@@ -26,9 +26,9 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path, cli_env):
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads(out.read_text())
     figures = {row["figure"] for row in rows}
-    for expected in (
-        "engine: submit → request sent, turn 100",
-        "engine: last chunk → turn committed, turn 100",
+    for expected in (  # the start of each figure's name
+        "engine overhead per turn (turn 100, resumed, analyst=llm",
+        "model's first token → first text shown (30 words/s)",
         "offline reply (submit → reply stored)",
         "requests per grading",
         "storage (SQLite): add a turn",
@@ -40,7 +40,7 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path, cli_env):
         "prompt tokens: grader, 10-turn interview",
         "start-up: interviewer --help",
     ):
-        assert expected in figures, expected
+        assert any(figure.startswith(expected) for figure in figures), expected
     assert all(row["samples"] >= 1 and row["p50"] >= 0 for row in rows)
     assert next(r for r in rows if r["figure"] == "requests per grading")["p50"] == 1
     assert "figure" in result.stdout and "target" in result.stdout

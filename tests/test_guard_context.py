@@ -49,10 +49,12 @@ def _verdicts(session: InterviewSession, context) -> list[Verdict]:
 
 
 class _FailsOnce(OfflineVoice):
-    """Streams a few words of a reply, then the connection drops (the turn is stored incomplete)."""
+    """Streams a few words of a reply, then the connection drops (the turn is stored incomplete). The words
+    are ones the guard passes: a hidden figure would now be stopped as it streams, and the reply end in the
+    deflection rather than incomplete."""
 
     async def stream(self, request: VoiceRequest) -> AsyncIterator[str]:
-        yield "Roughly 2% of spam looks like"
+        yield "Good point, and the spam that gets through tends to look like"
         raise VoiceFailure("connection dropped mid-stream")
 
 
@@ -91,4 +93,4 @@ async def test_after_a_resume_and_an_incomplete_reply_the_kept_context_still_mat
     bare = _verdicts(resumed, resumed.guard.context())
     assert sum(k.ok and not b.ok for k, b in zip(kept, bare, strict=True)) >= 4
     incomplete = next(i for i, probe in enumerate(_probes(resumed)) if probe.startswith("Roughly 2%"))
-    assert not kept[incomplete].ok, "text of a reply that never completed is not something to draw on"
+    assert not kept[incomplete].ok, "a hidden figure nobody said stays caught after a resume and an incomplete reply"

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -287,11 +288,11 @@ def ttft(quick: bool) -> list[Result]:
         data = asyncio.run(_ttft(delay, chunk_delay, turns))
         results.append(Result(f"time to first text: engine's share ({label})", "ms", data["share"]))
         if chunk_delay:
-            sentence = sorted(data["first_sentence"])[len(data["first_sentence"]) // 2]
+            sentence = statistics.median(data["first_sentence"])
             # A release a sentence at a time can show nothing before the model has written the first sentence.
             words = sorted(len(SENTENCE_END.split(reply, maxsplit=1)[0].split()) for reply in REPLIES)
             floor = (words[len(words) // 2] - 1) * chunk_delay * 1000
-            first = sorted(data["first_text"])[len(data["first_text"]) // 2]
+            first = statistics.median(data["first_text"])
             results.append(
                 Result(
                     f"model's first token → first text shown ({label})",

@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,15 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-c", "import sys; from tui.launcher import main; sys.exit(main())"]
 LONG_INTERVIEW = 300
 """Turns of the interview that is opened."""
-CANDIDATE_LINES = [
-    "How many users are there, and what is the latency budget?",
-    "I would start with logistic regression on word n-grams and sender features because it is cheap to serve.",
-    "For labels I would use the report spam clicks, audited with a reviewed sample, and split the data by time.",
-    "For metrics I would optimise precision at a very low false positive rate and track recall as secondary.",
-    "Serving runs on the CPU fleet inside the latency budget, with cached sender reputation features.",
-    "I would monitor the spam rate and rescue rate daily and alert on sudden changes in either.",
-    "Spammers adapt, so I would retrain often and run error analysis on reported mistakes every week.",
-]
 
 
 @contextmanager
@@ -78,6 +70,7 @@ def run_app(env: dict, *args: str) -> dict:
 def seed_long_interview(turns: int = LONG_INTERVIEW) -> int:
     """An interview held through the offline engine (real snapshots, turns as the engine stores them)."""
     from bench.common import play_scripted
+    from bench.engine import LINES
     from interviewer.backends import OfflineBackend
     from interviewer.config import load_settings
     from interviewer.content import ContentLibrary
@@ -85,7 +78,7 @@ def seed_long_interview(turns: int = LONG_INTERVIEW) -> int:
 
     library = ContentLibrary()
     repo = open_repository()
-    messages = [CANDIDATE_LINES[i % len(CANDIDATE_LINES)] for i in range(turns // 2)]
+    messages = [LINES[i % len(LINES)] for i in range(turns // 2)]
     asyncio.run(
         play_scripted(
             repo,
@@ -104,7 +97,7 @@ def seed_long_interview(turns: int = LONG_INTERVIEW) -> int:
 
 
 def _p50(runs: list[dict], key: str) -> float:
-    return sorted(run[key] for run in runs)[len(runs) // 2]
+    return statistics.median(run[key] for run in runs)
 
 
 def startup(quick: bool) -> list[Result]:
@@ -123,7 +116,7 @@ def startup(quick: bool) -> list[Result]:
             "ms",
             list_wall,
             target=200,
-            note=f"fresh process, empty database; CPU p50 {sorted(list_cpu)[len(list_cpu) // 2]:.0f} ms",
+            note=f"fresh process, empty database; CPU p50 {statistics.median(list_cpu):.0f} ms",
         ),
         Result(
             f"TUI: open a {turns}-turn interview",

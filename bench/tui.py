@@ -262,8 +262,8 @@ def startup_and_memory(quick: bool) -> list[Result]:
         interview_id = seed_long_interview(200)
         opened = run_app(env, "open", str(interview_id))
     first = [(run["painted"] - run["started"]) * 1000 for run in painted]
-    cpu = sorted(run["painted_cpu"] * 1000 for run in painted)[len(painted) // 2]
-    home = sorted(run["painted_rss"] for run in painted)[len(painted) // 2]
+    cpu = statistics.median(run["painted_cpu"] * 1000 for run in painted)
+    home = statistics.median(run["painted_rss"] for run in painted)
     return [
         Result(
             "TUI: first paint of the home screen (fresh process)",

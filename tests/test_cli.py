@@ -183,14 +183,19 @@ def test_no_command_starts_a_chat(cli_env):
     assert result.returncode == 0 and "Interview 1:" in result.stdout
 
 
-def test_help_is_quick_to_import(cli_env):
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "interviewer", "--help"],
+def _with_import_times(args: list[str], cli_env) -> subprocess.CompletedProcess:
+    """Run ``interviewer ARGS`` with ``-X importtime``: stderr lists every module it imported."""
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "interviewer", *args],
         capture_output=True,
         text=True,
         env=cli_env,
         cwd=ROOT,
     )
+
+
+def test_help_is_quick_to_import(cli_env):
+    result = _with_import_times(["--help"], cli_env)
     assert result.returncode == 0 and "usage: interviewer" in result.stdout
     imported = result.stderr
     for heavy in ("sqlalchemy", "pydantic", "textual", "openai", "tiktoken"):
@@ -211,13 +216,7 @@ def test_list_imports_the_database_layer_and_nothing_of_the_engine(cli_env, repo
         budget_minutes=45,
         state={"phase": "discussion"},
     )
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "interviewer", "list"],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        cwd=ROOT,
-    )
+    result = _with_import_times(["list"], cli_env)
     assert result.returncode == 0 and "spam-filter" in result.stdout
     imported = set(re.findall(r"^import time:.*\|\s*([\w.]+)$", result.stderr, re.M))
     assert "storage.repository" in imported
